@@ -1,0 +1,539 @@
+//! Discovery: walk the given paths, find every deployment package (a
+//! directory holding at least one dependency source), and group the sources
+//! by deployment root. See DESIGN.md, "Deployment packages".
+//!
+//! Rules:
+//! - `.git`, `target/` and `__pycache__` are skipped; the inside of
+//!   `node_modules/` and `site-packages/` is never a separate deployment.
+//! - A lockfile and its manifest describe one graph: `package.json` beside
+//!   an npm lockfile, `pyproject.toml` beside a Python lockfile and
+//!   `Cargo.toml` beside `Cargo.lock` are companions, not sources. A
+//!   manifest below a directory whose lockfile covers it (a workspace
+//!   member) is absorbed by that lockfile.
+//! - `npm-shrinkwrap.json` wins over `package-lock.json` in the same
+//!   directory (npm ignores the latter then).
+//! - Installed trees: `node_modules/`, `*.dist-info` / `*.egg-info` at a
+//!   directory's top level, `python/` and `python/lib/python3.X/site-packages/`
+//!   (Lambda layers, rooted at the layer's parent) and a virtualenv's
+//!   site-packages (rooted at the virtualenv's parent).
+//! - Symlinked directories are followed once, only when they stay inside
+//!   the scanned root; loops and escapes are reported, not followed.
+//! - A file given explicitly is scanned alone, its directory as the root.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+use crate::fs::{EntryKind, Fs};
+use crate::parse::{Diagnostic, Level};
+use crate::source::{SourceFormat, SourceRef, looks_like_executable};
+
+/// Directory names never descended into.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "target",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".tox",
+];
+
+/// A deployment package: a root directory and the sources inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// The path the user gave that this deployment was found under; report
+    /// paths are relative to it.
+    pub scan_root: PathBuf,
+    /// The deployment root directory.
+    pub root: PathBuf,
+    /// The sources, sorted by path.
+    pub sources: Vec<SourceRef>,
+    /// A `depwarden.toml` inside the deployment root, if any.
+    pub config: Option<PathBuf>,
+    /// Problems met while walking this deployment (unreadable directories,
+    /// symlink loops, links out of the scanned root).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Deployment {
+    /// The deployment root relative to the scan root (`.` for the root itself).
+    pub fn display_path(&self) -> String {
+        relative_display(&self.scan_root, &self.root)
+    }
+}
+
+/// `path` relative to `base` for reports, with `/` separators; `.` when equal.
+pub fn relative_display(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// Why a path given on the command line could not be scanned at all.
+#[derive(Debug, Error)]
+pub enum DiscoverError {
+    /// The path does not exist.
+    #[error("{0}: no such file or directory")]
+    NotFound(PathBuf),
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Deployments, sorted by (scan root, root).
+    pub deployments: Vec<Deployment>,
+    /// Problems that belong to no deployment (an unreadable directory with
+    /// no sources found above it).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Finds deployments under each path. A missing path is an error.
+pub fn discover(fs: &dyn Fs, paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+    let mut out = Discovery::default();
+    for path in paths {
+        match fs.kind(path) {
+            None => return Err(DiscoverError::NotFound(path.clone())),
+            Some(_) if fs.is_dir(path) => walk_root(fs, path, &mut out),
+            Some(_) => out.deployments.push(explicit_file(fs, path)),
+        }
+    }
+    out.deployments
+        .sort_by(|a, b| (&a.scan_root, &a.root).cmp(&(&b.scan_root, &b.root)));
+    Ok(out)
+}
+
+/// The deployment for one file given explicitly.
+fn explicit_file(fs: &dyn Fs, path: &Path) -> Deployment {
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut diagnostics = Vec::new();
+    let in_node_modules = path.components().any(|c| c.as_os_str() == "node_modules");
+    let format = if name == "package.json" && in_node_modules {
+        Some(SourceFormat::InstalledPackageJson)
+    } else if name == "METADATA" || name == "PKG-INFO" {
+        Some(SourceFormat::PythonInstalled)
+    } else if let Some(f) = SourceFormat::from_file_name(&name) {
+        Some(f)
+    } else if sniff_executable(fs, path) {
+        Some(SourceFormat::RustBinary)
+    } else {
+        diagnostics.push(Diagnostic::new(
+            Level::Info,
+            path,
+            "not a recognised dependency source (no known file name, not an executable)",
+        ));
+        None
+    };
+    Deployment {
+        scan_root: root.clone(),
+        root,
+        sources: format
+            .map(|f| vec![SourceRef::new(path, f)])
+            .unwrap_or_default(),
+        config: None,
+        diagnostics,
+    }
+}
+
+fn sniff_executable(fs: &dyn Fs, path: &Path) -> bool {
+    // Reads the file through the size-limited Fs; only the head matters.
+    match fs.read(path) {
+        Ok(bytes) => looks_like_executable(&bytes[..bytes.len().min(8)]),
+        Err(_) => false,
+    }
+}
+
+struct Walk<'a> {
+    fs: &'a dyn Fs,
+    scan_root: PathBuf,
+    canonical_root: Option<PathBuf>,
+    visited: HashSet<PathBuf>,
+    /// sources per deployment root
+    sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
+    configs: BTreeMap<PathBuf, PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
+    let mut w = Walk {
+        fs,
+        scan_root: root.to_path_buf(),
+        canonical_root: fs.canonicalize(root),
+        visited: HashSet::new(),
+        sources: BTreeMap::new(),
+        configs: BTreeMap::new(),
+        diagnostics: Vec::new(),
+    };
+    w.walk_dir(root, 0);
+    let Walk {
+        sources,
+        configs,
+        diagnostics,
+        scan_root,
+        ..
+    } = w;
+    let grouped = resolve_companions(sources);
+    let mut deployments: Vec<Deployment> = grouped
+        .into_iter()
+        .map(|(root, sources)| Deployment {
+            scan_root: scan_root.clone(),
+            config: configs.get(&root).cloned(),
+            root,
+            sources,
+            diagnostics: Vec::new(),
+        })
+        .collect();
+    // Attach walk problems to the deepest deployment that contains them.
+    for d in diagnostics {
+        let owner = deployments
+            .iter_mut()
+            .filter(|dep| d.path.starts_with(&dep.root))
+            .max_by_key(|dep| dep.root.components().count());
+        match owner {
+            Some(dep) => dep.diagnostics.push(d),
+            None => out.diagnostics.push(d),
+        }
+    }
+    out.deployments.extend(deployments);
+}
+
+impl Walk<'_> {
+    fn add(&mut self, root: &Path, path: PathBuf, format: SourceFormat) {
+        self.sources
+            .entry(root.to_path_buf())
+            .or_default()
+            .insert(SourceRef::new(path, format));
+    }
+
+    fn walk_dir(&mut self, dir: &Path, depth: usize) {
+        if depth > 64 {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                dir,
+                "directory nesting deeper than 64 levels; not descended",
+            ));
+            return;
+        }
+        if let Some(canon) = self.fs.canonicalize(dir) {
+            if !self.visited.insert(canon) {
+                self.diagnostics.push(Diagnostic::new(
+                    Level::Warning,
+                    dir,
+                    "directory already scanned through another path (symlink loop); skipped",
+                ));
+                return;
+            }
+        }
+        let mut entries = match self.fs.read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.diagnostics
+                    .push(Diagnostic::new(Level::Error, dir, e.to_string()));
+                return;
+            }
+        };
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut has_dist_info = false;
+        for entry in &entries {
+            let kind = self.resolve_kind(entry.kind, &entry.path);
+            match kind {
+                Some(EntryKind::File) => {
+                    if entry.name == "depwarden.toml" {
+                        self.configs.insert(dir.to_path_buf(), entry.path.clone());
+                    } else if let Some(format) = SourceFormat::from_file_name(&entry.name) {
+                        if format == SourceFormat::RustBinary
+                            && !sniff_executable(self.fs, &entry.path)
+                        {
+                            continue;
+                        }
+                        self.add(dir, entry.path.clone(), format);
+                    }
+                }
+                Some(EntryKind::Dir) => {
+                    let name = entry.name.as_str();
+                    if name == "node_modules" {
+                        self.add(dir, entry.path.clone(), SourceFormat::NodeModules);
+                    } else if name == "site-packages" {
+                        let root = site_packages_root(self.fs, &entry.path);
+                        self.add(&root, entry.path.clone(), SourceFormat::PythonInstalled);
+                    } else if name.ends_with(".dist-info") || name.ends_with(".egg-info") {
+                        has_dist_info = true;
+                    } else if !SKIPPED_DIRS.contains(&name) {
+                        self.walk_dir(&entry.path, depth + 1);
+                    }
+                }
+                Some(EntryKind::Other) => {
+                    if SourceFormat::from_file_name(&entry.name).is_some() {
+                        self.diagnostics.push(Diagnostic::new(
+                            Level::Error,
+                            &entry.path,
+                            "not a regular file (FIFO, socket or device); skipped",
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if has_dist_info {
+            // `python/` of a Lambda layer belongs to the layer's parent.
+            let root = if dir.file_name().is_some_and(|n| n == "python") && dir != self.scan_root {
+                dir.parent().unwrap_or(dir).to_path_buf()
+            } else {
+                dir.to_path_buf()
+            };
+            self.add(&root, dir.to_path_buf(), SourceFormat::PythonInstalled);
+        }
+    }
+
+    /// The kind of an entry, following a symlink only when its target stays
+    /// inside the scanned root. Problems are recorded as diagnostics.
+    fn resolve_kind(&mut self, kind: EntryKind, path: &Path) -> Option<EntryKind> {
+        if kind != EntryKind::Symlink {
+            return Some(kind);
+        }
+        let Some(target) = self.fs.canonicalize(path) else {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                path,
+                "dangling symbolic link; skipped",
+            ));
+            return None;
+        };
+        if let Some(root) = &self.canonical_root {
+            if !target.starts_with(root) {
+                self.diagnostics.push(Diagnostic::new(
+                    Level::Warning,
+                    path,
+                    format!(
+                        "symbolic link points outside the scanned root ({}); not followed",
+                        target.display()
+                    ),
+                ));
+                return None;
+            }
+        }
+        self.fs.kind(&target)
+    }
+}
+
+/// The deployment root of a `site-packages` directory: the parent of a
+/// Lambda layer's `python/`, the parent of a virtualenv, or the directory
+/// above `lib/pythonX.Y/`.
+fn site_packages_root(fs: &dyn Fs, site_packages: &Path) -> PathBuf {
+    let lib_python = site_packages.parent();
+    let base = lib_python
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+        })
+        .and_then(Path::parent)
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "lib" || n == "lib64" || n == "Lib")
+        })
+        .and_then(Path::parent);
+    let Some(base) = base else {
+        return site_packages
+            .parent()
+            .unwrap_or(site_packages)
+            .to_path_buf();
+    };
+    let is_layer = base.file_name().is_some_and(|n| n == "python");
+    let is_venv = fs.is_file(&base.join("pyvenv.cfg"));
+    if is_layer || is_venv {
+        base.parent().unwrap_or(base).to_path_buf()
+    } else {
+        base.to_path_buf()
+    }
+}
+
+/// Applies the companion and workspace rules to sources grouped by root.
+fn resolve_companions(
+    mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
+) -> BTreeMap<PathBuf, Vec<SourceRef>> {
+    use SourceFormat::*;
+    // Lockfile directories per ecosystem, for the workspace-member rule.
+    let mut lock_dirs: Vec<(PathBuf, crate::ecosystem::Ecosystem)> = Vec::new();
+    for (root, set) in &sources {
+        for s in set {
+            if s.format.is_lockfile() && s.dir() == root.as_path() {
+                lock_dirs.push((root.clone(), s.format.ecosystem()));
+            }
+        }
+    }
+    for (root, set) in sources.iter_mut() {
+        let has = |f: SourceFormat, set: &BTreeSet<SourceRef>| {
+            set.iter()
+                .any(|s| s.format == f && s.dir() == root.as_path())
+        };
+        let npm_lock = [PackageLock, NpmShrinkwrap, YarnLock, PnpmLock, BunLock]
+            .iter()
+            .any(|f| has(*f, set));
+        let py_lock = [PoetryLock, PdmLock, UvLock, PylockToml]
+            .iter()
+            .any(|f| has(*f, set));
+        let cargo_lock = has(CargoLock, set);
+        let shrinkwrap = has(NpmShrinkwrap, set);
+        set.retain(|s| {
+            let here = s.dir() == root.as_path();
+            let covered_by_ancestor = |eco| {
+                lock_dirs
+                    .iter()
+                    .any(|(d, e)| *e == eco && d != root && root.starts_with(d))
+            };
+            match s.format {
+                PackageJson => {
+                    here && !npm_lock && !covered_by_ancestor(crate::ecosystem::Ecosystem::Npm)
+                }
+                Pyproject => {
+                    here && !py_lock && !covered_by_ancestor(crate::ecosystem::Ecosystem::PyPI)
+                }
+                CargoToml => {
+                    here && !cargo_lock
+                        && !covered_by_ancestor(crate::ecosystem::Ecosystem::CratesIo)
+                }
+                PackageLock => !(here && shrinkwrap),
+                _ => true,
+            }
+        });
+    }
+    sources
+        .into_iter()
+        .filter(|(_, set)| !set.is_empty())
+        .map(|(root, set)| (root, set.into_iter().collect()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::OsFs;
+    use std::fs;
+
+    fn touch(p: &Path, body: &str) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+
+    fn formats(d: &Deployment) -> Vec<(String, SourceFormat)> {
+        d.sources
+            .iter()
+            .map(|s| (relative_display(&d.root, &s.path), s.format))
+            .collect()
+    }
+
+    #[test]
+    fn groups_sources_by_root_and_applies_companions() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        touch(&r.join("fn-a/package.json"), "{}");
+        touch(&r.join("fn-a/package-lock.json"), "{}");
+        touch(&r.join("fn-a/node_modules/x/package.json"), "{}");
+        touch(&r.join("fn-a/node_modules/x/sub/requirements.txt"), "");
+        touch(&r.join("fn-b/requirements.txt"), "");
+        touch(&r.join("fn-b/requirements-dev.txt"), "");
+        touch(&r.join("fn-c/Cargo.toml"), "");
+        touch(&r.join("fn-c/Cargo.lock"), "");
+        touch(&r.join("fn-c/crates/member/Cargo.toml"), "");
+        touch(&r.join("fn-c/target/debug/Cargo.lock"), "");
+        touch(
+            &r.join("fn-d/python/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA"),
+            "",
+        );
+        touch(&r.join("fn-e/six-1.16.0.dist-info/METADATA"), "");
+        touch(&r.join(".git/package.json"), "{}");
+        touch(&r.join("only-manifest/package.json"), "{}");
+        let found = discover(&OsFs::default(), &[r.to_path_buf()]).unwrap();
+        let by: Vec<_> = found
+            .deployments
+            .iter()
+            .map(|d| (d.display_path(), formats(d)))
+            .collect();
+        assert_eq!(
+            by,
+            vec![
+                (
+                    "fn-a".into(),
+                    vec![
+                        ("node_modules".into(), SourceFormat::NodeModules),
+                        ("package-lock.json".into(), SourceFormat::PackageLock)
+                    ]
+                ),
+                (
+                    "fn-b".into(),
+                    vec![
+                        ("requirements-dev.txt".into(), SourceFormat::Requirements),
+                        ("requirements.txt".into(), SourceFormat::Requirements)
+                    ]
+                ),
+                (
+                    "fn-c".into(),
+                    vec![("Cargo.lock".into(), SourceFormat::CargoLock)]
+                ),
+                (
+                    "fn-d".into(),
+                    vec![(
+                        "python/lib/python3.12/site-packages".into(),
+                        SourceFormat::PythonInstalled
+                    )]
+                ),
+                (
+                    "fn-e".into(),
+                    vec![(".".into(), SourceFormat::PythonInstalled)]
+                ),
+                (
+                    "only-manifest".into(),
+                    vec![("package.json".into(), SourceFormat::PackageJson)]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn shrinkwrap_wins_over_package_lock() {
+        let t = tempfile::tempdir().unwrap();
+        touch(&t.path().join("package-lock.json"), "{}");
+        touch(&t.path().join("npm-shrinkwrap.json"), "{}");
+        let found = discover(&OsFs::default(), &[t.path().to_path_buf()]).unwrap();
+        assert_eq!(found.deployments.len(), 1);
+        assert_eq!(found.deployments[0].sources.len(), 1);
+        assert_eq!(
+            found.deployments[0].sources[0].format,
+            SourceFormat::NpmShrinkwrap
+        );
+    }
+
+    #[test]
+    fn missing_path_is_an_error() {
+        let err =
+            discover(&OsFs::default(), &[PathBuf::from("/nonexistent/depwarden")]).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/depwarden"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_and_escapes_are_reported_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path().join("app");
+        touch(&r.join("requirements.txt"), "six==1.16.0\n");
+        std::os::unix::fs::symlink(&r, r.join("loop")).unwrap();
+        std::os::unix::fs::symlink("/etc", r.join("etc")).unwrap();
+        let found = discover(&OsFs::default(), &[r.clone()]).unwrap();
+        assert_eq!(found.deployments.len(), 1);
+        let msgs: Vec<_> = found.deployments[0]
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(msgs.iter().any(|m| m.contains("loop")), "{msgs:?}");
+        assert!(
+            msgs.iter().any(|m| m.contains("outside the scanned root")),
+            "{msgs:?}"
+        );
+    }
+}

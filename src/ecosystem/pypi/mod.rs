@@ -1,0 +1,11 @@
+//! PyPI: requirements files, lockfiles (poetry, Pipfile, pdm, uv, pylock),
+//! `pyproject.toml`, and installed `*.dist-info` / `*.egg-info` metadata.
+
+pub mod dist_info;
+pub mod pdm;
+pub mod pipfile;
+pub mod poetry;
+pub mod pylock;
+pub mod pyproject;
+pub mod requirements;
+pub mod uv;

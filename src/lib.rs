@@ -1,0 +1,28 @@
+//! depwarden: a software-composition-analysis scanner for serverless
+//! deployment packages.
+//!
+//! The pipeline, one module per stage:
+//! 1. [`discover`] walks the given paths and groups dependency sources by
+//!    deployment package;
+//! 2. [`parse`] dispatches each source to its parser in [`ecosystem`], which
+//!    builds a [`graph::DepGraph`];
+//! 3. [`advisory`] holds the OSV store (sled), and [`matcher`] decides which
+//!    advisories affect which package versions ([`version`] orders them);
+//! 4. [`supply`] flags typosquats and dependency-confusion risks;
+//! 5. [`policy`] applies the gate and ignores, and [`report`] formats the
+//!    result.
+//!
+//! [`scan`] ties the stages together; `main.rs` only maps the outcome to an
+//! exit code.
+
+pub mod app;
+pub mod atomic;
+pub mod cli;
+pub mod discover;
+pub mod ecosystem;
+pub mod fs;
+pub mod graph;
+pub mod parse;
+pub mod report;
+pub mod scan;
+pub mod source;

@@ -1,0 +1,293 @@
+//! The parser dispatcher: one entry point that turns a [`SourceRef`] into a
+//! [`ParsedSource`] by calling the parser of its format. Parsers only read
+//! (through [`Fs`]) and build graphs; they know nothing about advisories.
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+use crate::ecosystem::{cargo, npm, pypi};
+use crate::fs::{Fs, FsError};
+use crate::graph::DepGraph;
+use crate::source::{SourceFormat, SourceRef};
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// For information: nothing was lost (e.g. a binary without embedded data).
+    Info,
+    /// Something was skipped or guessed but the source was scanned.
+    Warning,
+    /// The source (or part of it) could not be scanned.
+    Error,
+}
+
+/// A message about a source, kept in the deployment's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    /// Severity.
+    pub level: Level,
+    /// The file the message is about.
+    pub path: PathBuf,
+    /// The message, naming what went wrong and why it matters.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `level` about `path`.
+    pub fn new(level: Level, path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            level,
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a source could not be parsed. Every variant names the file.
+#[derive(Debug, Error)]
+pub enum ParseError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] FsError),
+    /// The file is not valid in its format.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line/column when known.
+        message: String,
+    },
+    /// The file parses but holds something the format does not allow.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A resource limit was hit (nesting depth, package count, expansion).
+    #[error("{path}: {message}")]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// Which limit.
+        message: String,
+    },
+    /// The format is recognised but its parser has not landed yet.
+    #[error("{path}: format not supported yet ({format})")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// The format.
+        format: SourceFormat,
+    },
+}
+
+impl ParseError {
+    /// A syntax error about `path`.
+    pub fn syntax(path: &Path, message: impl Into<String>) -> Self {
+        ParseError::Syntax {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// An invalid-content error about `path`.
+    pub fn invalid(path: &Path, message: impl Into<String>) -> Self {
+        ParseError::Invalid {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// A limit error about `path`.
+    pub fn limit(path: &Path, message: impl Into<String>) -> Self {
+        ParseError::Limit {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// The file the error is about.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            ParseError::Read(e) => match e {
+                FsError::Io { path, .. }
+                | FsError::TooLarge { path, .. }
+                | FsError::NotAFile { path }
+                | FsError::Other { path, .. } => path.clone(),
+            },
+            ParseError::Syntax { path, .. }
+            | ParseError::Invalid { path, .. }
+            | ParseError::Limit { path, .. }
+            | ParseError::Unsupported { path, .. } => path.clone(),
+        }
+    }
+}
+
+/// Target environment for evaluating Python environment markers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonTarget {
+    /// `python_version`, e.g. `3.12`.
+    pub python_version: String,
+    /// `python_full_version`, e.g. `3.12.0`.
+    pub python_full_version: String,
+    /// `sys_platform`, e.g. `linux`.
+    pub sys_platform: String,
+    /// `platform_machine`, e.g. `x86_64`.
+    pub platform_machine: String,
+}
+
+impl Default for PythonTarget {
+    /// The AWS Lambda Python 3.12 runtime on x86_64 Linux.
+    fn default() -> Self {
+        PythonTarget {
+            python_version: "3.12".into(),
+            python_full_version: "3.12.0".into(),
+            sys_platform: "linux".into(),
+            platform_machine: "x86_64".into(),
+        }
+    }
+}
+
+/// Limits that protect the scanner from hostile input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum number of packages one source may declare.
+    pub max_packages: usize,
+    /// Maximum nesting depth of JSON/YAML documents.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_packages: 1_000_000,
+            max_depth: 128,
+        }
+    }
+}
+
+/// Options that affect parsing.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Python marker-evaluation target.
+    pub python: PythonTarget,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+/// What a parser gets: the file system, the source, the deployment root it
+/// belongs to, and the options.
+pub struct ParseContext<'a> {
+    /// Read-only file access.
+    pub fs: &'a dyn Fs,
+    /// The source to parse.
+    pub source: &'a SourceRef,
+    /// The deployment root (parsers may read companion files inside it,
+    /// e.g. the `package.json` beside a lockfile).
+    pub root: &'a Path,
+    /// Options.
+    pub options: &'a ParseOptions,
+}
+
+impl ParseContext<'_> {
+    /// The source file or directory.
+    pub fn path(&self) -> &Path {
+        &self.source.path
+    }
+}
+
+/// Facts about a source beyond its graph, for later stages.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFacts {
+    /// The lockfile-format version, when the format has one (`3`, `6.0`, `v1`).
+    pub format_version: Option<String>,
+    /// Package indexes / registries the source names (`--index-url`,
+    /// `--extra-index-url`, `.npmrc`-independent `resolved` hosts are in
+    /// the packages' sources instead), credentials redacted.
+    pub indexes: Vec<IndexRef>,
+    /// True when the source is a manifest with no lockfile beside it, so the
+    /// report can say the deployment has no lock.
+    pub no_lockfile: bool,
+}
+
+/// A package index a source refers to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IndexRef {
+    /// How it is referred to (`index-url`, `extra-index-url`, `find-links`,
+    /// `source`, ...).
+    pub kind: String,
+    /// The URL with any credentials redacted.
+    pub url: String,
+    /// Name given to it, when any (poetry/uv source name).
+    pub name: Option<String>,
+}
+
+/// The result of parsing one source.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedSource {
+    /// The dependency graph (finalized).
+    pub graph: DepGraph,
+    /// Non-fatal diagnostics (skipped lines, unsupported entries).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Extra facts.
+    pub facts: SourceFacts,
+}
+
+impl ParsedSource {
+    /// A parsed source holding `graph` and nothing else.
+    pub fn from_graph(graph: DepGraph) -> Self {
+        ParsedSource {
+            graph,
+            ..Default::default()
+        }
+    }
+}
+
+/// Parses one source with the parser of its format.
+pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
+    let mut parsed = match ctx.source.format {
+        SourceFormat::PackageLock | SourceFormat::NpmShrinkwrap => npm::package_lock::parse(ctx),
+        SourceFormat::YarnLock => npm::yarn::parse(ctx),
+        SourceFormat::PnpmLock => npm::pnpm::parse(ctx),
+        SourceFormat::BunLock => npm::bun::parse(ctx),
+        SourceFormat::PackageJson => npm::manifest::parse(ctx),
+        SourceFormat::NodeModules => npm::node_modules::parse(ctx),
+        SourceFormat::InstalledPackageJson => npm::node_modules::parse_one(ctx),
+        SourceFormat::Requirements => pypi::requirements::parse(ctx),
+        SourceFormat::Pyproject => pypi::pyproject::parse(ctx),
+        SourceFormat::PoetryLock => pypi::poetry::parse(ctx),
+        SourceFormat::PipfileLock => pypi::pipfile::parse(ctx),
+        SourceFormat::PdmLock => pypi::pdm::parse(ctx),
+        SourceFormat::UvLock => pypi::uv::parse(ctx),
+        SourceFormat::PylockToml => pypi::pylock::parse(ctx),
+        SourceFormat::PythonInstalled => pypi::dist_info::parse(ctx),
+        SourceFormat::CargoToml => cargo::manifest::parse(ctx),
+        SourceFormat::CargoLock => cargo::lockfile::parse(ctx),
+        SourceFormat::RustBinary => cargo::auditable::parse(ctx),
+    }?;
+    if parsed.graph.len() > ctx.options.limits.max_packages {
+        return Err(ParseError::limit(
+            ctx.path(),
+            format!(
+                "{} packages, over the limit of {} per source",
+                parsed.graph.len(),
+                ctx.options.limits.max_packages
+            ),
+        ));
+    }
+    if !parsed.graph.is_finalized() {
+        parsed.graph.finalize(crate::graph::FlagMode::FromEdges);
+    }
+    Ok(parsed)
+}
+
+/// The error a parser that has not landed yet returns.
+pub fn unsupported(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
+    Err(ParseError::Unsupported {
+        path: ctx.path().to_path_buf(),
+        format: ctx.source.format,
+    })
+}

@@ -1,0 +1,3 @@
+//! Reports: each module formats a finished result and does nothing else.
+
+pub mod inventory;
