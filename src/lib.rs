@@ -15,6 +15,7 @@
 //! [`scan`] ties the stages together; `main.rs` only maps the outcome to an
 //! exit code.
 
+pub mod advisory;
 pub mod app;
 pub mod atomic;
 pub mod cli;
@@ -22,7 +23,9 @@ pub mod discover;
 pub mod ecosystem;
 pub mod fs;
 pub mod graph;
+pub mod matcher;
 pub mod parse;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod version;

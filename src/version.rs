@@ -1,0 +1,1 @@
+//! Per-ecosystem version parsing and ordering (placeholder; see matcher work).
