@@ -7,9 +7,15 @@ use clap::Parser;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, InventoryArgs};
+use crate::advisory::store::Store;
+use crate::audit::{AuditOptions, Policies, audit};
+use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
 use crate::fs::OsFs;
 use crate::parse::ParseOptions;
+use crate::policy::{FailOn, Policy};
+use crate::progress::Progress;
+use std::collections::HashMap;
+use std::io::IsTerminal;
 
 /// How the process ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,12 +60,252 @@ pub fn run_from_args() -> Result<ExitStatus> {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
+    let global = cli.global;
     match cli.command {
-        Command::Inventory(args) => run_inventory(&args),
-        Command::Scan(_) | Command::Db(_) | Command::Explain { .. } => {
-            anyhow::bail!("this command is not available yet")
+        Command::Inventory(args) => run_inventory(&global, &args),
+        Command::Scan(args) => run_scan(&global, &args),
+        Command::Db(DbCommand::Status { format }) => run_db_status(&global, &format),
+        Command::Db(DbCommand::Import { path }) => run_db_import(&global, &path),
+        Command::Db(DbCommand::Sync { .. }) => {
+            eprintln!("depwarden: error: db sync is not available in this build");
+            Ok(ExitStatus::Error)
+        }
+        Command::Explain { id } => run_explain(&global, &id),
+    }
+}
+
+/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache.
+fn db_dir(global: &GlobalArgs) -> PathBuf {
+    global
+        .db
+        .clone()
+        .unwrap_or_else(crate::advisory::default_db_dir)
+}
+
+fn open_store(global: &GlobalArgs) -> Result<Store> {
+    let dir = db_dir(global);
+    Store::open_or_bootstrap(&dir)
+        .with_context(|| format!("no usable advisory database at {}", dir.display()))
+}
+
+/// Output formats `scan` knows.
+const SCAN_FORMATS: &[&str] = &["table", "json"];
+
+fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
+    let paths = default_paths(&args.paths);
+    let mut formats: Vec<String> = args
+        .format
+        .iter()
+        .map(|f| f.trim().to_ascii_lowercase())
+        .collect();
+    if formats.is_empty() {
+        formats.push("table".into());
+    }
+    if let Some(bad) = formats.iter().find(|f| !SCAN_FORMATS.contains(&f.as_str())) {
+        eprintln!(
+            "depwarden: error: unknown format '{bad}' (expected one of: {})",
+            SCAN_FORMATS.join(", ")
+        );
+        return Ok(ExitStatus::Error);
+    }
+    let (config_path, mut policy) = match Policy::find(&paths[0], global.config.as_deref()) {
+        Ok(Some((p, policy))) => (Some(p.display().to_string()), policy),
+        Ok(None) => (None, Policy::default()),
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if let Some(level) = &args.fail_on {
+        match FailOn::parse(level) {
+            Some(f) => policy.gate.fail_on = f,
+            None => {
+                eprintln!(
+                    "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
+                );
+                return Ok(ExitStatus::Error);
+            }
         }
     }
+    if args.include_dev {
+        policy.gate.include_dev = true;
+    }
+    let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
+    progress.stage("opening database");
+    let store = match open_store(global) {
+        Ok(s) => s,
+        Err(e) => {
+            progress.finish();
+            eprintln!("depwarden: error: {e:#}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let pool = thread_pool(args.jobs)?;
+    let fs = OsFs::default();
+    let options = ParseOptions::default();
+    progress.stage("discovering and parsing");
+    let inv = match pool.install(|| crate::scan::inventory(&fs, &paths, &options)) {
+        Ok(inv) => inv,
+        Err(e) => {
+            progress.finish();
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let mut overrides = HashMap::new();
+    for (i, d) in inv.deployments.iter().enumerate() {
+        if let Some(cfg) = &d.deployment.config {
+            if config_path.as_deref() == Some(&cfg.display().to_string()) {
+                continue;
+            }
+            match Policy::load(cfg) {
+                Ok(mut p) => {
+                    if args.fail_on.is_some() {
+                        p.gate.fail_on = policy.gate.fail_on;
+                    }
+                    p.gate.include_dev |= args.include_dev;
+                    overrides.insert(i, p);
+                }
+                Err(e) => {
+                    progress.finish();
+                    eprintln!("depwarden: error: {e}");
+                    return Ok(ExitStatus::Error);
+                }
+            }
+        }
+    }
+    progress.stage("matching");
+    let policies = Policies {
+        global: &policy,
+        overrides,
+    };
+    let opts = AuditOptions { config_path };
+    let mut report = pool
+        .install(|| audit(&inv, &store, &policies, &opts))
+        .context("advisory database read failed")?;
+    report.database.path = db_dir(global).display().to_string();
+    progress.stage("reporting");
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    for format in &formats {
+        let text = match format.as_str() {
+            "json" => crate::report::json::render(&report)?,
+            _ => crate::report::table::render(&report, color),
+        };
+        let target = output_path(args.output.as_deref(), format, formats.len());
+        write_output(target.as_deref(), text.as_bytes())?;
+    }
+    progress.finish();
+    if !global.quiet {
+        for w in &report.database.warnings {
+            eprintln!("depwarden: warning: {w}");
+        }
+    }
+    let unscanned = report.summary.unscanned_sources > 0
+        || report.deployments.iter().any(|d| {
+            d.errors
+                .iter()
+                .any(|e| e.level == crate::parse::Level::Error)
+        })
+        || !report.errors.is_empty();
+    Ok(if !report.gate.passed {
+        ExitStatus::GateClosed
+    } else if args.strict && unscanned {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Passed
+    })
+}
+
+/// Where one format goes: the given file for a single format; with several
+/// formats, the file name as a stem plus the format's extension.
+fn output_path(output: Option<&Path>, format: &str, count: usize) -> Option<PathBuf> {
+    let out = output?;
+    if count == 1 {
+        return Some(out.to_path_buf());
+    }
+    let ext = match format {
+        "json" => "json",
+        "sarif" => "sarif",
+        "cyclonedx" => "cdx.json",
+        "markdown" => "md",
+        _ => "txt",
+    };
+    let mut name = out.as_os_str().to_os_string();
+    name.push(".");
+    name.push(ext);
+    Some(PathBuf::from(name))
+}
+
+fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
+    let store = match open_store(global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("depwarden: error: {e:#}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let status = store.status().context("cannot read the database status")?;
+    let text = if format == "json" {
+        let mut s = serde_json::to_string_pretty(&status)?;
+        s.push('\n');
+        s
+    } else {
+        let mut s = format!("database: {}\n", db_dir(global).display());
+        s.push_str(&format!(
+            "source: {}\n",
+            status.source.as_deref().unwrap_or("unknown")
+        ));
+        s.push_str(&format!(
+            "updated: {}\n",
+            status.imported_at.as_deref().unwrap_or("unknown")
+        ));
+        for e in &status.ecosystems {
+            s.push_str(&format!(
+                "  {:<10} {:>6} records, newest modified {}\n",
+                e.ecosystem.as_str(),
+                e.records,
+                e.newest_modified.as_deref().unwrap_or("-")
+            ));
+        }
+        s
+    };
+    write_output(None, text.as_bytes())?;
+    Ok(ExitStatus::Passed)
+}
+
+fn run_db_import(_global: &GlobalArgs, _path: &Path) -> Result<ExitStatus> {
+    eprintln!("depwarden: error: db import is not available in this build");
+    Ok(ExitStatus::Error)
+}
+
+fn run_explain(global: &GlobalArgs, id: &str) -> Result<ExitStatus> {
+    let store = match open_store(global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("depwarden: error: {e:#}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let Some(real) = store.resolve(id).context("cannot read the database")? else {
+        eprintln!("depwarden: error: no advisory with id or alias {id}");
+        return Ok(ExitStatus::Error);
+    };
+    let Some(record) = store.record(&real).context("cannot read the database")? else {
+        eprintln!("depwarden: error: advisory {real} is indexed but its record is missing");
+        return Ok(ExitStatus::Error);
+    };
+    let mut s = serde_json::to_string_pretty(&record)?;
+    s.push('\n');
+    write_output(None, s.as_bytes())?;
+    Ok(ExitStatus::Passed)
 }
 
 fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -78,7 +324,7 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().context("cannot start worker threads")
 }
 
-fn run_inventory(args: &InventoryArgs) -> Result<ExitStatus> {
+fn run_inventory(_global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
     let fs = OsFs::default();
     let paths = default_paths(&args.paths);
     let options = ParseOptions::default();

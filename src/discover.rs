@@ -219,15 +219,15 @@ impl Walk<'_> {
             ));
             return;
         }
-        if let Some(canon) = self.fs.canonicalize(dir) {
-            if !self.visited.insert(canon) {
-                self.diagnostics.push(Diagnostic::new(
-                    Level::Warning,
-                    dir,
-                    "directory already scanned through another path (symlink loop); skipped",
-                ));
-                return;
-            }
+        if let Some(canon) = self.fs.canonicalize(dir)
+            && !self.visited.insert(canon)
+        {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                dir,
+                "directory already scanned through another path (symlink loop); skipped",
+            ));
+            return;
         }
         let mut entries = match self.fs.read_dir(dir) {
             Ok(e) => e,
@@ -267,14 +267,12 @@ impl Walk<'_> {
                         self.walk_dir(&entry.path, depth + 1);
                     }
                 }
-                Some(EntryKind::Other) => {
-                    if SourceFormat::from_file_name(&entry.name).is_some() {
-                        self.diagnostics.push(Diagnostic::new(
-                            Level::Error,
-                            &entry.path,
-                            "not a regular file (FIFO, socket or device); skipped",
-                        ));
-                    }
+                Some(EntryKind::Other) if SourceFormat::from_file_name(&entry.name).is_some() => {
+                    self.diagnostics.push(Diagnostic::new(
+                        Level::Error,
+                        &entry.path,
+                        "not a regular file (FIFO, socket or device); skipped",
+                    ));
                 }
                 _ => {}
             }
@@ -304,18 +302,18 @@ impl Walk<'_> {
             ));
             return None;
         };
-        if let Some(root) = &self.canonical_root {
-            if !target.starts_with(root) {
-                self.diagnostics.push(Diagnostic::new(
-                    Level::Warning,
-                    path,
-                    format!(
-                        "symbolic link points outside the scanned root ({}); not followed",
-                        target.display()
-                    ),
-                ));
-                return None;
-            }
+        if let Some(root) = &self.canonical_root
+            && !target.starts_with(root)
+        {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                path,
+                format!(
+                    "symbolic link points outside the scanned root ({}); not followed",
+                    target.display()
+                ),
+            ));
+            return None;
         }
         self.fs.kind(&target)
     }
@@ -523,7 +521,7 @@ mod tests {
         touch(&r.join("requirements.txt"), "six==1.16.0\n");
         std::os::unix::fs::symlink(&r, r.join("loop")).unwrap();
         std::os::unix::fs::symlink("/etc", r.join("etc")).unwrap();
-        let found = discover(&OsFs::default(), &[r.clone()]).unwrap();
+        let found = discover(&OsFs::default(), std::slice::from_ref(&r)).unwrap();
         assert_eq!(found.deployments.len(), 1);
         let msgs: Vec<_> = found.deployments[0]
             .diagnostics

@@ -210,10 +210,10 @@ impl DepGraph {
         if from == to {
             return;
         }
-        if let Some(list) = self.edges.get_mut(from.index()) {
-            if !list.iter().any(|(t, k)| *t == to && *k == kind) {
-                list.push((to, kind));
-            }
+        if let Some(list) = self.edges.get_mut(from.index())
+            && !list.iter().any(|(t, k)| *t == to && *k == kind)
+        {
+            list.push((to, kind));
         }
     }
 

@@ -18,6 +18,7 @@
 pub mod advisory;
 pub mod app;
 pub mod atomic;
+pub mod audit;
 pub mod cli;
 pub mod discover;
 pub mod ecosystem;
@@ -25,6 +26,8 @@ pub mod fs;
 pub mod graph;
 pub mod matcher;
 pub mod parse;
+pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod source;

@@ -1,0 +1,670 @@
+//! The audit stage: match every package of every parsed deployment against
+//! the advisory store, merge alias groups into one finding, add supply-chain
+//! findings, apply ignores and the gate, and produce the [`ScanReport`].
+//!
+//! Each (ecosystem, name) is looked up once per scan, whatever the number
+//! of deployments; full records are loaded only for matched advisories.
+
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::advisory::model::{AdvisoryKind, IndexEntry, OsvRecord};
+use crate::advisory::severity::{self, Severity};
+use crate::advisory::store::{Store, StoreError};
+use crate::discover::relative_display;
+use crate::ecosystem::Ecosystem;
+use crate::graph::Package;
+use crate::matcher::{self, Verdict};
+use crate::parse::Level;
+use crate::policy::{Policy, today};
+use crate::report::model::*;
+use crate::scan::{Inventory, ParsedDeployment};
+
+type Key = (Ecosystem, String);
+
+/// Options of the audit beyond the policy.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// The configuration file used (for the report).
+    pub config_path: Option<String>,
+}
+
+/// Policies per deployment: the global one, and overrides from a
+/// `depwarden.toml` inside a deployment root (which replaces the global one
+/// for that deployment).
+pub struct Policies<'a> {
+    /// The scan-wide policy.
+    pub global: &'a Policy,
+    /// Per deployment index: its own policy.
+    pub overrides: HashMap<usize, Policy>,
+}
+
+impl Policies<'_> {
+    fn for_deployment(&self, i: usize) -> &Policy {
+        self.overrides.get(&i).unwrap_or(self.global)
+    }
+}
+
+/// True when a package is matched against registry advisories: a pinned
+/// version from a registry (not git, path or URL), and not a root.
+fn matchable(p: &Package) -> bool {
+    !p.root && p.version.is_some() && p.source.is_registry_like()
+}
+
+/// Runs the audit.
+pub fn audit(
+    inv: &Inventory,
+    store: &Store,
+    policies: &Policies<'_>,
+    opts: &AuditOptions,
+) -> Result<ScanReport, StoreError> {
+    // 1. One lookup per distinct (ecosystem, normalised name).
+    let mut keys: BTreeSet<Key> = BTreeSet::new();
+    for d in &inv.deployments {
+        for s in &d.sources {
+            if let Ok(parsed) = &s.result {
+                for p in parsed.graph.packages().iter().filter(|p| matchable(p)) {
+                    keys.insert((p.ecosystem, p.normalized_name()));
+                }
+            }
+        }
+    }
+    let looked_up: Vec<(Key, Vec<IndexEntry>)> = keys
+        .into_par_iter()
+        .map(|k| store.lookup(k.0, &k.1).map(|v| (k, v)))
+        .collect::<Result<_, _>>()?;
+    let index: HashMap<Key, Vec<IndexEntry>> = looked_up
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+
+    // 2. Matches per deployment.
+    let matched: Vec<DeploymentMatches> = inv
+        .deployments
+        .par_iter()
+        .map(|d| match_deployment(d, &index))
+        .collect();
+
+    // 3. Full records for every matched id, once.
+    let ids: BTreeSet<String> = matched
+        .iter()
+        .flat_map(|m| {
+            m.groups
+                .iter()
+                .flat_map(|g| g.entries.iter().map(|e| e.id.clone()))
+        })
+        .collect();
+    let records: HashMap<String, OsvRecord> = ids
+        .into_par_iter()
+        .map(|id| store.record(&id).map(|r| (id, r)))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter_map(|(id, r)| r.map(|r| (id, r)))
+        .collect();
+
+    // 4. Findings, ignores and gate per deployment.
+    let today = today();
+    let mut deployments = Vec::new();
+    let mut expired_notes = BTreeSet::new();
+    let mut used_ignores: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut summary = Summary {
+        deployments: inv.deployments.len(),
+        ..Default::default()
+    };
+    let mut reasons = Vec::new();
+    for (i, (d, m)) in inv.deployments.iter().zip(matched).enumerate() {
+        let policy = policies.for_deployment(i);
+        let policy_key = if policies.overrides.contains_key(&i) {
+            i
+        } else {
+            usize::MAX
+        };
+        let mut findings: Vec<Finding> = m
+            .groups
+            .iter()
+            .map(|g| build_finding(g, &records))
+            .collect();
+        for f in &mut findings {
+            apply_ignores(
+                f,
+                policy,
+                policy_key,
+                today,
+                &mut used_ignores,
+                &mut expired_notes,
+            );
+            f.closes_gate = closes_gate(f, policy);
+        }
+        sort_findings(&mut findings);
+        let report = deployment_report(d, findings, m.notes);
+        summary.packages += report.packages;
+        summary.unscanned_sources += report.sources.iter().filter(|s| !s.scanned).count();
+        for f in &report.findings {
+            if f.ignored.is_some() {
+                summary.ignored += 1;
+            }
+            match f.kind {
+                FindingKind::Vulnerability => {
+                    summary.vulnerabilities += 1;
+                    let sev = f.severity.unwrap_or(Severity::Unknown);
+                    *summary
+                        .by_severity
+                        .entry(format!("{sev:?}").to_lowercase())
+                        .or_default() += 1;
+                }
+                FindingKind::Malicious => summary.malicious += 1,
+                FindingKind::Typosquat => summary.typosquats += 1,
+                FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
+                FindingKind::Warning => summary.warnings += 1,
+            }
+            if f.closes_gate {
+                reasons.push(format!("{}: {}", report.path, gate_reason(f)));
+            }
+        }
+        deployments.push(report);
+    }
+    let mut unused = Vec::new();
+    let mut check_unused = |pi: usize, p: &Policy| {
+        for (j, ig) in p.ignore.iter().enumerate() {
+            if !used_ignores.contains(&(pi, j)) && !ig.expired(today) {
+                let scope = ig
+                    .package
+                    .as_ref()
+                    .map(|p| format!(" for {p}"))
+                    .unwrap_or_default();
+                unused.push(format!(
+                    "ignore {}{scope} matched no finding; remove it if it is stale",
+                    ig.id
+                ));
+            }
+        }
+    };
+    check_unused(usize::MAX, policies.global);
+    for (i, p) in &policies.overrides {
+        check_unused(*i, p);
+    }
+    let status = store.status()?;
+    let database = DatabaseInfo {
+        path: String::new(),
+        source: status.source.clone(),
+        updated_at: status.imported_at.clone(),
+        ecosystems: status
+            .ecosystems
+            .iter()
+            .map(|e| DatabaseEcosystem {
+                ecosystem: e.ecosystem.as_str().to_string(),
+                records: e.records,
+                newest_modified: e.newest_modified.clone(),
+            })
+            .collect(),
+        warnings: Vec::new(),
+    };
+    let errors = inv
+        .diagnostics
+        .iter()
+        .map(|e| ErrorEntry {
+            level: e.level,
+            path: e.path.display().to_string(),
+            message: e.message.clone(),
+        })
+        .collect();
+    reasons.dedup();
+    Ok(ScanReport {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        database,
+        summary,
+        gate: GateResult {
+            fail_on: policies.global.gate.fail_on.as_str().to_string(),
+            passed: reasons.is_empty(),
+            reasons,
+        },
+        deployments,
+        errors,
+        policy: PolicyNotes {
+            config: opts.config_path.clone(),
+            expired_ignores: expired_notes.into_iter().collect(),
+            unused_ignores: unused,
+        },
+    })
+}
+
+/// One occurrence of a package in a source.
+#[derive(Debug, Clone)]
+struct Occurrence {
+    source: String,
+    path: Vec<String>,
+    dev: bool,
+    direct: bool,
+    line: Option<u32>,
+}
+
+/// The matched advisories of one package version, merged by alias group.
+#[derive(Debug, Clone)]
+struct MatchGroup {
+    ecosystem: Ecosystem,
+    name: String,
+    version: String,
+    entries: Vec<IndexEntry>,
+    occurrences: Vec<Occurrence>,
+    unparsable_version: bool,
+}
+
+/// (ecosystem, normalised name, version).
+type PackageKey = (Ecosystem, String, String);
+/// (display name, matched entries, occurrences, version unparsable).
+type PackageHits = (String, Vec<IndexEntry>, Vec<Occurrence>, bool);
+
+struct DeploymentMatches {
+    groups: Vec<MatchGroup>,
+    notes: Vec<ErrorEntry>,
+}
+
+fn match_deployment(
+    d: &ParsedDeployment,
+    index: &HashMap<Key, Vec<IndexEntry>>,
+) -> DeploymentMatches {
+    // (eco, normalised name, version) -> (display name, entries matched, occurrences)
+    let mut per_pkg: BTreeMap<PackageKey, PackageHits> = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut noted_unparsable = BTreeSet::new();
+    for s in &d.sources {
+        let Ok(parsed) = &s.result else { continue };
+        let src = relative_display(&d.deployment.scan_root, &s.source.path);
+        for (id, p) in parsed.graph.iter() {
+            if !matchable(p) {
+                continue;
+            }
+            let norm = p.normalized_name();
+            let Some(entries) = index.get(&(p.ecosystem, norm.clone())) else {
+                continue;
+            };
+            let version = p.version.clone().unwrap_or_default();
+            let mut hits = Vec::new();
+            let mut unparsable = false;
+            for e in entries {
+                match matcher::evaluate(p.ecosystem, &version, e) {
+                    Verdict::Affected => hits.push(e.clone()),
+                    Verdict::Unparsable { listed } => {
+                        unparsable = true;
+                        if listed {
+                            hits.push(e.clone());
+                        }
+                    }
+                    Verdict::NotAffected => {}
+                }
+            }
+            if unparsable && noted_unparsable.insert((p.ecosystem, norm.clone(), version.clone())) {
+                notes.push(ErrorEntry {
+                    level: Level::Warning,
+                    path: src.clone(),
+                    message: format!(
+                        "{}@{}: version does not parse in {}'s version scheme; matched only against explicit version lists",
+                        p.name, version, p.ecosystem
+                    ),
+                });
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            let path = parsed
+                .graph
+                .path_to(id)
+                .iter()
+                .map(|i| parsed.graph.package(*i).name.clone())
+                .collect();
+            let occ = Occurrence {
+                source: src.clone(),
+                path,
+                dev: p.dev,
+                direct: p.direct,
+                line: p.line,
+            };
+            let slot = per_pkg
+                .entry((p.ecosystem, norm, version))
+                .or_insert_with(|| (p.name.clone(), Vec::new(), Vec::new(), false));
+            for h in hits {
+                if !slot.1.iter().any(|e| e.id == h.id) {
+                    slot.1.push(h);
+                }
+            }
+            slot.2.push(occ);
+            slot.3 |= unparsable;
+        }
+    }
+    let mut groups = Vec::new();
+    for ((eco, _, version), (name, entries, occurrences, unparsable)) in per_pkg {
+        for members in alias_groups(&entries) {
+            groups.push(MatchGroup {
+                ecosystem: eco,
+                name: name.clone(),
+                version: version.clone(),
+                entries: members,
+                occurrences: occurrences.clone(),
+                unparsable_version: unparsable,
+            });
+        }
+    }
+    DeploymentMatches { groups, notes }
+}
+
+/// Splits matched entries into groups of records that name each other (or
+/// share an id) in `aliases`.
+fn alias_groups(entries: &[IndexEntry]) -> Vec<Vec<IndexEntry>> {
+    let n = entries.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], x: usize) -> usize {
+        let mut r = x;
+        while p[r] != r {
+            r = p[r];
+        }
+        let mut c = x;
+        while p[c] != r {
+            let next = p[c];
+            p[c] = r;
+            c = next;
+        }
+        r
+    }
+    let names: Vec<BTreeSet<&str>> = entries
+        .iter()
+        .map(|e| {
+            std::iter::once(e.id.as_str())
+                .chain(e.aliases.iter().map(String::as_str))
+                .collect()
+        })
+        .collect();
+    for a in 0..n {
+        for b in (a + 1)..n {
+            if !names[a].is_disjoint(&names[b]) {
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[rb] = ra;
+                }
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Vec<IndexEntry>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let r = find(&mut parent, i);
+        out.entry(r).or_default().push(e.clone());
+    }
+    out.into_values().collect()
+}
+
+/// Preference of id prefixes for the primary id of a merged finding.
+fn id_rank(id: &str) -> (u8, &str) {
+    let rank = ["RUSTSEC-", "PYSEC-", "GHSA-", "MAL-", "OSV-", "CVE-"]
+        .iter()
+        .position(|p| id.starts_with(p))
+        .unwrap_or(9) as u8;
+    (rank, id)
+}
+
+fn build_finding(g: &MatchGroup, records: &HashMap<String, OsvRecord>) -> Finding {
+    let kind = if g.entries.iter().any(|e| e.kind == AdvisoryKind::Malicious) {
+        FindingKind::Malicious
+    } else if g
+        .entries
+        .iter()
+        .any(|e| e.kind == AdvisoryKind::Vulnerability)
+    {
+        FindingKind::Vulnerability
+    } else {
+        FindingKind::Warning
+    };
+    let mut ids: Vec<&str> = g.entries.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_by_key(|id| id_rank(id));
+    let primary = ids.first().map(|s| s.to_string()).unwrap_or_default();
+    let mut aliases: BTreeSet<String> = BTreeSet::new();
+    for e in &g.entries {
+        aliases.insert(e.id.clone());
+        aliases.extend(e.aliases.iter().cloned());
+    }
+    aliases.remove(&primary);
+    let mut f = Finding::new(kind, g.ecosystem.as_str(), &g.name, Some(g.version.clone()));
+    f.id = Some(primary.clone());
+    f.aliases = aliases.into_iter().collect();
+    let mut best: Option<(Severity, Option<f64>)> = None;
+    for e in &g.entries {
+        if let Some(r) = records.get(&e.id) {
+            let (sev, score) = severity::assess(r, g.ecosystem, &g.name);
+            if best.is_none_or(|(s, sc)| (sev, score.unwrap_or(-1.0)) > (s, sc.unwrap_or(-1.0))) {
+                best = Some((sev, score));
+            }
+        }
+    }
+    if kind == FindingKind::Vulnerability {
+        let (sev, score) = best.unwrap_or((Severity::Unknown, None));
+        f.severity = Some(sev);
+        f.cvss_score = score;
+    }
+    f.summary = std::iter::once(primary.as_str())
+        .chain(ids.iter().copied())
+        .filter_map(|id| records.get(id))
+        .find_map(|r| {
+            r.summary
+                .clone()
+                .or_else(|| r.details.as_ref().map(|d| first_line(d)))
+        });
+    if let AdvisoryKind::Informational(t) = &g
+        .entries
+        .iter()
+        .map(|e| &e.kind)
+        .find(|k| matches!(k, AdvisoryKind::Informational(_)))
+        .cloned()
+        .unwrap_or(AdvisoryKind::Vulnerability)
+        && kind == FindingKind::Warning
+    {
+        f.informational = Some(t.clone());
+    }
+    let mut fixed: Vec<String> = Vec::new();
+    for e in &g.entries {
+        for v in matcher::fixed_versions(g.ecosystem, &g.version, e) {
+            if !fixed.contains(&v) {
+                fixed.push(v);
+            }
+        }
+    }
+    fixed.sort_by(|a, b| crate::version::compare(g.ecosystem, a, b).unwrap_or_else(|| a.cmp(b)));
+    f.fixed_versions = fixed;
+    if g.unparsable_version {
+        f.reason = Some("version does not parse; matched by an explicit version list".into());
+    }
+    let mut seen_paths = BTreeSet::new();
+    for o in &g.occurrences {
+        if seen_paths.insert(o.path.clone()) {
+            f.paths.push(o.path.clone());
+        }
+        if !f.sources.contains(&o.source) {
+            f.sources.push(o.source.clone());
+        }
+    }
+    f.dev = g.occurrences.iter().all(|o| o.dev);
+    f.direct = g.occurrences.iter().any(|o| o.direct);
+    f.line = g.occurrences.first().and_then(|o| o.line);
+    f
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+fn apply_ignores(
+    f: &mut Finding,
+    policy: &Policy,
+    policy_index: usize,
+    today: crate::policy::Date,
+    used: &mut BTreeSet<(usize, usize)>,
+    expired_notes: &mut BTreeSet<String>,
+) {
+    let Some(id) = &f.id else { return };
+    let eco = Ecosystem::from_osv(&f.ecosystem);
+    let norm = |n: &str| {
+        eco.map(|e| e.normalize_name(n))
+            .unwrap_or_else(|| n.to_string())
+    };
+    for (j, ig) in policy.ignore.iter().enumerate() {
+        let id_match = ig.id.eq_ignore_ascii_case(id)
+            || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&ig.id));
+        let pkg_match = ig
+            .package
+            .as_deref()
+            .is_none_or(|p| norm(p) == norm(&f.package));
+        if !(id_match && pkg_match) {
+            continue;
+        }
+        // Tracked per policy (deployment index, or usize::MAX for the global one).
+        used.insert((policy_index, j));
+        if ig.expired(today) {
+            expired_notes.insert(format!(
+                "ignore {} expired on {}: it no longer applies to {}@{}",
+                ig.id,
+                ig.expires.as_deref().unwrap_or(""),
+                f.package,
+                f.version.as_deref().unwrap_or("?")
+            ));
+            continue;
+        }
+        f.ignored = Some(Suppression {
+            reason: ig.reason.clone(),
+            expires: ig.expires.clone(),
+        });
+        return;
+    }
+}
+
+fn closes_gate(f: &Finding, policy: &Policy) -> bool {
+    if f.ignored.is_some() {
+        return false;
+    }
+    let gate = &policy.gate;
+    if f.kind == FindingKind::Malicious {
+        // Malicious code runs at install time, dev or not.
+        return gate.malicious;
+    }
+    if f.dev && !gate.include_dev {
+        return false;
+    }
+    match f.kind {
+        FindingKind::Vulnerability => gate.fail_on.closes(f.severity.unwrap_or(Severity::Unknown)),
+        FindingKind::Warning => f
+            .informational
+            .as_ref()
+            .is_some_and(|t| gate.warnings.iter().any(|w| w == t)),
+        FindingKind::Typosquat => f
+            .confidence
+            .as_deref()
+            .and_then(crate::policy::Level3::parse)
+            .is_some_and(|c| gate.typosquat.closes(c)),
+        FindingKind::DependencyConfusion => f
+            .risk
+            .as_deref()
+            .and_then(crate::policy::Level3::parse)
+            .is_some_and(|r| gate.confusion.closes(r)),
+        FindingKind::Malicious => gate.malicious,
+    }
+}
+
+fn gate_reason(f: &Finding) -> String {
+    let what = format!("{}@{}", f.package, f.version.as_deref().unwrap_or("?"));
+    match f.kind {
+        FindingKind::Vulnerability => format!(
+            "{} {} in {what}",
+            format!("{:?}", f.severity.unwrap_or(Severity::Unknown)).to_lowercase(),
+            f.id.as_deref().unwrap_or("")
+        ),
+        FindingKind::Malicious => format!(
+            "malicious package {what} ({})",
+            f.id.as_deref().unwrap_or("")
+        ),
+        FindingKind::Typosquat => {
+            format!("{what} imitates {}", f.imitates.as_deref().unwrap_or("?"))
+        }
+        FindingKind::DependencyConfusion => format!("dependency confusion risk for {what}"),
+        FindingKind::Warning => format!(
+            "{} {} in {what}",
+            f.informational.as_deref().unwrap_or("warning"),
+            f.id.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn kind_rank(k: FindingKind) -> u8 {
+    match k {
+        FindingKind::Malicious => 0,
+        FindingKind::Vulnerability => 1,
+        FindingKind::Typosquat => 2,
+        FindingKind::DependencyConfusion => 3,
+        FindingKind::Warning => 4,
+    }
+}
+
+/// Most serious first: kind, severity, then package and id.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (
+            kind_rank(a.kind),
+            std::cmp::Reverse(a.severity),
+            &a.package,
+            &a.version,
+            &a.id,
+        )
+            .cmp(&(
+                kind_rank(b.kind),
+                std::cmp::Reverse(b.severity),
+                &b.package,
+                &b.version,
+                &b.id,
+            ))
+    });
+}
+
+fn deployment_report(
+    d: &ParsedDeployment,
+    findings: Vec<Finding>,
+    notes: Vec<ErrorEntry>,
+) -> DeploymentReport {
+    let mut ecosystems = BTreeSet::new();
+    let mut sources = Vec::new();
+    let mut packages = 0;
+    for s in &d.sources {
+        ecosystems.insert(s.source.format.ecosystem().as_str().to_string());
+        let count = s
+            .result
+            .as_ref()
+            .map(|p| p.graph.packages().iter().filter(|p| !p.root).count())
+            .unwrap_or(0);
+        packages += count;
+        sources.push(SourceReport {
+            path: relative_display(&d.deployment.scan_root, &s.source.path),
+            format: s.source.format.name().to_string(),
+            packages: count,
+            scanned: s.result.is_ok(),
+        });
+    }
+    let mut errors: Vec<ErrorEntry> = d
+        .diagnostics()
+        .into_iter()
+        .map(|e| ErrorEntry {
+            level: e.level,
+            path: relative_display(&d.deployment.scan_root, &e.path),
+            message: e.message,
+        })
+        .collect();
+    errors.extend(notes);
+    DeploymentReport {
+        path: d.deployment.display_path(),
+        ecosystems: ecosystems.into_iter().collect(),
+        sources,
+        packages,
+        findings,
+        errors,
+    }
+}

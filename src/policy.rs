@@ -1,0 +1,514 @@
+//! `depwarden.toml`: the gate (thresholds), ignores with reasons and expiry
+//! dates, the typosquat allow-list and the internal namespaces. Unknown keys
+//! and bad values are errors that name the file, the key and the line.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+use crate::advisory::severity::Severity;
+
+/// Configuration errors; each names the file.
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid (unknown key, bad value, bad TOML); the
+    /// message carries the line and column.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        message: String,
+    },
+}
+
+/// Severity threshold at which vulnerabilities close the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Vulnerabilities never close the gate.
+    None,
+    /// Any vulnerability, whatever its severity (unknown included).
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl FailOn {
+    /// Parses `none|low|medium|high|critical`.
+    pub fn parse(s: &str) -> Option<FailOn> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "none" => FailOn::None,
+            "low" | "any" => FailOn::Low,
+            "medium" | "moderate" => FailOn::Medium,
+            "high" => FailOn::High,
+            "critical" => FailOn::Critical,
+            _ => return None,
+        })
+    }
+
+    /// The threshold's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::None => "none",
+            FailOn::Low => "low",
+            FailOn::Medium => "medium",
+            FailOn::High => "high",
+            FailOn::Critical => "critical",
+        }
+    }
+
+    /// True when a vulnerability of `severity` reaches the threshold. An
+    /// unknown severity closes the gate at `low` only: depwarden does not
+    /// guess that an unscored advisory is harmless, nor that it is critical.
+    pub fn closes(self, severity: Severity) -> bool {
+        match self {
+            FailOn::None => false,
+            FailOn::Low => true,
+            FailOn::Medium => severity >= Severity::Medium,
+            FailOn::High => severity >= Severity::High,
+            FailOn::Critical => severity >= Severity::Critical,
+        }
+    }
+}
+
+/// A confidence or risk level (typosquat confidence, confusion risk), or
+/// `none` to never close the gate on that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level3 {
+    /// Never closes the gate.
+    None,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High only.
+    High,
+}
+
+impl Level3 {
+    /// True when a finding at `level` reaches this threshold.
+    pub fn closes(self, level: Level3) -> bool {
+        self != Level3::None && level != Level3::None && level >= self
+    }
+
+    /// Parses `none|low|medium|high`.
+    pub fn parse(s: &str) -> Option<Level3> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "none" => Level3::None,
+            "low" => Level3::Low,
+            "medium" => Level3::Medium,
+            "high" => Level3::High,
+            _ => return None,
+        })
+    }
+
+    /// The level's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level3::None => "none",
+            Level3::Low => "low",
+            Level3::Medium => "medium",
+            Level3::High => "high",
+        }
+    }
+}
+
+/// `[gate]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Gate {
+    /// Vulnerability severity threshold.
+    pub fail_on: FailOn,
+    /// Malicious packages close the gate (even with `fail_on = "none"`).
+    pub malicious: bool,
+    /// Typosquat confidence that closes the gate.
+    pub typosquat: Level3,
+    /// Dependency-confusion risk that closes the gate.
+    pub confusion: Level3,
+    /// Dev-only findings may close the gate.
+    pub include_dev: bool,
+    /// RustSec informational warnings (unmaintained, unsound, notice...)
+    /// that close the gate; empty = none (cargo-audit's default).
+    pub warnings: Vec<String>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            fail_on: FailOn::Low,
+            malicious: true,
+            typosquat: Level3::High,
+            confusion: Level3::High,
+            include_dev: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// One `[[ignore]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    /// Advisory id or any alias.
+    pub id: String,
+    /// Only for this package (name as in the ecosystem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Why (required).
+    pub reason: String,
+    /// `YYYY-MM-DD`: from this day on the ignore no longer applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// `[typosquat]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TyposquatConfig {
+    /// Names never flagged.
+    pub allow: Vec<String>,
+}
+
+/// `[registries]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistriesConfig {
+    /// npm scopes that are internal (`@acme`).
+    pub internal_scopes: Vec<String>,
+    /// Internal package names, `*` wildcards allowed (`acme-*`).
+    pub internal_names: Vec<String>,
+    /// Public registry base URLs (for tests and mirrors): keys `npm`,
+    /// `pypi`, `crates`.
+    pub public: std::collections::BTreeMap<String, String>,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Base URL or directory for `db sync`.
+    pub source: Option<String>,
+    /// Warn when the data is older than this many days (default 7).
+    pub max_age_days: Option<u64>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Gate thresholds.
+    pub gate: Gate,
+    /// Ignores.
+    pub ignore: Vec<Ignore>,
+    /// Typosquat settings.
+    pub typosquat: TyposquatConfig,
+    /// Internal namespaces.
+    pub registries: RegistriesConfig,
+    /// Database settings.
+    pub database: DatabaseConfig,
+}
+
+impl Policy {
+    /// Parses a configuration file's text; `path` is used in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        policy.validate(text, path)?;
+        Ok(policy)
+    }
+
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::from_toml(&text, path)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), PolicyError> {
+        for ig in &self.ignore {
+            let line = line_of(text, &ig.id);
+            if ig.id.trim().is_empty() {
+                return Err(invalid(path, line, "ignore.id must not be empty"));
+            }
+            if ig.reason.trim().is_empty() {
+                return Err(invalid(
+                    path,
+                    line,
+                    &format!("ignore for {}: `reason` must not be empty", ig.id),
+                ));
+            }
+            if let Some(exp) = &ig.expires
+                && parse_date(exp).is_none()
+            {
+                return Err(invalid(
+                    path,
+                    line_of(text, exp),
+                    &format!(
+                        "ignore for {}: `expires` must be a date YYYY-MM-DD, not {exp:?}",
+                        ig.id
+                    ),
+                ));
+            }
+        }
+        for s in &self.registries.internal_scopes {
+            if !s.starts_with('@') {
+                return Err(invalid(
+                    path,
+                    line_of(text, s),
+                    &format!("registries.internal_scopes: {s:?} must start with '@'"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds the configuration for a scan: `explicit` if given, else
+    /// `depwarden.toml` in `start` or its parents up to the git root.
+    pub fn find(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<Option<(PathBuf, Policy)>, PolicyError> {
+        if let Some(p) = explicit {
+            return Ok(Some((p.to_path_buf(), Policy::load(p)?)));
+        }
+        let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+        let mut dir: Option<&Path> = Some(if abs.is_dir() {
+            abs.as_path()
+        } else {
+            abs.parent().unwrap_or(&abs)
+        });
+        while let Some(d) = dir {
+            let candidate = d.join("depwarden.toml");
+            if candidate.is_file() {
+                return Ok(Some((candidate.clone(), Policy::load(&candidate)?)));
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(None)
+    }
+}
+
+fn invalid(path: &Path, line: Option<usize>, msg: &str) -> PolicyError {
+    let message = match line {
+        Some(l) => format!("line {l}: {msg}"),
+        None => msg.to_string(),
+    };
+    PolicyError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// 1-based line of the first occurrence of `needle` (as a quoted string).
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    let quoted = format!("\"{needle}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted) || l.contains(needle))
+        .map(|i| i + 1)
+}
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    /// Year.
+    pub year: i32,
+    /// Month 1-12.
+    pub month: u32,
+    /// Day 1-31.
+    pub day: u32,
+}
+
+/// Parses `YYYY-MM-DD` (a longer RFC 3339 timestamp is cut to its date).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.get(..10)?;
+    let mut it = s.split('-');
+    let year: i32 = it.next()?.parse().ok()?;
+    let month: u32 = it.next()?.parse().ok()?;
+    let day: u32 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(Date { year, month, day })
+}
+
+/// Today's date (UTC), from the system clock; `DEPWARDEN_TODAY=YYYY-MM-DD`
+/// overrides it (for reproducible reports and tests).
+pub fn today() -> Date {
+    if let Some(d) = std::env::var("DEPWARDEN_TODAY")
+        .ok()
+        .as_deref()
+        .and_then(parse_date)
+    {
+        return d;
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> Date {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    Date {
+        year: (if m <= 2 { y + 1 } else { y }) as i32,
+        month: m,
+        day: d,
+    }
+}
+
+impl Ignore {
+    /// True when the ignore has expired on `today` (it applies up to and
+    /// including the day before `expires`).
+    pub fn expired(&self, today: Date) -> bool {
+        self.expires
+            .as_deref()
+            .and_then(parse_date)
+            .is_some_and(|d| today >= d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = r#"
+[gate]
+fail_on = "high"
+malicious = true
+typosquat = "high"
+confusion = "medium"
+include_dev = false
+[[ignore]]
+id = "GHSA-xxxx-xxxx-xxxx"
+package = "lodash"
+reason = "not reachable from the handler"
+expires = "2027-01-31"
+[typosquat]
+allow = ["my-internal-lib"]
+[registries]
+internal_scopes = ["@acme"]
+internal_names = ["acme-*"]
+"#;
+        let p = Policy::from_toml(text, Path::new("depwarden.toml")).unwrap();
+        assert_eq!(p.gate.fail_on, FailOn::High);
+        assert_eq!(p.gate.confusion, Level3::Medium);
+        assert_eq!(p.ignore[0].package.as_deref(), Some("lodash"));
+        assert_eq!(p.registries.internal_names, vec!["acme-*"]);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = "[gate]\nfail_on = \"high\"\nfial_on = \"low\"\n";
+        let err = Policy::from_toml(text, Path::new("cfg/depwarden.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cfg/depwarden.toml"), "{err}");
+        assert!(err.contains("fial_on"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_an_error() {
+        let err = Policy::from_toml("[gate]\nfail_on = \"severe\"\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("severe") && err.contains("line 2"), "{err}");
+        let err = Policy::from_toml(
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n",
+            Path::new("d.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("expires") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn ignore_needs_a_reason() {
+        let err = Policy::from_toml("[[ignore]]\nid = \"X\"\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reason"), "{err}");
+    }
+
+    #[test]
+    fn thresholds() {
+        assert!(FailOn::Low.closes(Severity::Unknown));
+        assert!(!FailOn::Medium.closes(Severity::Unknown));
+        assert!(FailOn::High.closes(Severity::Critical));
+        assert!(!FailOn::High.closes(Severity::Medium));
+        assert!(!FailOn::None.closes(Severity::Critical));
+        assert!(Level3::Medium.closes(Level3::High));
+        assert!(!Level3::High.closes(Level3::Medium));
+        assert!(!Level3::None.closes(Level3::High));
+    }
+
+    #[test]
+    fn dates_and_expiry() {
+        assert_eq!(
+            civil_from_days(0),
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
+        assert_eq!(
+            civil_from_days(20_415),
+            Date {
+                year: 2025,
+                month: 11,
+                day: 23
+            }
+        );
+        let ig = Ignore {
+            id: "X".into(),
+            package: None,
+            reason: "r".into(),
+            expires: Some("2027-01-31".into()),
+        };
+        assert!(!ig.expired(Date {
+            year: 2027,
+            month: 1,
+            day: 30
+        }));
+        assert!(ig.expired(Date {
+            year: 2027,
+            month: 1,
+            day: 31
+        }));
+    }
+}

@@ -1,0 +1,75 @@
+//! Progress display (indicatif), shown only when stderr is a terminal and
+//! not disabled, and stage timings for `--timings`.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// A spinner naming the current stage, or nothing when disabled.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    timings: bool,
+    stage_start: Instant,
+    stage_name: String,
+    recorded: Vec<(String, Duration)>,
+}
+
+impl Progress {
+    /// A progress display; `enabled` is further limited to terminals.
+    pub fn new(enabled: bool, timings: bool) -> Progress {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            timings,
+            stage_start: Instant::now(),
+            stage_name: String::new(),
+            recorded: Vec::new(),
+        }
+    }
+
+    /// Starts a new stage (ending the previous one).
+    pub fn stage(&mut self, name: &str) {
+        self.end_stage();
+        self.stage_name = name.to_string();
+        self.stage_start = Instant::now();
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+        }
+    }
+
+    fn end_stage(&mut self) {
+        if !self.stage_name.is_empty() {
+            self.recorded.push((
+                std::mem::take(&mut self.stage_name),
+                self.stage_start.elapsed(),
+            ));
+        }
+    }
+
+    /// Clears the display and, with timings on, prints each stage's time
+    /// to stderr.
+    pub fn finish(mut self) {
+        self.end_stage();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.timings {
+            let total: Duration = self.recorded.iter().map(|(_, d)| *d).sum();
+            for (name, d) in &self.recorded {
+                eprintln!("timing: {name:<12} {:>9.3} ms", d.as_secs_f64() * 1000.0);
+            }
+            eprintln!(
+                "timing: {:<12} {:>9.3} ms",
+                "total",
+                total.as_secs_f64() * 1000.0
+            );
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The scan result every output format renders: the JSON contract of
+//! `scan --format json` (schema_version 1, see DESIGN.md).
+
+use serde::Serialize;
+
+use crate::advisory::severity::Severity;
+use crate::parse::Level;
+
+/// The current JSON schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The tool.
+    pub tool: ToolInfo,
+    /// The advisory data used.
+    pub database: DatabaseInfo,
+    /// One entry per deployment package.
+    pub deployments: Vec<DeploymentReport>,
+    /// Totals.
+    pub summary: Summary,
+    /// The gate decision.
+    pub gate: GateResult,
+    /// Problems that belong to no deployment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorEntry>,
+    /// Configuration notes: the config file used, expired and unused ignores.
+    pub policy: PolicyNotes,
+}
+
+/// Name and version of depwarden.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    /// `depwarden`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "depwarden".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The advisory data a scan used.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DatabaseInfo {
+    /// Store directory.
+    pub path: String,
+    /// Where the data came from.
+    pub source: Option<String>,
+    /// When it was imported or synced.
+    pub updated_at: Option<String>,
+    /// Per ecosystem: records and newest `modified`.
+    pub ecosystems: Vec<DatabaseEcosystem>,
+    /// Warnings (data older than the configured age...).
+    pub warnings: Vec<String>,
+}
+
+/// Per-ecosystem database facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseEcosystem {
+    /// Ecosystem.
+    pub ecosystem: String,
+    /// Records.
+    pub records: u64,
+    /// Newest `modified`.
+    pub newest_modified: Option<String>,
+}
+
+/// One deployment package.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentReport {
+    /// Root, relative to the scanned root.
+    pub path: String,
+    /// Ecosystems seen.
+    pub ecosystems: Vec<String>,
+    /// Sources scanned.
+    pub sources: Vec<SourceReport>,
+    /// Number of packages (over all sources, roots excluded).
+    pub packages: usize,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// What could not be scanned, and notes.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// One source of a deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// Path relative to the scanned root.
+    pub path: String,
+    /// Format name.
+    pub format: String,
+    /// Packages it declares (roots excluded).
+    pub packages: usize,
+    /// False when it could not be parsed.
+    pub scanned: bool,
+}
+
+/// A problem or note about a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorEntry {
+    /// error, warning or info.
+    pub level: Level,
+    /// File, relative to the scanned root.
+    pub path: String,
+    /// Message.
+    pub message: String,
+}
+
+/// What kind of finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A known vulnerability.
+    Vulnerability,
+    /// A known malicious package.
+    Malicious,
+    /// A name that imitates a popular package.
+    Typosquat,
+    /// A private name a public registry could serve.
+    DependencyConfusion,
+    /// An informational advisory (RustSec unmaintained, unsound, notice).
+    Warning,
+}
+
+/// Fix advice for a vulnerable package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixAdvice {
+    /// The smallest version that fixes every vulnerability found in the
+    /// package, if one exists.
+    pub version: Option<String>,
+    /// `patch`, `minor` or `major`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<String>,
+    /// For a transitive package: the direct dependency that brings it in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+/// An ignore that applied to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// The ignore's reason.
+    pub reason: String,
+    /// Its expiry date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// One finding in one deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Kind.
+    pub kind: FindingKind,
+    /// Ecosystem as OSV spells it.
+    pub ecosystem: String,
+    /// Package name.
+    pub package: String,
+    /// Version (absent for unresolved dependencies).
+    pub version: Option<String>,
+    /// Dependency paths from a direct dependency (names), one per source.
+    pub paths: Vec<Vec<String>>,
+    /// Dev-only in every source that has it.
+    pub dev: bool,
+    /// A direct dependency in some source.
+    pub direct: bool,
+    /// Sources (relative paths) that declare the package.
+    pub sources: Vec<String>,
+    /// 1-based line in the first source, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Advisory id (vulnerability, malicious, warning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Every other id of the same advisory group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Severity (vulnerability).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// CVSS base score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_score: Option<f64>,
+    /// Advisory summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Versions that fix it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed_versions: Vec<String>,
+    /// RustSec informational type (warning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
+    /// The package imitated (typosquat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imitates: Option<String>,
+    /// Confidence (typosquat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+    /// Risk (dependency confusion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    /// Why (typosquat rule, confusion reason, unparsable version note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fix advice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixAdvice>,
+    /// Set when an ignore applies: the finding stays visible but does not
+    /// close the gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Suppression>,
+    /// True when this finding closes the gate.
+    pub closes_gate: bool,
+}
+
+impl Finding {
+    /// A finding with only the identifying fields set.
+    pub fn new(
+        kind: FindingKind,
+        ecosystem: &str,
+        package: &str,
+        version: Option<String>,
+    ) -> Finding {
+        Finding {
+            kind,
+            ecosystem: ecosystem.to_string(),
+            package: package.to_string(),
+            version,
+            paths: Vec::new(),
+            dev: false,
+            direct: false,
+            sources: Vec::new(),
+            line: None,
+            id: None,
+            aliases: Vec::new(),
+            severity: None,
+            cvss_score: None,
+            summary: None,
+            fixed_versions: Vec::new(),
+            informational: None,
+            imitates: None,
+            confidence: None,
+            risk: None,
+            reason: None,
+            fix: None,
+            ignored: None,
+            closes_gate: false,
+        }
+    }
+}
+
+/// Totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Deployments scanned.
+    pub deployments: usize,
+    /// Packages (over all deployments).
+    pub packages: usize,
+    /// Findings by kind.
+    pub vulnerabilities: usize,
+    /// Malicious findings.
+    pub malicious: usize,
+    /// Typosquat findings.
+    pub typosquats: usize,
+    /// Dependency-confusion findings.
+    pub dependency_confusion: usize,
+    /// Informational warnings.
+    pub warnings: usize,
+    /// Vulnerabilities by severity.
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    /// Findings suppressed by ignores.
+    pub ignored: usize,
+    /// Sources that could not be scanned.
+    pub unscanned_sources: usize,
+}
+
+/// The gate decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateResult {
+    /// The vulnerability threshold.
+    pub fail_on: String,
+    /// True when the gate is open.
+    pub passed: bool,
+    /// Why it closed (empty when passed).
+    pub reasons: Vec<String>,
+}
+
+/// Notes about the configuration.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicyNotes {
+    /// The configuration file used, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Ignores that have expired (they no longer apply).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_ignores: Vec<String>,
+    /// Ignores that matched no finding.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_ignores: Vec<String>,
+}

@@ -1,0 +1,175 @@
+//! `scan --format table`: per deployment, one line per finding with
+//! severity, ids, package@version, fixed versions and dependency path.
+
+use std::fmt::Write as _;
+
+use super::model::{Finding, FindingKind, ScanReport};
+use crate::advisory::severity::Severity;
+use crate::parse::Level;
+
+/// Renders the report as a plain-text table; `color` adds ANSI colours.
+pub fn render(report: &ScanReport, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    for d in &report.deployments {
+        let srcs: Vec<String> = d
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.path, s.format))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}  [{} packages; {}]",
+            paint("1", &d.path),
+            d.packages,
+            srcs.join(", ")
+        );
+        if d.findings.is_empty() {
+            let _ = writeln!(out, "  no findings");
+        }
+        for f in &d.findings {
+            let (label, code) = label(f);
+            let mut line = format!(
+                "  {:<10} {:<22} {}@{}",
+                paint(code, &label),
+                ids(f),
+                f.package,
+                f.version.as_deref().unwrap_or("?")
+            );
+            match f.kind {
+                FindingKind::Typosquat => {
+                    let _ = write!(line, "  imitates {}", f.imitates.as_deref().unwrap_or("?"));
+                }
+                FindingKind::DependencyConfusion => {
+                    let _ = write!(line, "  risk {}", f.risk.as_deref().unwrap_or("?"));
+                }
+                _ => {
+                    if !f.fixed_versions.is_empty() {
+                        let _ = write!(line, "  fixed in {}", f.fixed_versions.join(", "));
+                    } else if matches!(f.kind, FindingKind::Vulnerability) {
+                        line.push_str("  no fix");
+                    }
+                }
+            }
+            if let Some(p) = f.paths.first()
+                && p.len() > 1
+            {
+                let _ = write!(line, "  via {}", p.join(" > "));
+            }
+            if f.dev {
+                line.push_str("  (dev)");
+            }
+            if let Some(ig) = &f.ignored {
+                let _ = write!(line, "  [ignored: {}]", ig.reason);
+            }
+            let _ = writeln!(out, "{line}");
+            if let Some(r) = &f.reason
+                && matches!(
+                    f.kind,
+                    FindingKind::Typosquat | FindingKind::DependencyConfusion
+                )
+            {
+                let _ = writeln!(out, "             {r}");
+            }
+        }
+        for e in &d.errors {
+            if e.level != Level::Info {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}: {}",
+                    paint("33", level_name(e.level)),
+                    e.path,
+                    e.message
+                );
+            }
+        }
+    }
+    for e in &report.errors {
+        let _ = writeln!(out, "{}: {}: {}", level_name(e.level), e.path, e.message);
+    }
+    for w in &report.database.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    for i in &report.policy.expired_ignores {
+        let _ = writeln!(out, "warning: {i}");
+    }
+    for i in &report.policy.unused_ignores {
+        let _ = writeln!(out, "note: {i}");
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}",
+        s.deployments,
+        s.packages,
+        s.vulnerabilities,
+        s.malicious,
+        s.typosquats,
+        s.dependency_confusion,
+        s.warnings,
+        if s.ignored > 0 {
+            format!(" ({} ignored)", s.ignored)
+        } else {
+            String::new()
+        }
+    );
+    let gate = if report.gate.passed {
+        paint("32", "gate: passed")
+    } else {
+        paint(
+            "31",
+            &format!("gate: closed ({})", report.gate.reasons.join("; ")),
+        )
+    };
+    let _ = writeln!(out, "{gate}");
+    out
+}
+
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Info => "info",
+        Level::Warning => "warning",
+        Level::Error => "error",
+    }
+}
+
+fn label(f: &Finding) -> (String, &'static str) {
+    match f.kind {
+        FindingKind::Vulnerability => {
+            let sev = f.severity.unwrap_or(Severity::Unknown);
+            let code = match sev {
+                Severity::Critical | Severity::High => "31",
+                Severity::Medium => "33",
+                _ => "36",
+            };
+            (format!("{sev:?}").to_uppercase(), code)
+        }
+        FindingKind::Malicious => ("MALICIOUS".into(), "1;31"),
+        FindingKind::Typosquat => (
+            format!("TYPO/{}", f.confidence.as_deref().unwrap_or("?")),
+            "35",
+        ),
+        FindingKind::DependencyConfusion => ("CONFUSION".into(), "35"),
+        FindingKind::Warning => (
+            f.informational
+                .clone()
+                .unwrap_or_else(|| "warning".into())
+                .to_uppercase(),
+            "33",
+        ),
+    }
+}
+
+fn ids(f: &Finding) -> String {
+    match &f.id {
+        Some(id) if f.aliases.is_empty() => id.clone(),
+        Some(id) => format!("{id} ({})", f.aliases.join(", ")),
+        None => "-".into(),
+    }
+}
