@@ -279,3 +279,29 @@ fn malformed_lockfile_through_the_binary() {
         .collect();
     assert!(names.contains("chrono") && names.contains("smallvec"));
 }
+
+#[test]
+fn legacy_root_table_is_a_root() {
+    // Early v1 lockfiles kept the project in `[root]`, not in `[[package]]`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Cargo.lock");
+    std::fs::write(
+        &path,
+        "[root]\nname = \"old-app\"\nversion = \"0.1.0\"\ndependencies = [\n \
+         \"libc 0.2.20 (registry+https://github.com/rust-lang/crates.io-index)\",\n]\n\n\
+         [[package]]\nname = \"libc\"\nversion = \"0.2.20\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [metadata]\n\"checksum libc 0.2.20 (registry+https://github.com/rust-lang/crates.io-index)\" \
+         = \"684f330624d8c3784fb9558ca46c4ce488073a8d22450415c5eb4f4cfb0d11b5\"\n",
+    )
+    .unwrap();
+    let p = parse(&path, SourceFormat::CargoLock).unwrap();
+    let root = find(&p, "old-app", "0.1.0");
+    assert!(root.root);
+    assert_eq!(root.line, Some(2));
+    let libc = find(&p, "libc", "0.2.20");
+    assert!(libc.direct);
+    assert_eq!(libc.line, Some(9));
+    assert!(libc.checksum.as_deref().unwrap().starts_with("684f33"));
+    assert_eq!(p.facts.format_version.as_deref(), Some("v1"));
+}

@@ -110,3 +110,62 @@ fn broken_manifest_is_an_error_naming_the_file() {
         assert!(err.contains("Cargo.toml"), "{err}");
     }
 }
+
+#[test]
+fn member_globs_exclude_and_path_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\nexclude = [\"crates/skip\"]\n",
+    );
+    w(
+        "crates/a/Cargo.toml",
+        "[package]\nname = \"a\"\nversion = \"1.0.0\"\n[dependencies]\n\
+         helper = { path = \"../../tools/helper\" }\nanyhow = \"1\"\n",
+    );
+    w(
+        "crates/b/Cargo.toml",
+        "[package]\nname = \"b\"\nversion = \"1.0.0\"\n",
+    );
+    w(
+        "crates/skip/Cargo.toml",
+        "[package]\nname = \"skip\"\nversion = \"1.0.0\"\n",
+    );
+    w("crates/not-a-crate/README", "");
+    w(
+        "tools/helper/Cargo.toml",
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\n",
+    );
+    let fs = OsFs::default();
+    let source = SourceRef::new(dir.path().join("Cargo.toml"), SourceFormat::CargoToml);
+    let options = ParseOptions::default();
+    let ctx = ParseContext {
+        fs: &fs,
+        source: &source,
+        root: dir.path(),
+        options: &options,
+    };
+    let p = parse_source(&ctx).unwrap();
+    let mut roots: Vec<_> = p
+        .graph
+        .packages()
+        .iter()
+        .filter(|x| x.root)
+        .map(|x| x.name.as_str())
+        .collect();
+    roots.sort();
+    // helper is a path dependency inside the workspace, so a member too.
+    assert_eq!(roots, vec!["a", "b", "helper"]);
+    let anyhow = p
+        .graph
+        .packages()
+        .iter()
+        .find(|x| x.name == "anyhow")
+        .unwrap();
+    assert!(anyhow.direct && anyhow.version.is_none());
+}
