@@ -4,6 +4,10 @@
 //! dependencies by index and the `root` flag. The binary is only read,
 //! never executed; the decompressed size is capped.
 //!
+//! The data records only the kind of source (`crates.io`, `registry`,
+//! `git`, `local`), not its URL: git and local packages get an empty URL or
+//! path, and an alternative registry is kept as a `source` note.
+//!
 //! A binary without the section is reported at info level ("Rust binary
 //! without embedded dependency data") with an empty graph; a file that is
 //! not an executable yields no packages and no error.

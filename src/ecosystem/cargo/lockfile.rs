@@ -168,6 +168,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                 .cloned()
         });
         pkg.source = match (&p.source, &node.source_id) {
+            // A local crate: its directory when a manifest names it, else
+            // an empty path (the lockfile does not record it).
             (None, _) => PackageSource::Path {
                 path: member_of
                     .get(&i)
@@ -234,6 +236,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             path,
             format!("{unresolved} dependency entries name no package in the lockfile"),
         ));
+    }
+
+    // A local crate that is neither a member nor depended on (a manifest
+    // that does not match the lockfile) is still a root, not a dev crate.
+    let mut has_parent = vec![false; ids.len()];
+    for &id in &ids {
+        for (to, _) in graph.dependencies(id) {
+            has_parent[to.index()] = true;
+        }
+    }
+    for &i in &local {
+        if !has_parent[i] {
+            graph.mark_root(ids[i]);
+        }
     }
 
     graph.finalize(FlagMode::FromEdges);
