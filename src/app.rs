@@ -281,9 +281,29 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     Ok(ExitStatus::Passed)
 }
 
-fn run_db_import(_global: &GlobalArgs, _path: &Path) -> Result<ExitStatus> {
-    eprintln!("depwarden: error: db import is not available in this build");
-    Ok(ExitStatus::Error)
+fn run_db_import(global: &GlobalArgs, path: &Path) -> Result<ExitStatus> {
+    let dir = db_dir(global);
+    match crate::advisory::import::import_path(&dir, path) {
+        Ok(report) => {
+            if !global.quiet {
+                for w in report.warnings.iter().take(20) {
+                    eprintln!("depwarden: warning: {w}");
+                }
+                if report.warnings.len() > 20 {
+                    eprintln!(
+                        "depwarden: warning: ... and {} more",
+                        report.warnings.len() - 20
+                    );
+                }
+                eprintln!("depwarden: {report}");
+            }
+            Ok(ExitStatus::Passed)
+        }
+        Err(e) => {
+            eprintln!("depwarden: error: import failed, the previous database is unchanged: {e}");
+            Ok(ExitStatus::Error)
+        }
+    }
 }
 
 fn run_explain(global: &GlobalArgs, id: &str) -> Result<ExitStatus> {

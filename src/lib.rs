@@ -20,6 +20,7 @@ pub mod app;
 pub mod atomic;
 pub mod audit;
 pub mod cli;
+pub mod clock;
 pub mod discover;
 pub mod ecosystem;
 pub mod fs;

@@ -1,15 +1,20 @@
-//! The advisory side: OSV record types ([`model`]), the sled store
-//! ([`store`]), severity scoring ([`severity`]).
+//! The advisory side: OSV record types ([`model`]), compiling records into
+//! index entries ([`compile`]), the sled store ([`store`]), importing OSV
+//! data ([`import`]), the snapshot embedded in the binary ([`snapshot`]),
+//! and severity scoring ([`severity`]).
 
+pub mod compile;
+pub mod import;
 pub mod model;
 pub mod severity;
+pub mod snapshot;
 pub mod store;
 
 use std::path::PathBuf;
 
-/// The default database directory: `$DEPWARDEN_DB` is handled by the CLI;
-/// this is `$XDG_CACHE_HOME/depwarden/db`, else `~/.cache/depwarden/db`,
-/// else `./.depwarden-db`.
+/// The default database directory: `$XDG_CACHE_HOME/depwarden/db`, else
+/// `~/.cache/depwarden/db`, else `./.depwarden-db` (`--db` and
+/// `DEPWARDEN_DB` are handled by the CLI).
 pub fn default_db_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("depwarden").join("db");
