@@ -9,8 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 
 type Triple = (String, String, String);
+/// (id, crate, version, informational kind).
+type Warning = (String, String, String, String);
+/// Vulnerabilities and warnings.
+type Sets = (BTreeSet<Triple>, BTreeSet<Warning>);
 
-fn cargo_audit_sets(dir: &str) -> (BTreeSet<Triple>, BTreeSet<(String, String, String, String)>) {
+fn cargo_audit_sets(dir: &str) -> Sets {
     let text = std::fs::read_to_string(common::testdata(&format!(
         "cargo/audit/{dir}/cargo-audit.json"
     )))
@@ -45,7 +49,7 @@ fn cargo_audit_sets(dir: &str) -> (BTreeSet<Triple>, BTreeSet<(String, String, S
     (vulns, warnings)
 }
 
-fn ours(dir: &str) -> (BTreeSet<Triple>, BTreeSet<(String, String, String, String)>) {
+fn ours(dir: &str) -> Sets {
     let (_keep, db) = common::fresh_db();
     let lock = common::testdata(&format!("cargo/audit/{dir}/Cargo.lock"));
     let (code, report) = common::scan_json(&db, &["--fail-on", "none", lock.to_str().unwrap()]);
