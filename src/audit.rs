@@ -157,9 +157,9 @@ pub fn audit(
                 FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
                 FindingKind::Warning => summary.warnings += 1,
             }
-            if f.closes_gate {
-                reasons.push(format!("{}: {}", report.path, gate_reason(f)));
-            }
+        }
+        if let Some(r) = gate_reason(&report.path, &report.findings) {
+            reasons.push(r);
         }
         deployments.push(report);
     }
@@ -572,28 +572,50 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
     }
 }
 
-fn gate_reason(f: &Finding) -> String {
-    let what = format!("{}@{}", f.package, f.version.as_deref().unwrap_or("?"));
-    match f.kind {
-        FindingKind::Vulnerability => format!(
-            "{} {} in {what}",
-            format!("{:?}", f.severity.unwrap_or(Severity::Unknown)).to_lowercase(),
-            f.id.as_deref().unwrap_or("")
-        ),
-        FindingKind::Malicious => format!(
-            "malicious package {what} ({})",
-            f.id.as_deref().unwrap_or("")
-        ),
-        FindingKind::Typosquat => {
-            format!("{what} imitates {}", f.imitates.as_deref().unwrap_or("?"))
-        }
-        FindingKind::DependencyConfusion => format!("dependency confusion risk for {what}"),
-        FindingKind::Warning => format!(
-            "{} {} in {what}",
-            f.informational.as_deref().unwrap_or("warning"),
-            f.id.as_deref().unwrap_or("")
-        ),
+/// One line per deployment saying what closed the gate, e.g.
+/// `fn-a: 3 vulnerabilities (1 high, 2 unknown), 1 malicious package (evil@1.0.0)`.
+fn gate_reason(path: &str, findings: &[Finding]) -> Option<String> {
+    let closing: Vec<&Finding> = findings.iter().filter(|f| f.closes_gate).collect();
+    if closing.is_empty() {
+        return None;
     }
+    let mut parts = Vec::new();
+    let vulns: Vec<&&Finding> = closing
+        .iter()
+        .filter(|f| f.kind == FindingKind::Vulnerability)
+        .collect();
+    if !vulns.is_empty() {
+        let mut by: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+        for f in &vulns {
+            *by.entry(std::cmp::Reverse(f.severity.unwrap_or(Severity::Unknown)))
+                .or_default() += 1;
+        }
+        let detail: Vec<String> = by
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.0.as_str()))
+            .collect();
+        parts.push(format!(
+            "{} vulnerabilities ({})",
+            vulns.len(),
+            detail.join(", ")
+        ));
+    }
+    let named = |kind: FindingKind, label: &str| -> Option<String> {
+        let list: Vec<String> = closing
+            .iter()
+            .filter(|f| f.kind == kind)
+            .map(|f| format!("{}@{}", f.package, f.version.as_deref().unwrap_or("?")))
+            .collect();
+        (!list.is_empty()).then(|| format!("{} {label} ({})", list.len(), list.join(", ")))
+    };
+    parts.extend(named(FindingKind::Malicious, "malicious packages"));
+    parts.extend(named(FindingKind::Typosquat, "typosquats"));
+    parts.extend(named(
+        FindingKind::DependencyConfusion,
+        "dependency-confusion risks",
+    ));
+    parts.extend(named(FindingKind::Warning, "warnings"));
+    Some(format!("{path}: {}", parts.join(", ")))
 }
 
 fn kind_rank(k: FindingKind) -> u8 {

@@ -1,8 +1,552 @@
-//! Parser for the `requirements` source format (not implemented yet).
+//! `requirements*.txt`: pip's requirements-file grammar.
+//!
+//! - Requirement lines are parsed with `pep508_rs`; only an exact pin
+//!   (`==` without a wildcard, or `===`) gives a version, kept as written.
+//!   Anything else is an unresolved direct dependency (version `None`,
+//!   requirement kept) and is never matched by guessing.
+//! - `-r` / `--requirement` includes are read relative to the including
+//!   file (with cycle protection); `-c` / `--constraint` files pin the
+//!   versions of packages named elsewhere.
+//! - Comments (` #` and whole-line `#`), line continuations, per-requirement
+//!   options (`--hash` — the first hash is kept as the checksum, hashes are
+//!   not used for matching — `--config-settings`, `-C`, `--global-option`).
+//! - Environment markers are kept on the package (note `markers`) and
+//!   evaluated for the target Python (note `marker_matches`); a
+//!   requirement whose marker is false for the target is still listed.
+//! - `--index-url`, `--extra-index-url`, `--find-links` are recorded in the
+//!   source facts with credentials redacted.
+//! - `name @ url` direct references, VCS, editable, local-path and URL lines
+//!   are not registry packages: they are reported as info diagnostics with
+//!   their source and not matched by name. A version taken from an
+//!   environment variable (`${VAR}`) is reported as written and not
+//!   resolved.
 
-use crate::parse::{ParseContext, ParseError, ParsedSource, unsupported};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-/// Parses the source into a dependency graph.
+use pep508_rs::pep440_rs::Operator;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
+
+use crate::ecosystem::Ecosystem;
+use crate::graph::{DepGraph, FlagMode, Package, PackageSource};
+use crate::parse::{
+    Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource, PythonTarget,
+};
+
+/// Maximum depth of `-r` includes.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// One requirement line after options and comments are stripped.
+#[derive(Debug, Clone)]
+struct Line {
+    text: String,
+    /// First `--hash` value.
+    hash: Option<String>,
+    /// 1-based line number where the logical line starts.
+    line: u32,
+}
+
+/// Parses a requirements file (and its includes) into a flat graph of
+/// direct dependencies.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
-    unsupported(ctx)
+    let env = marker_env(&ctx.options.python);
+    let mut st = State {
+        ctx,
+        env,
+        graph: DepGraph::new(),
+        out: ParsedSource::default(),
+        seen: HashSet::new(),
+        constraints: BTreeMap::new(),
+        by_name: BTreeMap::new(),
+    };
+    st.read_file(ctx.path(), 0, true)?;
+    st.apply_constraints();
+    let State {
+        mut graph, mut out, ..
+    } = st;
+    graph.finalize(FlagMode::FromEdges);
+    out.graph = graph;
+    Ok(out)
+}
+
+struct State<'a, 'c> {
+    ctx: &'a ParseContext<'c>,
+    env: Option<MarkerEnvironment>,
+    graph: DepGraph,
+    out: ParsedSource,
+    seen: HashSet<PathBuf>,
+    /// normalised name -> (pinned version, constraints file)
+    constraints: BTreeMap<String, (String, String)>,
+    /// normalised name -> package ids (for constraints)
+    by_name: BTreeMap<String, Vec<crate::graph::PackageId>>,
+}
+
+fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &t.python_full_version,
+        os_name: if t.sys_platform == "win32" {
+            "nt"
+        } else {
+            "posix"
+        },
+        platform_machine: &t.platform_machine,
+        platform_python_implementation: "CPython",
+        platform_release: "",
+        platform_system: if t.sys_platform == "linux" {
+            "Linux"
+        } else {
+            &t.sys_platform
+        },
+        platform_version: "",
+        python_full_version: &t.python_full_version,
+        python_version: &t.python_version,
+        sys_platform: &t.sys_platform,
+    })
+    .ok()
+}
+
+/// Replaces `user:password@` in URLs by `***@`.
+pub fn redact_url(url: &str) -> String {
+    match url.find("://") {
+        Some(scheme_end) => {
+            let rest = &url[scheme_end + 3..];
+            let host_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Splits a file into logical lines: continuations joined, comments removed.
+fn logical_lines(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut start = 0u32;
+    for (i, raw) in text.lines().enumerate() {
+        if buf.is_empty() {
+            start = i as u32 + 1;
+        }
+        let line = raw.trim_end_matches('\r');
+        if let Some(stripped) = line.strip_suffix('\\') {
+            buf.push_str(stripped);
+            buf.push(' ');
+            continue;
+        }
+        buf.push_str(line);
+        out.push((start, strip_comment(&std::mem::take(&mut buf))));
+    }
+    if !buf.is_empty() {
+        out.push((start, strip_comment(&buf)));
+    }
+    out
+}
+
+/// Removes a comment: `#` at the start or after whitespace.
+fn strip_comment(line: &str) -> String {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
+            return line[..i].trim().to_string();
+        }
+    }
+    line.trim().to_string()
+}
+
+/// Per-requirement options that end the requirement text.
+const REQ_OPTIONS: &[&str] = &[
+    "--hash",
+    "--global-option",
+    "--config-settings",
+    "--install-option",
+    "-C",
+];
+
+/// Splits a requirement line from its trailing options; returns the text
+/// and the first hash.
+fn split_options(line: &str) -> (String, Option<String>) {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let mut cut = tokens.len();
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0
+            && REQ_OPTIONS
+                .iter()
+                .any(|o| *t == *o || t.starts_with(&format!("{o}=")))
+        {
+            cut = i;
+            break;
+        }
+    }
+    let mut hash = None;
+    let mut i = cut;
+    while i < tokens.len() {
+        let t = tokens[i];
+        if let Some(v) = t.strip_prefix("--hash=") {
+            if hash.is_none() && !v.is_empty() {
+                hash = Some(v.to_string());
+            }
+        } else if t == "--hash"
+            && let Some(v) = tokens.get(i + 1)
+        {
+            if hash.is_none() {
+                hash = Some((*v).to_string());
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    (tokens[..cut].join(" "), hash)
+}
+
+/// The literal version after `==` / `===` in the raw text.
+fn raw_pin(text: &str) -> Option<String> {
+    let before_marker = text.split(';').next().unwrap_or(text);
+    let idx = before_marker.find("==")?;
+    let rest = before_marker[idx + 2..].trim_start_matches('=');
+    let v = rest.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// The name as written at the start of a requirement.
+fn raw_name(text: &str) -> Option<&str> {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(text.len());
+    let name = &text[..end];
+    (!name.is_empty() && name.as_bytes()[0].is_ascii_alphanumeric()).then_some(name)
+}
+
+impl State<'_, '_> {
+    fn diag(&mut self, level: Level, path: &Path, msg: String) {
+        self.out.diagnostics.push(Diagnostic::new(level, path, msg));
+    }
+
+    fn read_file(&mut self, path: &Path, depth: usize, primary: bool) -> Result<(), ParseError> {
+        let key = self
+            .ctx
+            .fs
+            .canonicalize(path)
+            .unwrap_or_else(|| path.to_path_buf());
+        if !self.seen.insert(key) {
+            return Ok(()); // already read: an include cycle or a repeated include
+        }
+        let text = match self.ctx.fs.read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if primary => return Err(e.into()),
+            Err(e) => {
+                self.diag(
+                    Level::Error,
+                    path,
+                    format!("included requirements file could not be read: {e}"),
+                );
+                return Ok(());
+            }
+        };
+        if text.as_bytes().contains(&0) {
+            return Err(ParseError::syntax(
+                path,
+                "binary data, not a requirements file",
+            ));
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (lineno, line) in logical_lines(&text) {
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('-') {
+                self.option_line(path, &dir, lineno, &line, depth)?;
+                continue;
+            }
+            let (req_text, hash) = split_options(&line);
+            self.requirement(
+                path,
+                Line {
+                    text: req_text,
+                    hash,
+                    line: lineno,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn option_line(
+        &mut self,
+        path: &Path,
+        dir: &Path,
+        lineno: u32,
+        line: &str,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let (opt, value) = match line.split_once(|c: char| c == '=' || c.is_whitespace()) {
+            Some((o, v)) => (o, v.trim().trim_start_matches('=').trim()),
+            None => (line, ""),
+        };
+        match opt {
+            "-r" | "--requirement" | "-c" | "--constraint" => {
+                if value.is_empty() {
+                    self.diag(
+                        Level::Warning,
+                        path,
+                        format!("line {lineno}: {opt} without a file name"),
+                    );
+                    return Ok(());
+                }
+                if value.contains("://") {
+                    self.diag(
+                        Level::Warning,
+                        path,
+                        format!(
+                            "line {lineno}: remote requirements file {} not fetched",
+                            redact_url(value)
+                        ),
+                    );
+                    return Ok(());
+                }
+                let target = dir.join(value);
+                if depth >= MAX_INCLUDE_DEPTH {
+                    self.diag(Level::Error, path, format!("line {lineno}: includes nested deeper than {MAX_INCLUDE_DEPTH}; {value} not read"));
+                    return Ok(());
+                }
+                if opt.starts_with("-c") || opt == "--constraint" {
+                    self.read_constraints(path, &target, lineno);
+                } else if !self.ctx.fs.is_file(&target) {
+                    self.diag(
+                        Level::Error,
+                        path,
+                        format!(
+                            "line {lineno}: included file {} not found",
+                            target.display()
+                        ),
+                    );
+                } else {
+                    self.read_file(&target, depth + 1, false)?;
+                }
+            }
+            "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" => {
+                let kind = match opt {
+                    "-i" | "--index-url" => "index-url",
+                    "--extra-index-url" => "extra-index-url",
+                    _ => "find-links",
+                };
+                self.out.facts.indexes.push(IndexRef {
+                    kind: kind.into(),
+                    url: redact_url(value),
+                    name: None,
+                });
+            }
+            "-e" | "--editable" => {
+                self.diag(Level::Info, path, format!("line {lineno}: editable requirement {} is not a registry package; not matched by name", redact_url(value)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_constraints(&mut self, including: &Path, target: &Path, lineno: u32) {
+        let text = match self.ctx.fs.read_to_string(target) {
+            Ok(t) => t,
+            Err(e) => {
+                self.diag(Level::Warning, including, format!("line {lineno}: constraints file not read ({e}); versions it would pin stay unresolved"));
+                return;
+            }
+        };
+        let label = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (_, line) in logical_lines(&text) {
+            if line.is_empty() || line.starts_with('-') {
+                continue;
+            }
+            let (req, _) = split_options(&line);
+            if let Ok(r) = Requirement::<pep508_rs::VerbatimUrl>::from_str(&req)
+                && let (Some(v), Some(name)) = (exact_pin(&r, &req), raw_name(&req))
+            {
+                self.constraints
+                    .insert(Ecosystem::PyPI.normalize_name(name), (v, label.clone()));
+            }
+        }
+    }
+
+    fn requirement(&mut self, path: &Path, line: Line) {
+        let text = line.text.trim();
+        if text.contains("://") && !text.contains(" @ ") && !text.contains('@')
+            || text.starts_with('.')
+            || text.starts_with('/')
+        {
+            self.diag(Level::Info, path, format!("line {}: {} is a URL or local path, not a registry package; not matched by name", line.line, redact_url(text)));
+            return;
+        }
+        if text.contains("${") {
+            self.diag(
+                Level::Warning,
+                path,
+                format!("line {}: {text} takes its version from an environment variable; kept as written and not resolved", line.line),
+            );
+            return;
+        }
+        let parsed = Requirement::<pep508_rs::VerbatimUrl>::from_str(text);
+        let (name, version, requirement, markers, marker_ok) = match &parsed {
+            Ok(r) => {
+                if let Some(VersionOrUrl::Url(url)) = &r.version_or_url {
+                    self.diag(
+                        Level::Info,
+                        path,
+                        format!(
+                            "line {}: {} is a direct reference to {}; not matched by name",
+                            line.line,
+                            r.name,
+                            redact_url(&url.to_string())
+                        ),
+                    );
+                    return;
+                }
+                let Some(name) = raw_name(text) else { return };
+                let version = exact_pin(r, text);
+                let requirement = match &r.version_or_url {
+                    Some(VersionOrUrl::VersionSpecifier(s)) if version.is_none() => {
+                        Some(s.to_string())
+                    }
+                    _ => None,
+                };
+                let markers = r.marker.contents().map(|m| m.to_string());
+                let ok = match &self.env {
+                    Some(env) => r.marker.evaluate(env, &[]),
+                    None => true,
+                };
+                (name.to_string(), version, requirement, markers, ok)
+            }
+            Err(e) => {
+                // pip accepts `name==<text>` where the text is not PEP 440;
+                // keep the version as written (it matches only explicit lists).
+                let fallback = raw_name(text).and_then(|n| {
+                    let after = text[n.len()..].trim_start();
+                    after
+                        .strip_prefix("===")
+                        .or_else(|| after.strip_prefix("=="))
+                        .map(|v| (n, v.trim()))
+                });
+                match fallback {
+                    Some((n, v)) if !v.is_empty() && !v.starts_with('=') => {
+                        (n.to_string(), Some(v.to_string()), None, None, true)
+                    }
+                    _ => {
+                        self.diag(
+                            Level::Warning,
+                            path,
+                            format!(
+                                "line {}: not a valid requirement, skipped: {}",
+                                line.line,
+                                first_line(&e.to_string())
+                            ),
+                        );
+                        return;
+                    }
+                }
+            }
+        };
+        let mut pkg = Package::new(Ecosystem::PyPI, name, version.clone());
+        pkg.requirement = requirement;
+        pkg.source = PackageSource::Registry { url: None };
+        pkg.direct = true;
+        pkg.line = Some(line.line);
+        pkg.checksum = line.hash;
+        if let Some(m) = markers {
+            pkg.note("markers", m);
+            pkg.note("marker_matches", marker_ok.to_string());
+        }
+        if let Some(v) = &version
+            && crate::version::Version::parse(Ecosystem::PyPI, v).is_none()
+        {
+            pkg.note("version_unparsed", "true");
+        }
+        if path != self.ctx.path()
+            && let Some(f) = path.file_name()
+        {
+            pkg.note("included_from", f.to_string_lossy());
+        }
+        let key = pkg.normalized_name();
+        let id = self.graph.add_package(pkg);
+        self.by_name.entry(key).or_default().push(id);
+    }
+
+    fn apply_constraints(&mut self) {
+        for (name, (version, file)) in &self.constraints {
+            for id in self.by_name.get(name).into_iter().flatten() {
+                let p = self.graph.package_mut(*id);
+                if p.version.is_none() {
+                    p.version = Some(version.clone());
+                    p.note("pinned_by", file.clone());
+                }
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
+}
+
+/// The exact pin of a requirement (`==` without wildcard, or `===`), as
+/// written in `text`.
+fn exact_pin(r: &Requirement<pep508_rs::VerbatimUrl>, text: &str) -> Option<String> {
+    let Some(VersionOrUrl::VersionSpecifier(specs)) = &r.version_or_url else {
+        return None;
+    };
+    if specs.len() != 1 {
+        return None;
+    }
+    let spec = specs.iter().next()?;
+    match spec.operator() {
+        Operator::Equal | Operator::ExactEqual => {
+            raw_pin(text).or_else(|| Some(spec.version().to_string()))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_and_comments_are_stripped() {
+        assert_eq!(
+            split_options("foo==1.0 --hash=sha256:abc --hash=sha256:def"),
+            ("foo==1.0".into(), Some("sha256:abc".into()))
+        );
+        assert_eq!(split_options("foo17--hash==1.0").0, "foo17--hash==1.0");
+        assert_eq!(split_options("foo==1.0 -C bar").0, "foo==1.0");
+        assert_eq!(strip_comment("requests ==1.0 # pinned"), "requests ==1.0");
+        assert_eq!(
+            strip_comment("x==1 --hash=sha256:a;#b"),
+            "x==1 --hash=sha256:a;#b"
+        );
+        let lines = logical_lines("a==1 \\\n  --hash=sha256:1\n# c\nb==2\n");
+        assert_eq!(
+            lines,
+            vec![
+                (1, "a==1    --hash=sha256:1".to_string()),
+                (3, String::new()),
+                (4, "b==2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redact_url("https://user:s3cret@pypi.corp/simple"),
+            "https://***@pypi.corp/simple"
+        );
+        assert_eq!(
+            redact_url("https://pypi.org/simple"),
+            "https://pypi.org/simple"
+        );
+    }
 }
