@@ -113,8 +113,18 @@ fn sorted_events(ecosystem: Ecosystem, range: &CompiledRange) -> Vec<(Option<Ver
 
 /// True when the range contains `version`; `None` when the version does not
 /// parse for the range's kind.
+///
+/// Events written as consecutive pairs (`introduced`, then the event that
+/// closes it, each closing at or above its opening) describe a union of
+/// intervals, which is how advisory authors write several affected spans in
+/// one range, including spans that touch or overlap (`[0, 3.1.1)` then
+/// `[3.1.1, 3.1.3)`). Any other event order is evaluated by the OSV
+/// algorithm over the events sorted by version.
 pub fn range_contains(ecosystem: Ecosystem, range: &CompiledRange, version: &str) -> Option<bool> {
     let v = parse_for(range.kind, ecosystem, version)?;
+    if let Some(intervals) = paired_intervals(ecosystem, range) {
+        return Some(intervals.iter().any(|iv| iv.contains(&v)));
+    }
     let mut affected = false;
     for (ev, event) in sorted_events(ecosystem, range) {
         match event {
@@ -136,6 +146,60 @@ pub fn range_contains(ecosystem: Ecosystem, range: &CompiledRange, version: &str
         }
     }
     Some(affected)
+}
+
+/// One affected span: from `start` (`None` = everything) up to `end`.
+struct Interval {
+    start: Option<Version>,
+    end: Option<(Version, bool)>, // (bound, inclusive)
+}
+
+impl Interval {
+    fn contains(&self, v: &Version) -> bool {
+        if self.start.as_ref().is_some_and(|s| v < s) {
+            return false;
+        }
+        match &self.end {
+            None => true,
+            Some((e, true)) => v <= e,
+            Some((e, false)) => v < e,
+        }
+    }
+}
+
+/// The intervals of a range written as consecutive (introduced, closing)
+/// pairs, with an optional final open `introduced`; `None` when the events
+/// are not in that form.
+fn paired_intervals(ecosystem: Ecosystem, range: &CompiledRange) -> Option<Vec<Interval>> {
+    let mut out = Vec::new();
+    let mut events = range.events.iter().peekable();
+    while let Some(e) = events.next() {
+        let Event::Introduced(start) = e else {
+            return None;
+        };
+        let start = if start == "0" {
+            None
+        } else {
+            Some(parse_for(range.kind, ecosystem, start)?)
+        };
+        let end = match events.peek() {
+            None | Some(Event::Introduced(_)) => None,
+            Some(Event::Fixed(f)) | Some(Event::Limit(f)) => {
+                Some((parse_for(range.kind, ecosystem, f)?, false))
+            }
+            Some(Event::LastAffected(f)) => Some((parse_for(range.kind, ecosystem, f)?, true)),
+        };
+        if end.is_some() {
+            events.next();
+        }
+        if let (Some(s), Some((e, _))) = (&start, &end)
+            && e < s
+        {
+            return None;
+        }
+        out.push(Interval { start, end });
+    }
+    Some(out)
 }
 
 /// The `fixed` versions of the entry's ranges that contain `version` (the
@@ -295,6 +359,34 @@ mod tests {
         assert!(!hit(Ecosystem::Npm, "2.0.1", &en));
         assert_eq!(fixed_versions(Ecosystem::Npm, "1.0.0", &en), vec!["1.1.0"]);
         assert_eq!(fixed_versions(Ecosystem::Npm, "2.0.0", &en), vec!["2.0.1"]);
+    }
+
+    #[test]
+    fn pairs_written_in_order_are_a_union_of_intervals() {
+        // Touching spans: [0, 3.1.1) and [3.1.1, 3.1.3)
+        let en = one(
+            RangeKind::Ecosystem,
+            &[
+                i("0"),
+                f("3.1.1"),
+                i("3.2.0"),
+                f("3.2.2"),
+                i("3.1.1"),
+                f("3.1.3"),
+            ],
+        );
+        assert!(hit(Ecosystem::PyPI, "3.1.1", &en));
+        assert!(hit(Ecosystem::PyPI, "3.1.2", &en));
+        assert!(!hit(Ecosystem::PyPI, "3.1.3", &en));
+        assert!(hit(Ecosystem::PyPI, "3.2.1", &en));
+        // Overlapping spans: [2.11, 2.11.7) and [0, 2.11.6)
+        let en = one(
+            RangeKind::Ecosystem,
+            &[i("2.11"), f("2.11.7"), i("0"), f("2.11.6")],
+        );
+        assert!(hit(Ecosystem::PyPI, "2.11.6", &en));
+        assert!(hit(Ecosystem::PyPI, "1.0", &en));
+        assert!(!hit(Ecosystem::PyPI, "2.11.7", &en));
     }
 
     #[test]

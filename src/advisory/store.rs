@@ -167,6 +167,7 @@ fn open_sled(dir: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
         match sled::Config::new()
             .path(dir)
             .cache_capacity(16 * 1024 * 1024)
+            .flush_every_ms(None)
             .open()
         {
             Ok(db) => return Ok(db),
@@ -430,8 +431,7 @@ impl StoreBuilder {
     pub fn new(db_dir: &Path) -> Result<StoreBuilder, StoreError> {
         let lock = WriteLock::acquire(db_dir)?;
         remove_stale_generations(db_dir)?;
-        let name = format!("gen-{}-{}", crate::clock::unix_now(), std::process::id());
-        let gen_dir = db_dir.join(name);
+        let gen_dir = new_generation_dir(db_dir);
         let db = open_sled(&gen_dir, Duration::from_secs(5))?;
         let tree = |n: &str| db.open_tree(n).map_err(sled_err(&gen_dir));
         Ok(StoreBuilder {
@@ -657,6 +657,29 @@ impl StoreBuilder {
         remove_stale_generations(&db_dir)?;
         drop(_lock);
         Ok(status)
+    }
+}
+
+/// A fresh, unused generation directory name: time, process and a
+/// per-process counter, so two writers never pick the same name.
+fn new_generation_dir(db_dir: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    loop {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = db_dir.join(format!(
+            "gen-{}-{}-{}-{}",
+            crate::clock::unix_now(),
+            nanos,
+            std::process::id(),
+            n
+        ));
+        if !dir.exists() {
+            return dir;
+        }
     }
 }
 
