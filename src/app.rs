@@ -66,9 +66,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Scan(args) => run_scan(&global, &args),
         Command::Db(DbCommand::Status { format }) => run_db_status(&global, &format),
         Command::Db(DbCommand::Import { path }) => run_db_import(&global, &path),
-        Command::Db(DbCommand::Sync { .. }) => {
-            eprintln!("depwarden: error: db sync is not available in this build");
-            Ok(ExitStatus::Error)
+        Command::Db(DbCommand::Sync { source, ecosystems }) => {
+            run_db_sync(&global, source.as_deref(), &ecosystems)
         }
         Command::Explain { id } => run_explain(&global, &id),
     }
@@ -184,6 +183,30 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         .install(|| audit(&inv, &store, &policies, &opts))
         .context("advisory database read failed")?;
     report.database.path = db_dir(global).display().to_string();
+    let max_age = args
+        .max_db_age
+        .or(policy.database.max_age_days)
+        .unwrap_or(7);
+    if let Some(age) = crate::audit::data_age_days(&report.database)
+        && age > max_age as i64
+    {
+        let newest = report
+            .database
+            .ecosystems
+            .iter()
+            .filter_map(|e| e.newest_modified.clone())
+            .max()
+            .unwrap_or_default();
+        let msg = format!(
+            "advisory data is {age} days old (newest record modified {newest}), over the {max_age}-day limit; refresh it with `depwarden db sync`"
+        );
+        if args.max_db_age.is_some() {
+            progress.finish();
+            eprintln!("depwarden: error: {msg}");
+            return Ok(ExitStatus::Error);
+        }
+        report.database.warnings.push(msg);
+    }
     progress.stage("reporting");
     let color = match global.color {
         ColorChoice::Always => true,
@@ -269,12 +292,15 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
         ));
         for e in &status.ecosystems {
             s.push_str(&format!(
-                "  {:<10} {:>6} records, newest modified {}\n",
+                "  {:<10} {:>6} records, newest modified {}, updated {} from {}\n",
                 e.ecosystem.as_str(),
                 e.records,
-                e.newest_modified.as_deref().unwrap_or("-")
+                e.newest_modified.as_deref().unwrap_or("-"),
+                e.updated_at.as_deref().unwrap_or("-"),
+                e.source.as_deref().unwrap_or("-")
             ));
         }
+
         s
     };
     write_output(None, text.as_bytes())?;
@@ -301,6 +327,49 @@ fn run_db_import(global: &GlobalArgs, path: &Path) -> Result<ExitStatus> {
         }
         Err(e) => {
             eprintln!("depwarden: error: import failed, the previous database is unchanged: {e}");
+            Ok(ExitStatus::Error)
+        }
+    }
+}
+
+fn run_db_sync(
+    global: &GlobalArgs,
+    source: Option<&str>,
+    ecosystems: &[String],
+) -> Result<ExitStatus> {
+    let config_source = match Policy::find(Path::new("."), global.config.as_deref()) {
+        Ok(found) => found.and_then(|(_, p)| p.database.source),
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let source = source
+        .map(str::to_string)
+        .or(config_source)
+        .unwrap_or_else(|| crate::advisory::sync::DEFAULT_BASE.to_string());
+    let ecosystems = match crate::advisory::sync::parse_ecosystems(ecosystems) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let mut opts = crate::advisory::sync::SyncOptions::new(&source, ecosystems);
+    opts.progress = !global.no_progress && !global.quiet;
+    let dir = db_dir(global);
+    match crate::advisory::sync::sync(&dir, &opts) {
+        Ok(report) => {
+            if !global.quiet {
+                for w in report.warnings.iter().take(20) {
+                    eprintln!("depwarden: warning: {w}");
+                }
+                eprintln!("depwarden: synced from {source}: {report}");
+            }
+            Ok(ExitStatus::Passed)
+        }
+        Err(e) => {
+            eprintln!("depwarden: error: sync failed, the previous database is unchanged: {e}");
             Ok(ExitStatus::Error)
         }
     }

@@ -22,6 +22,20 @@ use crate::scan::{Inventory, ParsedDeployment};
 
 type Key = (Ecosystem, String);
 
+/// Age in days of the advisory data: today minus the newest `modified`
+/// over all ecosystems (the data can be no fresher than its newest record).
+pub fn data_age_days(db: &DatabaseInfo) -> Option<i64> {
+    let newest = db
+        .ecosystems
+        .iter()
+        .filter_map(|e| e.newest_modified.as_deref())
+        .max()?;
+    let then = crate::clock::days_of(newest)?;
+    let t = today();
+    let now = crate::clock::days_of(&format!("{:04}-{:02}-{:02}", t.year, t.month, t.day))?;
+    Some(now - then)
+}
+
 /// Options of the audit beyond the policy.
 #[derive(Debug, Clone, Default)]
 pub struct AuditOptions {

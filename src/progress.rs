@@ -73,3 +73,22 @@ impl Progress {
         }
     }
 }
+
+/// A byte-count progress bar on stderr, or `None` when disabled or stderr
+/// is not a terminal.
+pub fn bytes_bar(enabled: bool, total: Option<u64>, message: &str) -> Option<ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = if total.is_some() {
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})"
+    } else {
+        "{spinner} {msg} {bytes} ({bytes_per_sec})"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_string());
+    Some(bar)
+}

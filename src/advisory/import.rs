@@ -110,6 +110,7 @@ pub fn import(
     drop(previous);
     let meta = BuildMeta {
         sources: covered.iter().map(|e| (*e, label.to_string())).collect(),
+        validators: BTreeMap::new(),
     };
     let skipped = builder.skipped;
     let warnings = std::mem::take(&mut builder.warnings);
@@ -211,6 +212,20 @@ pub fn read_zip<R: Read + std::io::Seek>(
     name: &str,
     read: &mut u64,
 ) -> Result<(), StoreError> {
+    read_zip_with(builder, reader, name, read, false)
+}
+
+/// [`read_zip`], with `strict_json`: an entry that is not even valid JSON
+/// (a corrupted download or mirror) fails the whole read instead of being
+/// skipped. Records that are valid JSON but not usable OSV are still
+/// skipped with a warning.
+pub fn read_zip_with<R: Read + std::io::Seek>(
+    builder: &mut StoreBuilder,
+    reader: R,
+    name: &str,
+    read: &mut u64,
+    strict_json: bool,
+) -> Result<(), StoreError> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| StoreError::Source {
         path: name.to_string(),
         reason: format!("not a readable zip archive: {e}"),
@@ -262,6 +277,12 @@ pub fn read_zip<R: Read + std::io::Seek>(
             });
         }
         *read += 1;
+        if strict_json && serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_err() {
+            return Err(StoreError::Source {
+                path: format!("{name}!{entry_name}"),
+                reason: "corrupt JSON entry; the archive is damaged".into(),
+            });
+        }
         builder.add_json(&buf, &format!("{name}!{entry_name}"))?;
     }
     Ok(())

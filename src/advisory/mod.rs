@@ -9,6 +9,7 @@ pub mod model;
 pub mod severity;
 pub mod snapshot;
 pub mod store;
+pub mod sync;
 
 use std::path::PathBuf;
 

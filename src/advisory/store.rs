@@ -96,6 +96,12 @@ pub struct EcosystemStatus {
     /// When it was imported or synced (RFC 3339).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// HTTP `ETag` of the last full download (for conditional requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// HTTP `Last-Modified` of the last full download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 /// What `db status` shows.
@@ -403,8 +409,11 @@ fn pid_alive(pid: &str) -> bool {
 /// Metadata of a finished generation, per ecosystem.
 #[derive(Debug, Clone, Default)]
 pub struct BuildMeta {
-    /// Source per ecosystem (URL or path).
+    /// Source per ecosystem (URL or path) for the ecosystems this build
+    /// refreshed; the others keep their previous metadata.
     pub sources: BTreeMap<Ecosystem, String>,
+    /// HTTP validators (`ETag`, `Last-Modified`) per refreshed ecosystem.
+    pub validators: BTreeMap<Ecosystem, (Option<String>, Option<String>)>,
 }
 
 /// Builds a new generation aside; nothing is visible to readers until
@@ -430,6 +439,12 @@ impl StoreBuilder {
     /// removing leftovers of interrupted writers.
     pub fn new(db_dir: &Path) -> Result<StoreBuilder, StoreError> {
         let lock = WriteLock::acquire(db_dir)?;
+        StoreBuilder::with_lock(db_dir, lock)
+    }
+
+    /// Starts a new generation with a writer lock the caller already holds
+    /// (a sync takes it before downloading).
+    pub fn with_lock(db_dir: &Path, lock: WriteLock) -> Result<StoreBuilder, StoreError> {
         remove_stale_generations(db_dir)?;
         let gen_dir = new_generation_dir(db_dir);
         let db = open_sled(&gen_dir, Duration::from_secs(5))?;
@@ -528,17 +543,17 @@ impl StoreBuilder {
             let mut k = eco.as_str().as_bytes().to_vec();
             k.push(0);
             k.extend_from_slice(record.id.as_bytes());
-            if self
+            let fresh = self
                 .members
                 .insert(k, &[])
                 .map_err(sled_err(&path))?
-                .is_none()
-            {
-                let c = self.counts.entry(*eco).or_insert((0, None));
+                .is_none();
+            let c = self.counts.entry(*eco).or_insert((0, None));
+            if fresh {
                 c.0 += 1;
-                if c.1.as_deref().is_none_or(|m| record.modified.as_str() > m) {
-                    c.1 = Some(record.modified.clone());
-                }
+            }
+            if c.1.as_deref().is_none_or(|m| record.modified.as_str() > m) {
+                c.1 = Some(record.modified.clone());
             }
         }
         for (eco, name, entry) in compiled.entries {
@@ -611,6 +626,14 @@ impl StoreBuilder {
         for (eco, (records, newest)) in &self.counts {
             let fresh = meta.sources.get(eco).cloned();
             let prev = previous.and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco));
+            let (etag, last_modified) = match (fresh.is_some(), meta.validators.get(eco)) {
+                (true, Some((e, l))) => (e.clone(), l.clone()),
+                (true, None) => (None, None),
+                (false, _) => (
+                    prev.and_then(|p| p.etag.clone()),
+                    prev.and_then(|p| p.last_modified.clone()),
+                ),
+            };
             ecosystems.push(EcosystemStatus {
                 ecosystem: *eco,
                 records: *records,
@@ -621,6 +644,8 @@ impl StoreBuilder {
                     prev.and_then(|p| p.updated_at.clone())
                 },
                 source: fresh.or_else(|| prev.and_then(|p| p.source.clone())),
+                etag,
+                last_modified,
             });
         }
         let mut sources: Vec<String> = meta.sources.values().cloned().collect();
