@@ -53,6 +53,13 @@ impl PackageJson {
     /// Parses `package.json` text; a document that is not a JSON object is
     /// an error naming the file.
     pub fn from_str(path: &Path, text: &str) -> Result<Self, ParseError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if !text.trim_start().starts_with('{') {
+            return Err(ParseError::syntax(
+                path,
+                "not a valid package.json: not a JSON object",
+            ));
+        }
         serde_json::from_str(text)
             .map_err(|e| ParseError::syntax(path, format!("not a valid package.json: {e}")))
     }
