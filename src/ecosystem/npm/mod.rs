@@ -56,6 +56,15 @@ pub fn is_registry_tarball(url: &str) -> bool {
 /// location and/or a version field that may hold a non-registry spec.
 pub fn source_from(resolved: Option<&str>, version_spec: Option<&str>) -> PackageSource {
     for s in [resolved, version_spec].into_iter().flatten() {
+        if let Some(rest) = s.strip_prefix("https://codeload.github.com/") {
+            // `https://codeload.github.com/<owner>/<repo>/tar.gz/<commit>`
+            let mut parts = rest.split('/');
+            let (o, n) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            return PackageSource::Git {
+                url: format!("https://github.com/{o}/{n}"),
+                rev: parts.nth(1).map(str::to_string),
+            };
+        }
         if is_git_spec(s) {
             return git_source(s);
         }

@@ -265,14 +265,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
 /// specifier when there is none).
 fn classic_source(resolved: Option<&str>, range: &str) -> PackageSource {
     if let Some(r) = resolved {
-        if let Some(rest) = r.strip_prefix("https://codeload.github.com/") {
-            let mut parts = rest.split('/');
-            let (o, n) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let sha = parts.nth(1).map(str::to_string);
-            return PackageSource::Git {
-                url: format!("https://github.com/{o}/{n}"),
-                rev: sha,
-            };
+        if r.starts_with("https://codeload.github.com/") {
+            return source_from(Some(r), None);
         }
         if is_git_spec(r) || r.starts_with("ssh://") {
             return git_source(r);
