@@ -279,17 +279,18 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                 for (dep, r) in deps.iter().flatten() {
                     match resolve(dep, &r.0) {
                         Some(to) => graph.add_edge(from, to, kind),
-                        None if kind == DepKind::Normal && !r.0.starts_with("link:") => {
-                            if diagnostics.len() < 20 {
-                                diagnostics.push(Diagnostic::new(
-                                    Level::Warning,
-                                    path,
-                                    format!(
-                                        "dependency {dep} {} of `{key}` is not in the lockfile",
-                                        r.0
-                                    ),
-                                ));
-                            }
+                        None if kind == DepKind::Normal
+                            && !r.0.starts_with("link:")
+                            && diagnostics.len() < 20 =>
+                        {
+                            diagnostics.push(Diagnostic::new(
+                                Level::Warning,
+                                path,
+                                format!(
+                                    "dependency {dep} {} of `{key}` is not in the lockfile",
+                                    r.0
+                                ),
+                            ));
                         }
                         None => {}
                     }
