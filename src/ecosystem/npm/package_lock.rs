@@ -144,7 +144,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let version = raw.lockfile_version;
     let mut graph = match &raw.packages {
         Some(packages) if version.unwrap_or(2) >= 2 || raw.dependencies.is_none() => {
-            from_packages(ctx, text, &raw, packages, &mut diagnostics)
+            from_packages(ctx, text, &raw, packages, &[], &mut diagnostics)
         }
         _ => from_v1(ctx, text, &raw, &mut diagnostics),
     };
@@ -152,6 +152,31 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = version.map(|v| v.to_string());
+    Ok(parsed)
+}
+
+/// Parses npm's hidden lockfile `node_modules/.package-lock.json` (the v3
+/// `packages` format without the project entry); `root_deps` are the
+/// names the project's `package.json` declares (marked direct).
+pub fn parse_hidden(
+    ctx: &ParseContext<'_>,
+    hidden: &std::path::Path,
+    root_deps: &[String],
+) -> Result<ParsedSource, ParseError> {
+    let what = ".package-lock.json";
+    let bytes = ctx.fs.read(hidden)?;
+    ensure_text(hidden, &bytes, what)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| ParseError::syntax(hidden, format!("not a valid {what}: not UTF-8: {e}")))?;
+    let raw: RawLock<'_> = serde_json::from_str(text).map_err(|e| json_error(hidden, what, &e))?;
+    let mut diagnostics = Vec::new();
+    let empty = OrderedMap::default();
+    let packages = raw.packages.as_ref().unwrap_or(&empty);
+    let mut graph = from_packages(ctx, text, &raw, packages, root_deps, &mut diagnostics);
+    graph.finalize(FlagMode::Declared);
+    let mut parsed = ParsedSource::from_graph(graph);
+    parsed.diagnostics = diagnostics;
+    parsed.facts.format_version = raw.lockfile_version.map(|v| v.to_string());
     Ok(parsed)
 }
 
@@ -196,6 +221,7 @@ fn from_packages<'a>(
     text: &str,
     raw: &'a RawLock<'a>,
     packages: &'a OrderedMap<Cow<'a, str>, Entry<'a>>,
+    root_deps: &[String],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DepGraph {
     let lines = key_lines(text, "node_modules/");
@@ -253,7 +279,7 @@ fn from_packages<'a>(
             line: lines.get(key).copied(),
         });
     }
-    build(ctx, nodes, &[], diagnostics)
+    build(ctx, nodes, root_deps, diagnostics)
 }
 
 fn from_v1<'a>(
