@@ -9,8 +9,9 @@ use serde::{Deserialize, Deserializer};
 use super::{npm_alias, source_from};
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use std::collections::HashMap;
 
 /// The fields of a `package.json` depwarden reads. Fields of unexpected
 /// types are treated as absent.
@@ -279,34 +280,50 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             members.push((rel, m));
         }
     }
-    let mut member_names: Vec<String> = Vec::new();
-    let mut root_ids = Vec::new();
-    for (rel, m) in &members {
-        root_ids.push(graph.add_root(root_package(m, rel)));
-        if let Some(n) = &m.name {
-            member_names.push(n.clone());
-        }
+    // The project itself is not inventoried (its dependencies are marked
+    // direct); workspace members are roots.
+    let mut root_ids: Vec<Option<PackageId>> = Vec::new();
+    for (i, (rel, m)) in members.iter().enumerate() {
+        root_ids.push((i > 0).then(|| graph.add_root(root_package(m, rel))));
     }
-    let mut seen: std::collections::HashMap<(String, String), crate::graph::PackageId> =
-        std::collections::HashMap::new();
-    for ((_, m), &rid) in members.iter().zip(&root_ids) {
+    let member_of = |name: &str| {
+        members
+            .iter()
+            .zip(&root_ids)
+            .find(|((_, m), _)| m.name.as_deref() == Some(name))
+            .and_then(|(_, id)| *id)
+    };
+    let mut seen: HashMap<(String, String), PackageId> = HashMap::new();
+    // Per direct dependency of the project: (every declaration dev, every
+    // declaration optional).
+    let mut project: HashMap<PackageId, (bool, bool)> = HashMap::new();
+    for ((_, m), rid) in members.iter().zip(&root_ids) {
         for (name, spec, kind) in m.declared() {
-            if let Some(j) = member_names.iter().position(|n| n == name) {
-                if let Some(&target) = root_ids.get(j) {
-                    graph.add_edge(rid, target, kind);
-                }
-                continue;
-            }
-            let key = (name.to_string(), spec.to_string());
-            let id = match seen.get(&key) {
-                Some(&id) => id,
+            let id = match member_of(name) {
+                Some(id) => id,
                 None => {
-                    let id = graph.add_package(unresolved_package(name, spec));
-                    seen.insert(key, id);
-                    id
+                    let key = (name.to_string(), spec.to_string());
+                    *seen
+                        .entry(key)
+                        .or_insert_with(|| graph.add_package(unresolved_package(name, spec)))
                 }
             };
-            graph.add_edge(rid, id, kind);
+            match rid {
+                Some(rid) => graph.add_edge(*rid, id, kind),
+                None => {
+                    let e = project.entry(id).or_insert((true, true));
+                    e.0 &= kind == DepKind::Dev;
+                    e.1 &= kind == DepKind::Optional;
+                }
+            }
+        }
+    }
+    for (id, (dev, optional)) in project {
+        let p = graph.package_mut(id);
+        if !p.root {
+            p.direct = true;
+            p.dev = dev;
+            p.optional = optional;
         }
     }
     graph.finalize(FlagMode::FromEdges);
