@@ -1,8 +1,566 @@
-//! Parser for the `package_lock` source format (not implemented yet).
+//! `package-lock.json` and `npm-shrinkwrap.json`, lockfile versions 1, 2
+//! and 3.
+//!
+//! v2 and v3 are read from `packages`, keyed by install location
+//! (`node_modules/a/node_modules/b`, workspace folders such as
+//! `packages/x`). v1 (or a v2 file without `packages`) is read from the
+//! nested `dependencies` tree, turned into the same locations. Every
+//! location becomes a package (aliases under their real name, `link: true`
+//! entries followed to their target folder), and each declared dependency
+//! is resolved as Node resolves it: the nearest `node_modules/<name>` up
+//! the folder chain. The `dev`, `optional`, `devOptional` and
+//! `inBundle`/`bundled` flags are taken as the file declares them.
 
-use crate::parse::{ParseContext, ParseError, ParsedSource, unsupported};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
-/// Parses the source into a dependency graph.
+use serde::Deserialize;
+
+use super::json::{OrderedMap, ensure_text, json_error, line_of_offset};
+use super::manifest::{PackageJson, workspace_matches};
+use super::{is_plain_version, name_from_location, npm_alias, resolve_up, set_flags, source_from};
+use crate::ecosystem::Ecosystem;
+use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::source::SourceFormat;
+
+/// At most this many unresolved-dependency warnings per file.
+const MAX_WARNINGS: usize = 20;
+
+type DepMap<'a> = OrderedMap<Cow<'a, str>, Cow<'a, str>>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLock<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+    #[serde(default)]
+    lockfile_version: Option<u32>,
+    #[serde(borrow, default)]
+    packages: Option<OrderedMap<Cow<'a, str>, Entry<'a>>>,
+    #[serde(borrow, default)]
+    dependencies: Option<OrderedMap<Cow<'a, str>, V1Dep<'a>>>,
+}
+
+/// A v2/v3 `packages` entry.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resolved: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    integrity: Option<Cow<'a, str>>,
+    #[serde(default)]
+    link: bool,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dev_optional: bool,
+    #[serde(default)]
+    in_bundle: bool,
+    #[serde(borrow, default)]
+    dependencies: Option<DepMap<'a>>,
+    #[serde(borrow, default)]
+    optional_dependencies: Option<DepMap<'a>>,
+    #[serde(borrow, default)]
+    peer_dependencies: Option<DepMap<'a>>,
+    #[serde(borrow, default)]
+    dev_dependencies: Option<DepMap<'a>>,
+    #[serde(default)]
+    workspaces: Option<Workspaces>,
+}
+
+/// The root entry's `workspaces`: an array, or `{ "packages": [...] }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Workspaces {
+    List(Vec<String>),
+    Object {
+        #[serde(default)]
+        packages: Vec<String>,
+    },
+}
+
+/// A v1 `dependencies` entry (nested).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Dep<'a> {
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resolved: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    integrity: Option<Cow<'a, str>>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    bundled: bool,
+    #[serde(borrow, default)]
+    requires: Option<DepMap<'a>>,
+    #[serde(borrow, default)]
+    dependencies: Option<OrderedMap<Cow<'a, str>, V1Dep<'a>>>,
+}
+
+/// Parses a package-lock or shrinkwrap file.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
-    unsupported(ctx)
+    let path = ctx.path();
+    let what = match ctx.source.format {
+        SourceFormat::NpmShrinkwrap => "npm-shrinkwrap.json",
+        _ => "package-lock.json",
+    };
+    // npm ignores package-lock.json when npm-shrinkwrap.json sits beside it.
+    let is_package_lock = path.file_name().is_some_and(|n| n == "package-lock.json");
+    if is_package_lock
+        && ctx
+            .fs
+            .is_file(&ctx.source.dir().join("npm-shrinkwrap.json"))
+    {
+        let mut parsed = ParsedSource::default();
+        parsed.graph.finalize(FlagMode::Declared);
+        parsed.diagnostics.push(Diagnostic::new(
+            Level::Info,
+            path,
+            "npm-shrinkwrap.json sits beside it and takes precedence; package-lock.json not used",
+        ));
+        return Ok(parsed);
+    }
+    let bytes = ctx.fs.read(path)?;
+    ensure_text(path, &bytes, what)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| ParseError::syntax(path, format!("not a valid {what}: not UTF-8: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let raw: RawLock<'_> = serde_json::from_str(text).map_err(|e| json_error(path, what, &e))?;
+    let mut diagnostics = Vec::new();
+    let version = raw.lockfile_version;
+    let mut graph = match &raw.packages {
+        Some(packages) if version.unwrap_or(2) >= 2 || raw.dependencies.is_none() => {
+            from_packages(ctx, text, &raw, packages, &[], &mut diagnostics)
+        }
+        _ => from_v1(ctx, text, &raw, &mut diagnostics),
+    };
+    graph.finalize(FlagMode::Declared);
+    let mut parsed = ParsedSource::from_graph(graph);
+    parsed.diagnostics = diagnostics;
+    parsed.facts.format_version = version.map(|v| v.to_string());
+    Ok(parsed)
+}
+
+/// Parses npm's hidden lockfile `node_modules/.package-lock.json` (the v3
+/// `packages` format without the project entry); `root_deps` are the
+/// names the project's `package.json` declares (marked direct).
+pub fn parse_hidden(
+    ctx: &ParseContext<'_>,
+    hidden: &std::path::Path,
+    root_deps: &[String],
+) -> Result<ParsedSource, ParseError> {
+    let what = ".package-lock.json";
+    let bytes = ctx.fs.read(hidden)?;
+    ensure_text(hidden, &bytes, what)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| ParseError::syntax(hidden, format!("not a valid {what}: not UTF-8: {e}")))?;
+    let raw: RawLock<'_> = serde_json::from_str(text).map_err(|e| json_error(hidden, what, &e))?;
+    let mut diagnostics = Vec::new();
+    let empty = OrderedMap::default();
+    let packages = raw.packages.as_ref().unwrap_or(&empty);
+    let mut graph = from_packages(ctx, text, &raw, packages, root_deps, &mut diagnostics);
+    graph.finalize(FlagMode::Declared);
+    let mut parsed = ParsedSource::from_graph(graph);
+    parsed.diagnostics = diagnostics;
+    parsed.facts.format_version = raw.lockfile_version.map(|v| v.to_string());
+    Ok(parsed)
+}
+
+/// One location of the tree, whatever the lockfile version.
+struct Node<'a> {
+    location: String,
+    name: &'a str,
+    /// The folder name under `node_modules/` (differs from `name` for an
+    /// alias).
+    installed_as: String,
+    version: Option<&'a str>,
+    resolved: Option<&'a str>,
+    integrity: Option<&'a str>,
+    dev: bool,
+    optional: bool,
+    dev_optional: bool,
+    bundled: bool,
+    link: bool,
+    root: bool,
+    deps: Vec<(&'a str, &'a str, DepKind)>,
+    line: Option<u32>,
+}
+
+fn push_deps<'a>(
+    out: &mut Vec<(&'a str, &'a str, DepKind)>,
+    map: Option<&'a DepMap<'a>>,
+    kind: DepKind,
+) {
+    if let Some(m) = map {
+        for (k, v) in m.iter() {
+            // optionalDependencies are also listed in dependencies: keep the
+            // optional kind only.
+            if kind == DepKind::Normal || !out.iter().any(|(n, _, _)| *n == k.as_ref()) {
+                out.push((k.as_ref(), v.as_ref(), kind));
+            }
+        }
+    }
+}
+
+fn from_packages<'a>(
+    ctx: &ParseContext<'_>,
+    text: &str,
+    raw: &'a RawLock<'a>,
+    packages: &'a OrderedMap<Cow<'a, str>, Entry<'a>>,
+    root_deps: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DepGraph {
+    let lines = key_lines(text, "node_modules/");
+    let workspaces: Vec<String> = packages
+        .iter()
+        .find(|(k, _)| k.is_empty())
+        .and_then(|(_, e)| e.workspaces.as_ref())
+        .map(|w| match w {
+            Workspaces::List(l) => l.clone(),
+            Workspaces::Object { packages } => packages.clone(),
+        })
+        .unwrap_or_default();
+    let mut nodes: Vec<Node<'a>> = Vec::with_capacity(packages.len());
+    for (key, e) in packages.iter() {
+        let key: &str = key.as_ref();
+        let in_nm = key.starts_with("node_modules/") || key.contains("/node_modules/");
+        let folder_name = name_from_location(key);
+        let name: &str = match &e.name {
+            Some(n) if !n.is_empty() => n.as_ref(),
+            _ if key.is_empty() => raw.name.as_deref().unwrap_or("."),
+            _ => folder_name,
+        };
+        let root =
+            key.is_empty() || (!in_nm && workspaces.iter().any(|w| workspace_matches(w, key)));
+        let mut deps = Vec::new();
+        // Optional first so that the same name in `dependencies` is read
+        // as optional (npm lists optional dependencies in both).
+        push_deps(
+            &mut deps,
+            e.optional_dependencies.as_ref(),
+            DepKind::Optional,
+        );
+        push_deps(&mut deps, e.dependencies.as_ref(), DepKind::Normal);
+        push_deps(&mut deps, e.peer_dependencies.as_ref(), DepKind::Peer);
+        push_deps(&mut deps, e.dev_dependencies.as_ref(), DepKind::Dev);
+        let version = e.version.as_deref().or(if key.is_empty() {
+            raw.version.as_deref()
+        } else {
+            None
+        });
+        nodes.push(Node {
+            location: key.to_string(),
+            name,
+            installed_as: folder_name.to_string(),
+            version,
+            resolved: e.resolved.as_deref(),
+            integrity: e.integrity.as_deref(),
+            dev: e.dev,
+            optional: e.optional,
+            dev_optional: e.dev_optional,
+            bundled: e.in_bundle,
+            link: e.link,
+            root,
+            deps,
+            line: lines.get(key).copied(),
+        });
+    }
+    build(ctx, nodes, root_deps, diagnostics)
+}
+
+fn from_v1<'a>(
+    ctx: &ParseContext<'_>,
+    text: &str,
+    raw: &'a RawLock<'a>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DepGraph {
+    let mut nodes: Vec<Node<'a>> = Vec::new();
+    // The project: from the package.json beside the lockfile when there is
+    // one (v1 does not record the root's dependencies).
+    let manifest = {
+        let p = ctx.source.dir().join("package.json");
+        if ctx.fs.is_file(&p) {
+            match PackageJson::load(ctx.fs, &p) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    diagnostics.push(Diagnostic::new(
+                        Level::Warning,
+                        &p,
+                        format!("direct dependencies not known: {e}"),
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        }
+    };
+    let v1_lines = v1_lines(text);
+    let mut line_iter = v1_lines.into_iter();
+    // Depth-first, in file order, so that lines can be matched in order.
+    fn walk<'a>(
+        prefix: &str,
+        deps: &'a OrderedMap<Cow<'a, str>, V1Dep<'a>>,
+        nodes: &mut Vec<Node<'a>>,
+        lines: &mut dyn Iterator<Item = (String, u32)>,
+        depth: usize,
+    ) {
+        if depth > 256 {
+            return;
+        }
+        for (key, d) in deps.iter() {
+            let key: &str = key.as_ref();
+            let location = if prefix.is_empty() {
+                format!("node_modules/{key}")
+            } else {
+                format!("{prefix}/node_modules/{key}")
+            };
+            let line = loop {
+                match lines.next() {
+                    Some((k, l)) if k == key => break Some(l),
+                    Some(_) => continue,
+                    None => break None,
+                }
+            };
+            let spec = d.version.as_deref();
+            let (name, version) = match spec.and_then(npm_alias) {
+                Some((real, v)) => (real, Some(v)),
+                None => (key, spec.filter(|v| is_plain_version(v))),
+            };
+            let mut deps_out = Vec::new();
+            push_deps(&mut deps_out, d.requires.as_ref(), DepKind::Normal);
+            nodes.push(Node {
+                location: location.clone(),
+                name,
+                installed_as: key.to_string(),
+                version,
+                resolved: d
+                    .resolved
+                    .as_deref()
+                    .or(spec.filter(|v| !is_plain_version(v))),
+                integrity: d.integrity.as_deref(),
+                dev: d.dev,
+                optional: d.optional,
+                dev_optional: false,
+                bundled: d.bundled,
+                link: false,
+                root: false,
+                deps: deps_out,
+                line,
+            });
+            if let Some(children) = &d.dependencies {
+                walk(&location, children, nodes, lines, depth + 1);
+            }
+        }
+    }
+    if let Some(deps) = &raw.dependencies {
+        walk("", deps, &mut nodes, &mut line_iter, 0);
+    }
+    let root_deps: Vec<String> = manifest
+        .iter()
+        .flat_map(|m| m.declared().into_iter().map(|(n, _, _)| n.to_string()))
+        .collect();
+    build(ctx, nodes, &root_deps, diagnostics)
+}
+
+/// Builds the graph from the locations: packages, links, edges.
+fn build(
+    ctx: &ParseContext<'_>,
+    nodes: Vec<Node<'_>>,
+    root_deps: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DepGraph {
+    let path = ctx.path();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        index.insert(n.location.as_str(), i);
+    }
+    let mut graph = DepGraph::new();
+    let mut ids: Vec<Option<PackageId>> = vec![None; nodes.len()];
+    let mut merged: HashMap<(String, Option<String>, PackageSource), PackageId> = HashMap::new();
+    let mut flags: HashMap<PackageId, [bool; 4]> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        // The project itself is not inventoried (it is not a dependency);
+        // its dependencies are marked direct below.
+        if n.link || n.location.is_empty() {
+            continue;
+        }
+        let mut pkg = Package::new(
+            Ecosystem::Npm,
+            n.name,
+            n.version.filter(|v| !v.is_empty()).map(str::to_string),
+        );
+        pkg.line = n.line;
+        pkg.checksum = n.integrity.map(str::to_string);
+        let in_nm =
+            n.location.starts_with("node_modules/") || n.location.contains("/node_modules/");
+        pkg.source = if n.root || !in_nm {
+            PackageSource::Path {
+                path: if n.location.is_empty() {
+                    ".".to_string()
+                } else {
+                    n.location.clone()
+                },
+            }
+        } else {
+            source_from(n.resolved, n.version.filter(|v| !is_plain_version(v)))
+        };
+        if n.name != n.installed_as && in_nm {
+            pkg.note("alias", n.installed_as.clone());
+        }
+        let f = [n.dev, n.optional, n.dev_optional, n.bundled];
+        if !n.root {
+            // One package per (name, version, source): the same release
+            // installed at several locations is one inventory entry, flagged
+            // dev/optional/bundled only when every copy is.
+            let key = (pkg.name.clone(), pkg.version.clone(), pkg.source.clone());
+            if let Some(&id) = merged.get(&key) {
+                if let Some(g) = flags.get_mut(&id) {
+                    for (a, b) in g.iter_mut().zip(f) {
+                        *a = *a && b;
+                    }
+                }
+                ids[i] = Some(id);
+                continue;
+            }
+            let id = graph.add_package(pkg);
+            merged.insert(key, id);
+            flags.insert(id, f);
+            ids[i] = Some(id);
+        } else {
+            ids[i] = Some(graph.add_root(pkg));
+        }
+    }
+    for (id, [dev, optional, dev_optional, bundled]) in flags {
+        set_flags(graph.package_mut(id), dev, optional, dev_optional, bundled);
+    }
+    for name in root_deps {
+        let loc = format!("node_modules/{name}");
+        if let Some(&i) = index.get(loc.as_str())
+            && let Some(id) = ids.get(i).copied().flatten()
+        {
+            graph.package_mut(id).direct = true;
+        }
+    }
+    // A location resolves to its package, or through a link to the folder
+    // it points at.
+    let target = |i: usize| -> Option<PackageId> {
+        let n = nodes.get(i)?;
+        if n.link {
+            let r = n.resolved?;
+            let r = r.strip_prefix("file:").unwrap_or(r);
+            return index.get(r).and_then(|&j| ids.get(j).copied().flatten());
+        }
+        ids.get(i).copied().flatten()
+    };
+    let mut unresolved = 0usize;
+    for (i, n) in nodes.iter().enumerate() {
+        let from = ids[i];
+        if from.is_none() && !n.location.is_empty() {
+            continue;
+        }
+        for &(dep, spec, kind) in &n.deps {
+            let found = resolve_up(&n.location, dep, |k| index.get(k).copied());
+            match (found.and_then(target), from) {
+                (Some(to), Some(from)) => graph.add_edge(from, to, kind),
+                (Some(to), None) => graph.package_mut(to).direct = true,
+                (None, _) => {
+                    if matches!(kind, DepKind::Normal) && !n.dev && !n.optional {
+                        unresolved += 1;
+                        if unresolved <= MAX_WARNINGS {
+                            diagnostics.push(Diagnostic::new(
+                                Level::Warning,
+                                path,
+                                format!(
+                                    "dependency {dep}@{spec} of {} is not in the lockfile",
+                                    if n.location.is_empty() {
+                                        "the project"
+                                    } else {
+                                        &n.location
+                                    }
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if unresolved > MAX_WARNINGS {
+        diagnostics.push(Diagnostic::new(
+            Level::Warning,
+            path,
+            format!("{unresolved} dependencies are not in the lockfile"),
+        ));
+    }
+    graph
+}
+
+/// Line numbers of the `"<key>": {` object keys that start with `prefix`
+/// (the `packages` entries of v2/v3).
+fn key_lines<'t>(text: &'t str, prefix: &str) -> HashMap<&'t str, u32> {
+    let line_of = line_of_offset(text);
+    let mut out = HashMap::new();
+    let needle = format!("\"{prefix}");
+    for (off, _) in text.match_indices(&needle) {
+        let start = off + 1;
+        let Some(end) = text[start..].find('"') else {
+            continue;
+        };
+        let key = &text[start..start + end];
+        let after = text[start + end + 1..].trim_start();
+        if after.starts_with(':') && after[1..].trim_start().starts_with('{') {
+            out.entry(key).or_insert_with(|| line_of(off));
+        }
+    }
+    out
+}
+
+/// `"<key>": {` object keys in file order with their lines (v1 nested
+/// dependency entries are among them; matched in order by the walker).
+fn v1_lines(text: &str) -> Vec<(String, u32)> {
+    let line_of = line_of_offset(text);
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut in_str = false;
+    let mut str_start = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_str {
+            if b == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b == b'"' {
+                in_str = false;
+                let key = &text[str_start..i];
+                let after = text[i + 1..].trim_start();
+                if let Some(rest) = after.strip_prefix(':')
+                    && rest.trim_start().starts_with('{')
+                {
+                    out.push((key.to_string(), line_of(str_start)));
+                }
+            }
+        } else if b == b'"' {
+            in_str = true;
+            str_start = i + 1;
+        }
+        i += 1;
+    }
+    out
 }
