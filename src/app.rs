@@ -178,7 +178,12 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         global: &policy,
         overrides,
     };
-    let opts = AuditOptions { config_path };
+    let opts = AuditOptions {
+        config_path,
+        supply: crate::supply::SupplyOptions {
+            online: args.online,
+        },
+    };
     let mut report = pool
         .install(|| audit(&inv, &store, &policies, &opts))
         .context("advisory database read failed")?;

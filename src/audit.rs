@@ -41,6 +41,8 @@ pub fn data_age_days(db: &DatabaseInfo) -> Option<i64> {
 pub struct AuditOptions {
     /// The configuration file used (for the report).
     pub config_path: Option<String>,
+    /// Options of the typosquat and dependency-confusion checks.
+    pub supply: crate::supply::SupplyOptions,
 }
 
 /// Policies per deployment: the global one, and overrides from a
@@ -138,6 +140,7 @@ pub fn audit(
             .iter()
             .map(|g| build_finding(g, &records))
             .collect();
+        findings.extend(crate::supply::deployment_findings(d, policy, &opts.supply));
         for f in &mut findings {
             apply_ignores(
                 f,

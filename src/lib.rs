@@ -32,4 +32,5 @@ pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod supply;
 pub mod version;

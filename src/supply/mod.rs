@@ -1,0 +1,32 @@
+//! Supply-chain checks that need no advisory: typosquats (names that imitate
+//! popular packages) and dependency confusion (private names that a public
+//! registry could serve).
+//!
+//! Both run per deployment on its parsed graphs and return findings in the
+//! report model; the audit stage applies ignores and the gate to them like
+//! to any other finding.
+
+pub mod confusion;
+pub mod typosquat;
+
+use crate::policy::Policy;
+use crate::report::model::Finding;
+use crate::scan::ParsedDeployment;
+
+/// What the supply-chain checks may use beyond the policy.
+#[derive(Debug, Clone, Default)]
+pub struct SupplyOptions {
+    /// Look names up on the public registries (`scan --online`).
+    pub online: bool,
+}
+
+/// Typosquat and dependency-confusion findings of one deployment.
+pub fn deployment_findings(
+    deployment: &ParsedDeployment,
+    policy: &Policy,
+    options: &SupplyOptions,
+) -> Vec<Finding> {
+    let mut out = typosquat::findings(deployment, policy);
+    out.extend(confusion::findings(deployment, policy, options));
+    out
+}
