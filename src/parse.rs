@@ -85,6 +85,20 @@ pub enum ParseError {
 }
 
 impl ParseError {
+    /// The message without the file name (for places that name the file
+    /// already, such as a diagnostic).
+    pub fn detail(&self) -> String {
+        match self {
+            ParseError::Read(e) => e.to_string(),
+            ParseError::Syntax { message, .. }
+            | ParseError::Invalid { message, .. }
+            | ParseError::Limit { message, .. } => message.clone(),
+            ParseError::Unsupported { format, .. } => {
+                format!("format not supported yet ({format})")
+            }
+        }
+    }
+
     /// A syntax error about `path`.
     pub fn syntax(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Syntax {

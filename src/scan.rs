@@ -40,7 +40,7 @@ impl ParsedDeployment {
                 Err(e) => out.push(Diagnostic::new(
                     crate::parse::Level::Error,
                     e.path(),
-                    e.to_string(),
+                    e.detail(),
                 )),
             }
         }
