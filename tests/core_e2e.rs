@@ -47,7 +47,11 @@ fn cargo_lock_reports_the_snapshot_advisories_for_those_versions_only() {
     );
     // Advisories the snapshot holds for smallvec whose ranges exclude 1.6.0
     // (fixed in the 0.6 line) exist but are not reported.
-    for excluded in ["RUSTSEC-2018-0003", "RUSTSEC-2019-0009", "RUSTSEC-2019-0012"] {
+    for excluded in [
+        "RUSTSEC-2018-0003",
+        "RUSTSEC-2019-0009",
+        "RUSTSEC-2019-0012",
+    ] {
         let rec = explain_aliases(&db, excluded);
         assert_eq!(rec["affected"][0]["package"]["name"], "smallvec");
         assert!(!ids_of(&report, "smallvec").contains(excluded));
@@ -58,7 +62,10 @@ fn cargo_lock_reports_the_snapshot_advisories_for_those_versions_only() {
         .find(|f| f["package"] == "time")
         .unwrap();
     assert_eq!(time["paths"][0], serde_json::json!(["chrono", "time"]));
-    assert_eq!(time["aliases"], serde_json::json!(["CVE-2020-26235", "GHSA-wcg3-cvx6-7396"]));
+    assert_eq!(
+        time["aliases"],
+        serde_json::json!(["CVE-2020-26235", "GHSA-wcg3-cvx6-7396"])
+    );
 }
 
 #[test]
@@ -224,8 +231,9 @@ fn malformed_inputs_are_named_and_the_rest_of_the_scan_goes_on() {
         let errors = by_path(dir)["errors"].as_array().unwrap();
         let named = format!("{dir}/{file}");
         assert!(
-            errors.iter().any(|e| e["level"] == "error"
-                && e.to_string().contains(&named)),
+            errors
+                .iter()
+                .any(|e| e["level"] == "error" && e.to_string().contains(&named)),
             "{dir}: no error naming {named}: {errors:?}"
         );
     }

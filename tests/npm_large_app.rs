@@ -51,7 +51,15 @@ fn inventory_equals_npm_ls_with_and_without_dev() {
     let npm_all = expected("npm-ls-all.txt");
     let npm_prod = expected("npm-ls-omit-dev.txt");
     assert!(npm_all.len() > 2000 && npm_prod.len() > 200);
-    assert_eq!(all.difference(&npm_all).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "not listed by npm ls");
-    assert_eq!(npm_all.difference(&all).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "missing from inventory");
+    assert_eq!(
+        all.difference(&npm_all).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "not listed by npm ls"
+    );
+    assert_eq!(
+        npm_all.difference(&all).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "missing from inventory"
+    );
     assert_eq!(production, npm_prod, "--omit=dev");
 }

@@ -53,8 +53,16 @@ fn npm_yarn_pnpm_lockfiles_and_installed_trees_agree() {
     };
     assert_eq!(names(&npm["node_modules"]), names(lock), "npm node_modules");
     assert_eq!(names(&yarn["yarn.lock"]), names(lock), "yarn.lock");
-    assert_eq!(names(&pnpm["pnpm-lock.yaml"]), names(lock), "pnpm-lock.yaml");
-    assert_eq!(names(&pnpm["node_modules"]), names(lock), "pnpm node_modules");
+    assert_eq!(
+        names(&pnpm["pnpm-lock.yaml"]),
+        names(lock),
+        "pnpm-lock.yaml"
+    );
+    assert_eq!(
+        names(&pnpm["node_modules"]),
+        names(lock),
+        "pnpm node_modules"
+    );
     // Lockfiles that record dev-ness agree on it too.
     assert_eq!(&pnpm["pnpm-lock.yaml"], lock);
 }

@@ -20,6 +20,7 @@ use super::json::{OrderedMap, ensure_text, json_error, line_of_offset};
 use super::manifest::{PackageJson, workspace_matches};
 use super::{is_plain_version, name_from_location, npm_alias, resolve_up, set_flags, source_from};
 use crate::ecosystem::Ecosystem;
+use crate::ecosystem::cargo::redact_url;
 use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 use crate::source::SourceFormat;
@@ -475,7 +476,11 @@ fn build(
         }
         for &(dep, spec, kind) in &n.deps {
             let found = resolve_up(&n.location, dep, |k| index.get(k).copied());
-            match (found.and_then(target), from) {
+            let to = found.and_then(target);
+            if let Some(to) = to {
+                mark_tarball_dependency(&mut graph, to, spec);
+            }
+            match (to, from) {
                 (Some(to), Some(from)) => graph.add_edge(from, to, kind),
                 (Some(to), None) => graph.package_mut(to).direct = true,
                 (None, _) => {
@@ -508,6 +513,21 @@ fn build(
         ));
     }
     graph
+}
+
+/// A dependency declared as a tarball URL (`"tiny": "https://host/t.tgz"`)
+/// is a URL dependency, not a registry release, even when the URL has the
+/// registry tarball shape: its name alone does not identify what was
+/// installed.
+fn mark_tarball_dependency(graph: &mut DepGraph, to: PackageId, spec: &str) {
+    if !(spec.starts_with("https://") || spec.starts_with("http://")) {
+        return;
+    }
+    let pkg = graph.package_mut(to);
+    if let PackageSource::Registry { url } = &pkg.source {
+        let url = url.clone().unwrap_or_else(|| redact_url(spec));
+        pkg.source = PackageSource::Url { url };
+    }
 }
 
 /// Line numbers of the `"<key>": {` object keys that start with `prefix`
