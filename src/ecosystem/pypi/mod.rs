@@ -2,6 +2,7 @@
 //! `pyproject.toml`, and installed `*.dist-info` / `*.egg-info` metadata.
 
 pub mod dist_info;
+pub mod lock;
 pub mod pdm;
 pub mod pipfile;
 pub mod poetry;

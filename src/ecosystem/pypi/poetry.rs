@@ -1,8 +1,144 @@
-//! Parser for the `poetry` source format (not implemented yet).
+//! `poetry.lock` (lock-version 1.x and 2.x): packages with their groups
+//! (`category` in 1.x, `groups` in 2.x), `optional`, sources (git, url,
+//! file, directory, legacy index) and edges from `[package.dependencies]`;
+//! direct dependencies from the `pyproject.toml` beside it.
 
-use crate::parse::{ParseContext, ParseError, ParsedSource, unsupported};
+use crate::graph::{DepKind, PackageSource};
+use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
-/// Parses the source into a dependency graph.
+use super::lock::{
+    Flags, LockedPackage, build_graph, git_source, parse_toml, read_text, str_field, str_list,
+    table_lines, tables,
+};
+use super::pyproject;
+use super::requirements::redact_url;
+
+/// Parses a `poetry.lock`.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
-    unsupported(ctx)
+    let mut parsed = ParsedSource::default();
+    let Some(text) = read_text(ctx)? else {
+        return Ok(parsed);
+    };
+    let doc = parse_toml(ctx, &text)?;
+    parsed.facts.format_version = doc
+        .get("metadata")
+        .and_then(toml::Value::as_table)
+        .and_then(|m| m.get("lock-version"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string);
+    let entries = tables(&doc, "package").map_err(|m| ParseError::invalid(ctx.path(), m))?;
+    if entries.len() > ctx.options.limits.max_packages {
+        return Err(ParseError::limit(ctx.path(), "too many packages"));
+    }
+    let lines = table_lines(&text, "package");
+    let mut packages = Vec::with_capacity(entries.len());
+    for (i, t) in entries.into_iter().enumerate() {
+        let Some(name) = str_field(t, "name") else {
+            continue;
+        };
+        let optional = t
+            .get("optional")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        let groups = str_list(t, "groups");
+        let category = str_field(t, "category");
+        let in_main = groups.iter().any(|g| g == "main")
+            || (groups.is_empty() && category.is_none_or(|c| c == "main"));
+        let mut declared: Vec<String> = if in_main {
+            Vec::new()
+        } else if groups.is_empty() {
+            category.map(str::to_string).into_iter().collect()
+        } else {
+            groups.clone()
+        };
+        if optional && in_main {
+            declared = vec!["optional".to_string()];
+        }
+        let source = t.get("source").and_then(toml::Value::as_table);
+        let (source, index) = source
+            .map(package_source)
+            .unwrap_or((PackageSource::Registry { url: None }, None));
+        if let Some(ix) = index
+            && !parsed.facts.indexes.contains(&ix)
+        {
+            parsed.facts.indexes.push(ix);
+        }
+        packages.push(LockedPackage {
+            name: name.to_string(),
+            version: str_field(t, "version").map(str::to_string),
+            source,
+            dev: !in_main,
+            optional: optional && in_main,
+            groups: declared,
+            dependencies: dependencies(t),
+            line: lines.get(i).copied(),
+            marker: str_field(t, "markers").map(str::to_string),
+        });
+    }
+    let project = pyproject::companion(ctx, &mut parsed.diagnostics)
+        .map(|p| vec![p.as_root(".")])
+        .unwrap_or_default();
+    parsed.graph = build_graph(packages, &project, Flags::Declared);
+    Ok(parsed)
+}
+
+/// `[package.dependencies]`: `name = "spec"`, `{ version, optional }`, or
+/// an array of such tables (per-marker alternatives).
+fn dependencies(t: &toml::Table) -> Vec<(String, DepKind)> {
+    let Some(deps) = t.get("dependencies").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    deps.iter()
+        .map(|(name, spec)| {
+            let optional = spec
+                .as_table()
+                .and_then(|s| s.get("optional"))
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false);
+            let kind = if optional {
+                DepKind::Optional
+            } else {
+                DepKind::Normal
+            };
+            (name.clone(), kind)
+        })
+        .collect()
+}
+
+/// `[package.source]`: where the package came from, and the index it names
+/// (a `legacy` or explicit source is a private or mirror index).
+fn package_source(s: &toml::Table) -> (PackageSource, Option<IndexRef>) {
+    let url = str_field(s, "url").unwrap_or("");
+    match str_field(s, "type").unwrap_or("") {
+        "git" => (
+            git_source(
+                url,
+                str_field(s, "resolved_reference").or(str_field(s, "reference")),
+            ),
+            None,
+        ),
+        "url" => (
+            PackageSource::Url {
+                url: redact_url(url),
+            },
+            None,
+        ),
+        "file" | "directory" => (
+            PackageSource::Path {
+                path: url.to_string(),
+            },
+            None,
+        ),
+        _ if url.is_empty() => (PackageSource::Registry { url: None }, None),
+        _ => (
+            PackageSource::Registry {
+                url: Some(redact_url(url)),
+            },
+            Some(IndexRef {
+                kind: "source".into(),
+                url: redact_url(url),
+                name: str_field(s, "reference").map(str::to_string),
+            }),
+        ),
+    }
 }

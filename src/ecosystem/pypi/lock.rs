@@ -1,0 +1,301 @@
+//! What the Python lockfile parsers share: a locked package list turned into
+//! a dependency graph (edges by PEP 503 name, direct dependencies from the
+//! project), TOML reading with errors that name the file, and the line of
+//! each `[[package]]` table.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::ecosystem::Ecosystem;
+use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
+use crate::parse::{ParseContext, ParseError};
+
+/// One package as a lockfile records it.
+#[derive(Debug, Clone, Default)]
+pub struct LockedPackage {
+    /// Name as written.
+    pub name: String,
+    /// Pinned version (`None` for a local directory without one).
+    pub version: Option<String>,
+    /// Where it comes from.
+    pub source: PackageSource,
+    /// Dependency groups the format declares (`[]` = main).
+    pub groups: Vec<String>,
+    /// Declared dev-only by the format.
+    pub dev: bool,
+    /// Declared optional by the format.
+    pub optional: bool,
+    /// Dependencies by name, with their kind.
+    pub dependencies: Vec<(String, DepKind)>,
+    /// 1-based line of the package's table.
+    pub line: Option<u32>,
+    /// Environment marker under which it is installed, as written.
+    pub marker: Option<String>,
+}
+
+/// How the graph's `dev`/`optional` flags are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flags {
+    /// The lockfile declares them per package: keep them.
+    Declared,
+    /// Derive them from the project's direct dependencies and the edges (a
+    /// package is dev when only dev paths reach it).
+    FromProject,
+}
+
+/// A project member (a root of the graph): the project itself or a
+/// workspace member, with its direct dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectRoot {
+    /// Name, when known.
+    pub name: String,
+    /// Version, when known.
+    pub version: Option<String>,
+    /// Its folder relative to the lockfile (`.` for the project itself).
+    pub path: String,
+    /// Direct dependencies by name, with their kind and group.
+    pub dependencies: Vec<(String, DepKind, Option<String>)>,
+}
+
+/// Builds the graph. `project` lists the roots whose dependencies are the
+/// direct ones; the project at `.` is not inventoried itself (it is not a
+/// dependency), other workspace members are roots. Without a project,
+/// packages nothing depends on are the direct ones.
+pub fn build_graph(
+    packages: Vec<LockedPackage>,
+    project: &[ProjectRoot],
+    flags: Flags,
+) -> DepGraph {
+    let mut graph = DepGraph::new();
+    let mut by_name: HashMap<String, Vec<PackageId>> = HashMap::new();
+    let mut deps: Vec<(PackageId, Vec<(String, DepKind)>)> = Vec::new();
+    for lp in packages {
+        let key = normalize(&lp.name);
+        let mut pkg = Package::new(Ecosystem::PyPI, lp.name, lp.version);
+        pkg.source = lp.source;
+        pkg.groups = lp.groups;
+        pkg.dev = lp.dev;
+        pkg.optional = lp.optional;
+        pkg.line = lp.line;
+        if let Some(m) = lp.marker {
+            pkg.note("marker", m);
+        }
+        let id = graph.add_package(pkg);
+        by_name.entry(key).or_default().push(id);
+        deps.push((id, lp.dependencies));
+    }
+    for (from, list) in deps {
+        for (name, kind) in list {
+            for &to in by_name
+                .get(&normalize(&name))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                graph.add_edge(from, to, kind);
+            }
+        }
+    }
+    let mut starts: Vec<(PackageId, DepKind)> = Vec::new();
+    for member in project {
+        let root = if member.path == "." {
+            None
+        } else {
+            // A member may also be listed as a locked package (uv lists
+            // editable members): reuse that entry as the root.
+            let existing = by_name
+                .get(&normalize(&member.name))
+                .and_then(|ids| ids.first().copied());
+            Some(match existing {
+                Some(id) => {
+                    graph.mark_root(id);
+                    id
+                }
+                None => {
+                    let mut pkg =
+                        Package::new(Ecosystem::PyPI, member.name.clone(), member.version.clone());
+                    pkg.source = PackageSource::Path {
+                        path: member.path.clone(),
+                    };
+                    graph.add_root(pkg)
+                }
+            })
+        };
+        for (name, kind, group) in &member.dependencies {
+            for &to in by_name
+                .get(&normalize(name))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if Some(to) == root {
+                    continue;
+                }
+                match root {
+                    Some(r) => graph.add_edge(r, to, *kind),
+                    None => {
+                        let p = graph.package_mut(to);
+                        if !p.root {
+                            p.direct = true;
+                        }
+                    }
+                }
+                if let Some(g) = group
+                    && flags == Flags::FromProject
+                {
+                    let p = graph.package_mut(to);
+                    if !p.groups.contains(g) {
+                        p.groups.push(g.clone());
+                    }
+                }
+                starts.push((to, *kind));
+            }
+        }
+    }
+    match flags {
+        Flags::Declared => graph.finalize(FlagMode::Declared),
+        Flags::FromProject => {
+            propagate(&mut graph, &starts);
+            graph.finalize(FlagMode::Declared);
+        }
+    }
+    graph
+}
+
+/// Sets `dev`/`optional` from the project's direct dependencies: a package
+/// reached only through dev dependencies is dev; one reached from
+/// production only through optional ones is optional. Packages no start
+/// reaches keep what the parser declared.
+fn propagate(graph: &mut DepGraph, starts: &[(PackageId, DepKind)]) {
+    if starts.is_empty() {
+        return;
+    }
+    let n = graph.len();
+    let reach = |graph: &DepGraph, keep: &dyn Fn(DepKind) -> bool| -> Vec<bool> {
+        let mut seen = vec![false; n];
+        let mut queue = VecDeque::new();
+        for &(id, kind) in starts {
+            if keep(kind) && !seen[id.index()] {
+                seen[id.index()] = true;
+                queue.push_back(id);
+            }
+        }
+        while let Some(cur) = queue.pop_front() {
+            for &(next, kind) in graph.dependencies(cur) {
+                if keep(kind) && !seen[next.index()] {
+                    seen[next.index()] = true;
+                    queue.push_back(next);
+                }
+            }
+        }
+        seen
+    };
+    let any = reach(graph, &|_| true);
+    let prod = reach(graph, &|k| k != DepKind::Dev);
+    let required = reach(graph, &|k| k == DepKind::Normal || k == DepKind::Build);
+    for (i, p) in graph.packages_mut().iter_mut().enumerate() {
+        if p.root || !any[i] {
+            continue;
+        }
+        p.dev = !prod[i];
+        p.optional = prod[i] && !required[i];
+    }
+}
+
+/// PEP 503 normalisation.
+pub fn normalize(name: &str) -> String {
+    Ecosystem::PyPI.normalize_name(name)
+}
+
+/// Reads the source as text; an empty (whitespace-only) file yields `None`.
+pub fn read_text(ctx: &ParseContext<'_>) -> Result<Option<String>, ParseError> {
+    let text = ctx.fs.read_to_string(ctx.path())?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    if text.contains('\0') {
+        return Err(ParseError::syntax(ctx.path(), "binary content"));
+    }
+    Ok(Some(text))
+}
+
+/// Parses TOML text, naming the file and position on error.
+pub fn parse_toml(ctx: &ParseContext<'_>, text: &str) -> Result<toml::Table, ParseError> {
+    text.parse::<toml::Table>().map_err(|e| {
+        let message = e.message().to_string();
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                format!(" at line {line}")
+            })
+            .unwrap_or_default();
+        ParseError::syntax(ctx.path(), format!("not valid TOML{at}: {message}"))
+    })
+}
+
+/// 1-based lines of the array-of-tables headers `[[<key>]]`, in order.
+pub fn table_lines(text: &str, key: &str) -> Vec<u32> {
+    let header = format!("[[{key}]]");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .map(|(i, _)| i as u32 + 1)
+        .collect()
+}
+
+/// A string field of a TOML table.
+pub fn str_field<'t>(t: &'t toml::Table, key: &str) -> Option<&'t str> {
+    t.get(key).and_then(toml::Value::as_str)
+}
+
+/// The array of tables at `key` (missing or mistyped entries are skipped
+/// by the caller's count check).
+pub fn tables<'t>(t: &'t toml::Table, key: &str) -> Result<Vec<&'t toml::Table>, String> {
+    match t.get(key) {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_table()
+                    .ok_or_else(|| format!("{key}[{i}] is not a table"))
+            })
+            .collect(),
+        Some(_) => Err(format!("`{key}` is not an array of tables")),
+    }
+}
+
+/// A list of strings at `key` (non-strings are ignored).
+pub fn str_list(t: &toml::Table, key: &str) -> Vec<String> {
+    t.get(key)
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A git source from a URL that may carry `#<commit>` and a separate
+/// revision field.
+pub fn git_source(url: &str, rev: Option<&str>) -> PackageSource {
+    let (base, frag) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let base = base.split_once('?').map(|(b, _)| b).unwrap_or(base);
+    PackageSource::Git {
+        url: super::requirements::redact_url(base.strip_prefix("git+").unwrap_or(base)),
+        rev: rev.or(frag).filter(|r| !r.is_empty()).map(str::to_string),
+    }
+}
+
+/// The name at the start of a PEP 508 requirement string (`"requests[socks]
+/// >=2; python_version > '3'"` → `requests`).
+pub fn requirement_name(req: &str) -> Option<&str> {
+    let req = req.trim_start();
+    let end = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(req.len());
+    let name = &req[..end];
+    (!name.is_empty()).then_some(name)
+}
