@@ -30,6 +30,10 @@ pub struct LockedPackage {
     pub line: Option<u32>,
     /// Environment marker under which it is installed, as written.
     pub marker: Option<String>,
+    /// Not installed on the scan's target Python/platform (its marker, or
+    /// every edge that leads to it, is false there). It stays in the
+    /// inventory with a `not_on_target` note.
+    pub off_target: bool,
 }
 
 /// How the graph's `dev`/`optional` flags are decided.
@@ -76,6 +80,14 @@ pub fn build_graph(
         pkg.dev = lp.dev;
         pkg.optional = lp.optional;
         pkg.line = lp.line;
+        if lp.off_target {
+            pkg.note(
+                "not_on_target",
+                lp.marker
+                    .clone()
+                    .unwrap_or_else(|| "only required under markers false for the target".into()),
+            );
+        }
         if let Some(m) = lp.marker {
             pkg.note("marker", m);
         }
@@ -298,4 +310,49 @@ pub fn requirement_name(req: &str) -> Option<&str> {
         .unwrap_or(req.len());
     let name = &req[..end];
     (!name.is_empty()).then_some(name)
+}
+
+/// The marker environment of the scan's target Python.
+pub fn target_env(ctx: &ParseContext<'_>) -> Option<pep508_rs::MarkerEnvironment> {
+    super::requirements::marker_env(&ctx.options.python)
+}
+
+/// True when an environment marker is false for the target: the package is
+/// not installed there. Extras named in the marker count as requested (a
+/// lockfile lists an extra's packages because some install asks for it);
+/// a marker that does not parse counts as true.
+pub fn marker_false(marker: &str, env: Option<&pep508_rs::MarkerEnvironment>) -> bool {
+    use std::str::FromStr;
+    let Some(env) = env else {
+        return false;
+    };
+    let Ok(tree) = pep508_rs::MarkerTree::from_str(marker) else {
+        return false;
+    };
+    let extras: Vec<pep508_rs::ExtraName> = marker_extras(marker)
+        .into_iter()
+        .filter_map(|e| pep508_rs::ExtraName::new(e).ok())
+        .collect();
+    !tree.evaluate(env, &extras)
+}
+
+/// The names compared with `extra` in a marker (`extra == "socks"`).
+fn marker_extras(marker: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = marker;
+    while let Some(i) = rest.find("extra") {
+        rest = &rest[i + 5..];
+        let after = rest.trim_start();
+        let Some(after) = after.strip_prefix("==") else {
+            continue;
+        };
+        let after = after.trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = after[1..].find(q) {
+            out.push(after[1..1 + end].to_string());
+        }
+    }
+    out
 }

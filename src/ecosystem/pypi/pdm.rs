@@ -8,8 +8,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, parse_toml, read_text, requirement_name,
-    str_field, str_list, table_lines, tables,
+    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text,
+    requirement_name, str_field, str_list, table_lines, tables, target_env,
 };
 use super::pyproject;
 use super::requirements::redact_url;
@@ -21,6 +21,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         return Ok(parsed);
     };
     let doc = parse_toml(ctx, &text)?;
+    let env = target_env(ctx);
     parsed.facts.format_version = doc
         .get("metadata")
         .and_then(toml::Value::as_table)
@@ -72,6 +73,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             dependencies,
             line: lines.get(i).copied(),
             marker: str_field(t, "marker").map(str::to_string),
+            off_target: str_field(t, "marker").is_some_and(|m| marker_false(m, env.as_ref())),
         });
     }
     let roots = project.map(|p| vec![p.as_root(".")]).unwrap_or_default();

@@ -7,8 +7,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, parse_toml, read_text, str_field, str_list,
-    table_lines, tables,
+    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text, str_field,
+    str_list, table_lines, tables, target_env,
 };
 use super::pyproject;
 use super::requirements::redact_url;
@@ -20,6 +20,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         return Ok(parsed);
     };
     let doc = parse_toml(ctx, &text)?;
+    let env = target_env(ctx);
     parsed.facts.format_version = doc
         .get("metadata")
         .and_then(toml::Value::as_table)
@@ -73,6 +74,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             dependencies: dependencies(t),
             line: lines.get(i).copied(),
             marker: str_field(t, "markers").map(str::to_string),
+            off_target: str_field(t, "markers").is_some_and(|m| marker_false(m, env.as_ref())),
         });
     }
     let project = pyproject::companion(ctx, &mut parsed.diagnostics)

@@ -7,7 +7,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, parse_toml, read_text, str_field, tables,
+    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text, str_field,
+    tables, target_env,
 };
 use super::requirements::redact_url;
 
@@ -18,6 +19,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         return Ok(parsed);
     };
     let doc = parse_toml(ctx, &text)?;
+    let env = target_env(ctx);
     parsed.facts.format_version = str_field(&doc, "lock-version").map(str::to_string);
     let entries = tables(&doc, "packages").map_err(|m| ParseError::invalid(ctx.path(), m))?;
     if entries.len() > ctx.options.limits.max_packages {
@@ -83,6 +85,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             dependencies,
             line: lines.get(i).copied(),
             marker: str_field(t, "marker").map(str::to_string),
+            off_target: str_field(t, "marker").is_some_and(|m| marker_false(m, env.as_ref())),
             ..Default::default()
         });
     }

@@ -82,7 +82,8 @@ struct State<'a, 'c> {
     by_name: BTreeMap<String, Vec<crate::graph::PackageId>>,
 }
 
-fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
+/// The marker environment of the target Python (see [`PythonTarget`]).
+pub fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
     MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
         implementation_name: "cpython",
         implementation_version: &t.python_full_version,

@@ -10,8 +10,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, ProjectRoot, build_graph, git_source, normalize, parse_toml, read_text,
-    str_field, table_lines, tables,
+    Flags, LockedPackage, ProjectRoot, build_graph, git_source, marker_false, normalize,
+    parse_toml, read_text, str_field, table_lines, tables, target_env,
 };
 use super::requirements::redact_url;
 
@@ -97,8 +97,61 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             ..Default::default()
         });
     }
+    let installed = installed_on_target(&entries, target_env(ctx).as_ref());
+    if let Some(installed) = installed {
+        for p in &mut packages {
+            p.off_target = !installed.contains(&normalize(&p.name));
+        }
+    }
     parsed.graph = build_graph(packages, &members, Flags::FromProject);
     Ok(parsed)
+}
+
+/// Normalised names of the packages installed on the target: reachable
+/// from the workspace members through dependencies whose markers hold
+/// there (every extra and dev group counts as requested). `None` when the
+/// lock has no member to start from.
+fn installed_on_target(
+    entries: &[&toml::Table],
+    env: Option<&pep508_rs::MarkerEnvironment>,
+) -> Option<HashSet<String>> {
+    let is_member = |t: &toml::Table| {
+        t.get("source")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"))
+    };
+    let mut edges: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+    let mut queue: Vec<String> = Vec::new();
+    for t in entries {
+        let Some(name) = str_field(t, "name") else {
+            continue;
+        };
+        let key = normalize(name);
+        let out = edges.entry(key.clone()).or_default();
+        for list in dependency_lists(t) {
+            for d in list {
+                if let Some(dep) = str_field(d, "name") {
+                    let holds = !str_field(d, "marker").is_some_and(|m| marker_false(m, env));
+                    out.push((normalize(dep), holds));
+                }
+            }
+        }
+        if is_member(t) {
+            queue.push(key);
+        }
+    }
+    if queue.is_empty() || env.is_none() {
+        return None;
+    }
+    let mut seen: HashSet<String> = queue.iter().cloned().collect();
+    while let Some(cur) = queue.pop() {
+        for (dep, holds) in edges.get(&cur).map(Vec::as_slice).unwrap_or(&[]) {
+            if *holds && seen.insert(dep.clone()) {
+                queue.push(dep.clone());
+            }
+        }
+    }
+    Some(seen)
 }
 
 /// The tables of `dependencies`, every `optional-dependencies` list and
