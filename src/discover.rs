@@ -115,7 +115,12 @@ fn explicit_file(fs: &dyn Fs, path: &Path) -> Deployment {
     let in_node_modules = path.components().any(|c| c.as_os_str() == "node_modules");
     let format = if name == "package.json" && in_node_modules {
         Some(SourceFormat::InstalledPackageJson)
-    } else if name == "METADATA" || name == "PKG-INFO" {
+    } else if name == "METADATA"
+        || name == "PKG-INFO"
+        || name.ends_with(".egg-info")
+        || name.ends_with(".whl")
+        || name.ends_with(".egg")
+    {
         Some(SourceFormat::PythonInstalled)
     } else if let Some(f) = SourceFormat::from_file_name(&name) {
         Some(f)
