@@ -7,6 +7,7 @@
 //! to any other finding.
 
 pub mod confusion;
+pub mod popular;
 pub mod typosquat;
 
 use crate::policy::Policy;

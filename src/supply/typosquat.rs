@@ -1,10 +1,444 @@
 //! Typosquat detection: names that imitate popular packages.
+//!
+//! A name is compared with its ecosystem's popularity corpus
+//! ([`super::popular`]) through indexes (one-deletion neighbourhoods,
+//! look-alike skeletons, sorted tokens, npm scopes), never by scanning the
+//! corpus. Each rule that matches gives a strength; the length of the name
+//! and how much more popular the target is than the candidate turn it into
+//! a confidence. A name that is itself popular is never flagged at high
+//! confidence, and one in the top of its corpus never at all.
 
+use std::collections::BTreeSet;
+
+use crate::ecosystem::Ecosystem;
 use crate::policy::Policy;
-use crate::report::model::Finding;
+use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
 
-/// Typosquat findings of one deployment.
-pub fn findings(_deployment: &ParsedDeployment, _policy: &Policy) -> Vec<Finding> {
-    Vec::new()
+use super::popular::{
+    Corpus, corpus, deletion_keys, is_separator, scoped, skeleton, sorted_tokens, split_scope,
+    strip_separators,
+};
+
+/// Names ranked above this in their corpus are never flagged.
+pub const TOP: u32 = 5_000;
+
+/// Affixes attackers add to (or drop from) a popular name.
+const PREFIXES: &[&str] = &["python-", "python", "py-", "py", "node-", "node", "rust-", "js-"];
+const SUFFIXES: &[&str] = &[
+    "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
+];
+
+/// How sure the detector is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// Weak evidence.
+    Low,
+    /// Likely.
+    Medium,
+    /// Almost certainly an imitation.
+    High,
+}
+
+impl Confidence {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// One detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suspect {
+    /// The popular package imitated (normalised name).
+    pub imitates: String,
+    /// Which rule matched.
+    pub rule: &'static str,
+    /// Confidence.
+    pub confidence: Confidence,
+}
+
+/// Checks one package name of an ecosystem. `None` when it imitates
+/// nothing (or is itself popular).
+pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
+    let c = corpus(eco);
+    let name = eco.normalize_name(name);
+    // A name in the corpus is itself a popular package: two popular
+    // packages that look alike are both legitimate.
+    if c.rank(&name).is_some() {
+        return None;
+    }
+    let own_rank = None;
+    let mut best: Option<(i32, u32, &'static str)> = None;
+    let mut consider = |target: u32, rule: &'static str, strength: i32| {
+        let Some(tname) = c.names.get(target as usize) else {
+            return;
+        };
+        if *tname == name || same_owner(&name, tname) {
+            return;
+        }
+        let score = score(&name, rule, own_rank, strength);
+        let better = match best {
+            None => true,
+            Some((s, t, _)) => score > s || (score == s && target < t),
+        };
+        if score > 0 && better {
+            best = Some((score, target, rule));
+        }
+    };
+    let (scope, base) = split_scope(&name);
+    let base_len = base.chars().count();
+
+    // Look-alike skeletons: separators, homoglyphs, repeated letters.
+    if base_len >= 4 {
+        for &t in c.skeletons.get(&scoped(scope, &skeleton(base))).into_iter().flatten() {
+            let (_, tbase) = split_scope(&c.names[t as usize]);
+            consider(t, look_alike_rule(base, tbase), 3);
+        }
+    }
+    // One edit away: the deletion neighbourhood.
+    if base_len >= 4 {
+        let mut seen = BTreeSet::new();
+        let stripped = strip_separators(base);
+        let mut keys = deletion_keys(base);
+        if stripped != base {
+            keys.extend(deletion_keys(&stripped));
+        }
+        for key in keys {
+            for &t in c.deletions.get(&scoped(scope, &key)).into_iter().flatten() {
+                if !seen.insert(t) {
+                    continue;
+                }
+                let (_, tbase) = split_scope(&c.names[t as usize]);
+                if let Some((rule, strength)) = one_edit(base, tbase) {
+                    consider(t, rule, strength);
+                } else if strip_separators(tbase) != stripped
+                    && let Some((_, strength)) = one_edit(&stripped, &strip_separators(tbase))
+                {
+                    consider(t, "separator-and-edit", strength.min(2));
+                }
+            }
+        }
+    }
+    // Tokens in another order.
+    if let Some(key) = sorted_tokens(base) {
+        for &t in c.tokens.get(&scoped(scope, &key)).into_iter().flatten() {
+            consider(t, "reordered-tokens", 2);
+        }
+    }
+    // Affixes added or dropped.
+    if scope.is_none() {
+        for p in PREFIXES {
+            if let Some(rest) = base.strip_prefix(p).filter(|r| r.len() >= 3)
+                && let Some(t) = c.rank(rest.trim_start_matches(is_separator))
+            {
+                consider(t, "prefix-added", 3);
+            }
+        }
+        for s in SUFFIXES {
+            if let Some(rest) = base.strip_suffix(s).filter(|r| r.len() >= 3)
+                && let Some(t) = c.rank(rest.trim_end_matches(is_separator))
+            {
+                consider(t, "suffix-added", 3);
+            }
+        }
+        if base_len >= 5 {
+            for p in PREFIXES.iter().filter(|p| p.ends_with('-')) {
+                if let Some(t) = c.rank(&format!("{p}{base}")) {
+                    consider(t, "prefix-dropped", 1);
+                }
+            }
+            for s in SUFFIXES.iter().filter(|s| s.starts_with(['-', '.'])) {
+                if let Some(t) = c.rank(&format!("{base}{s}")) {
+                    consider(t, "suffix-dropped", 1);
+                }
+            }
+        }
+    }
+    // npm scope tricks.
+    if eco == Ecosystem::Npm {
+        scope_tricks(c, scope, base, &mut consider);
+    }
+    let (score, target, rule) = best?;
+    Some(Suspect {
+        imitates: c.names[target as usize].clone(),
+        rule,
+        confidence: confidence_of(score),
+    })
+}
+
+/// `@types/x` copied as `types-x`, and an unscoped copy of a popular
+/// scoped package.
+fn scope_tricks(
+    c: &Corpus,
+    scope: Option<&str>,
+    base: &str,
+    consider: &mut impl FnMut(u32, &'static str, i32),
+) {
+    match scope {
+        None => {
+            for (prefix, scope) in [("types-", "@types"), ("types__", "@types")] {
+                if let Some(rest) = base.strip_prefix(prefix)
+                    && let Some(t) = c.rank(&format!("{scope}/{rest}"))
+                {
+                    consider(t, "scope-flattened", 3);
+                }
+            }
+            if base.len() >= 5 {
+                for &t in c.unscoped.get(base).into_iter().flatten() {
+                    consider(t, "scope-dropped", 1);
+                }
+            }
+        }
+        // A popular unscoped name under an unknown scope is how forks are
+        // published too (`@achrinza/node-ipc`): too weak to report.
+        Some(_) => {}
+    }
+}
+
+/// Packages of the same npm scope belong to one owner.
+fn same_owner(a: &str, b: &str) -> bool {
+    matches!((split_scope(a).0, split_scope(b).0), (Some(x), Some(y)) if x == y)
+}
+
+/// Which look-alike rule makes `a` and `b` share a skeleton.
+fn look_alike_rule(a: &str, b: &str) -> &'static str {
+    let strip = |s: &str| s.chars().filter(|c| !is_separator(*c)).collect::<String>();
+    if strip(a) == strip(b) {
+        "separator"
+    } else if a.chars().filter(|c| !is_separator(*c)).count()
+        != b.chars().filter(|c| !is_separator(*c)).count()
+        && a.replace("rn", "m").replace("vv", "w") != b.replace("rn", "m").replace("vv", "w")
+        && collapse(a) == collapse(b)
+    {
+        "repeated-character"
+    } else {
+        "homoglyph"
+    }
+}
+
+fn collapse(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().filter(|c| !is_separator(*c)) {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Classifies `a` one edit away from `b` (optimal string alignment): the
+/// rule and its strength, or `None` when they are further apart.
+fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let p = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let s = a[p..]
+        .iter()
+        .rev()
+        .zip(b[p..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (&a[p..a.len() - s.min(a.len() - p)], &b[p..b.len() - s.min(b.len() - p)]);
+    match (ra.len(), rb.len()) {
+        (1, 1) => {
+            let (x, y) = (ra[0], rb[0]);
+            if is_separator(x) || is_separator(y) {
+                Some(("separator", 3))
+            } else if keyboard_neighbours(x, y) || homoglyphs(x, y) {
+                Some(("keyboard-or-homoglyph-substitution", 3))
+            } else {
+                Some(("substitution", 2))
+            }
+        }
+        (2, 2) if ra[0] == rb[1] && ra[1] == rb[0] => Some(("transposition", 3)),
+        (1, 0) => {
+            let extra = ra[0];
+            if is_separator(extra) {
+                Some(("separator", 3))
+            } else if a.get(p.wrapping_sub(1)) == Some(&extra) || a.get(p + 1) == Some(&extra) {
+                Some(("repeated-character", 3))
+            } else {
+                Some(("insertion", 2))
+            }
+        }
+        (0, 1) => {
+            let gone = rb[0];
+            if is_separator(gone) {
+                Some(("separator", 3))
+            } else if b.get(p.wrapping_sub(1)) == Some(&gone) || b.get(p + 1) == Some(&gone) {
+                Some(("dropped-repeated-character", 3))
+            } else {
+                Some(("deletion", 2))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn keyboard_neighbours(a: char, b: char) -> bool {
+    const ROWS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    let pos = |c: char| {
+        ROWS.iter()
+            .enumerate()
+            .find_map(|(r, row)| row.find(c).map(|i| (r as i32, i as i32)))
+    };
+    match (pos(a), pos(b)) {
+        (Some((ra, ca)), Some((rb, cb))) => (ra - rb).abs() <= 1 && (ca - cb).abs() <= 1,
+        _ => false,
+    }
+}
+
+fn homoglyphs(a: char, b: char) -> bool {
+    const GROUPS: [&str; 5] = ["l1i|", "o0", "s5", "e3", "a4"];
+    GROUPS.iter().any(|g| g.contains(a) && g.contains(b))
+}
+
+/// The rule strength adjusted by the evidence: short names and popular
+/// candidates weaken it; a target much more popular keeps it.
+fn score(candidate: &str, rule: &str, own_rank: Option<u32>, strength: i32) -> i32 {
+    let len = split_scope(candidate).1.chars().count();
+    let weak_edit = matches!(rule, "substitution" | "insertion" | "deletion");
+    let mut s = strength;
+    if weak_edit {
+        // A plain one-letter edit means more the longer the name.
+        s = match len {
+            0..=4 => 1,
+            5..=6 => 2,
+            _ => 3,
+        };
+    } else if len <= 4 {
+        s -= 1;
+    }
+    if let Some(own) = own_rank {
+        // Both are popular: two real packages that look alike. Only a
+        // target far more popular leaves a weak signal.
+        let _ = own;
+        s = s.min(1);
+    }
+    s
+}
+
+fn confidence_of(score: i32) -> Confidence {
+    match score {
+        i32::MIN..=1 => Confidence::Low,
+        2 => Confidence::Medium,
+        _ => Confidence::High,
+    }
+}
+
+/// Typosquat findings of one deployment: every registry package of every
+/// source, once per name, unless allowed by `[typosquat] allow`.
+pub fn findings(deployment: &ParsedDeployment, policy: &Policy) -> Vec<Finding> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in &deployment.sources {
+        let Ok(parsed) = &s.result else { continue };
+        for (id, p) in parsed.graph.iter() {
+            if p.root || !p.source.is_registry_like() {
+                continue;
+            }
+            let key = (p.ecosystem, p.normalized_name());
+            if !seen.insert(key.clone()) || allowed(policy, p.ecosystem, &p.name) {
+                continue;
+            }
+            let Some(suspect) = check(p.ecosystem, &p.name) else {
+                continue;
+            };
+            let mut f = Finding::new(FindingKind::Typosquat, p.ecosystem.as_str(), &p.name, p.version.clone());
+            f.paths = vec![
+                parsed
+                    .graph
+                    .path_to(id)
+                    .iter()
+                    .map(|i| parsed.graph.package(*i).name.clone())
+                    .collect(),
+            ];
+            f.dev = p.dev;
+            f.direct = p.direct;
+            f.sources = vec![crate::discover::relative_display(
+                &deployment.deployment.scan_root,
+                &s.source.path,
+            )];
+            f.line = p.line;
+            f.imitates = Some(suspect.imitates.clone());
+            f.confidence = Some(suspect.confidence.as_str().to_string());
+            f.reason = Some(format!(
+                "{} looks like the popular package {} ({})",
+                p.name, suspect.imitates, suspect.rule
+            ));
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// True when `[typosquat] allow` lists the name (compared normalised).
+fn allowed(policy: &Policy, eco: Ecosystem, name: &str) -> bool {
+    let n = eco.normalize_name(name);
+    policy
+        .typosquat
+        .allow
+        .iter()
+        .any(|a| eco.normalize_name(a) == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(eco: Ecosystem, name: &str) -> Option<(String, &'static str, Confidence)> {
+        check(eco, name).map(|s| (s.imitates, s.rule, s.confidence))
+    }
+
+    #[test]
+    fn separators_homoglyphs_and_repeats() {
+        let (t, rule, _) = hit(Ecosystem::Npm, "crossenv").unwrap();
+        assert_eq!((t.as_str(), rule), ("cross-env", "separator"));
+        let (t, _, _) = hit(Ecosystem::PyPI, "reqeusts").unwrap();
+        assert_eq!(t, "requests");
+        let (t, rule, _) = hit(Ecosystem::PyPI, "requestss").unwrap();
+        assert_eq!((t.as_str(), rule), ("requests", "repeated-character"));
+        let (t, _, _) = hit(Ecosystem::Npm, "rnoment").unwrap();
+        assert_eq!(t, "moment");
+        let (t, _, _) = hit(Ecosystem::CratesIo, "rustdecimal").unwrap();
+        assert_eq!(t, "rust-decimal");
+    }
+
+    #[test]
+    fn edits_affixes_tokens_and_scopes() {
+        assert_eq!(hit(Ecosystem::PyPI, "colourama").unwrap().0, "colorama");
+        assert_eq!(hit(Ecosystem::PyPI, "python-dateutils").map(|h| h.0).as_deref(), Some("python-dateutil"));
+        let (t, rule, _) = hit(Ecosystem::Npm, "lodash-js").unwrap();
+        assert_eq!((t.as_str(), rule), ("lodash", "suffix-added"));
+        let (t, rule, _) = hit(Ecosystem::Npm, "types-node").unwrap();
+        assert_eq!((t.as_str(), rule), ("@types/node", "scope-flattened"));
+        let (_, rule, _) = hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Confidence::Low), |h| h);
+        assert!(rule.is_empty() || rule == "reordered-tokens");
+    }
+
+    #[test]
+    fn popular_names_are_never_flagged() {
+        for (eco, name) in [
+            (Ecosystem::Npm, "colors"),
+            (Ecosystem::Npm, "color"),
+            (Ecosystem::PyPI, "requests"),
+            (Ecosystem::CratesIo, "serde-json"),
+        ] {
+            assert_eq!(check(eco, name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn one_edit_classification() {
+        assert_eq!(one_edit("reqeusts", "requests"), Some(("transposition", 3)));
+        assert_eq!(one_edit("requestss", "requests"), Some(("repeated-character", 3)));
+        assert_eq!(one_edit("requets", "requests"), Some(("deletion", 2)));
+        assert_eq!(one_edit("requesta", "requests"), Some(("keyboard-or-homoglyph-substitution", 3)));
+        assert_eq!(one_edit("abcdef", "uvwxyz"), None);
+    }
 }
