@@ -16,7 +16,10 @@ fn main() {
     for e in ecos {
         black_box(corpus(e).names.len());
     }
-    println!("corpora loaded and indexed in {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "corpora loaded and indexed in {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let mut names: Vec<(Ecosystem, String)> = Vec::with_capacity(100_000);
     let mut i = 0usize;
     while names.len() < 100_000 {

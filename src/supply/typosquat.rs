@@ -16,7 +16,7 @@ use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
 
 use super::popular::{
-    Corpus, corpus, deletion_keys, is_separator, scoped, skeleton, sorted_tokens, split_scope,
+    Corpus, corpus, deletion_hashes, is_separator, key_hash, skeleton, sorted_tokens, split_scope,
     strip_separators,
 };
 
@@ -24,7 +24,9 @@ use super::popular::{
 pub const TOP: u32 = 5_000;
 
 /// Affixes attackers add to (or drop from) a popular name.
-const PREFIXES: &[&str] = &["python-", "python", "py-", "py", "node-", "node", "rust-", "js-"];
+const PREFIXES: &[&str] = &[
+    "python-", "python", "py-", "py", "node-", "node", "rust-", "js-",
+];
 const SUFFIXES: &[&str] = &[
     "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
 ];
@@ -95,7 +97,7 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
 
     // Look-alike skeletons: separators, homoglyphs, repeated letters.
     if base_len >= 4 {
-        for &t in c.skeletons.get(&scoped(scope, &skeleton(base))).into_iter().flatten() {
+        for t in c.skeletons.get(key_hash(scope, &skeleton(base))) {
             let (_, tbase) = split_scope(&c.names[t as usize]);
             consider(t, look_alike_rule(base, tbase), 3);
         }
@@ -104,29 +106,31 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
     if base_len >= 4 {
         let mut seen = BTreeSet::new();
         let stripped = strip_separators(base);
-        let mut keys = deletion_keys(base);
-        if stripped != base {
-            keys.extend(deletion_keys(&stripped));
-        }
-        for key in keys {
-            for &t in c.deletions.get(&scoped(scope, &key)).into_iter().flatten() {
+        deletion_hashes(scope, base, |h| {
+            for t in c.deletions.get(h) {
                 if !seen.insert(t) {
                     continue;
                 }
-                let (_, tbase) = split_scope(&c.names[t as usize]);
+                let Some(tname) = c.names.get(t as usize) else {
+                    continue;
+                };
+                let (_, tbase) = split_scope(tname);
                 if let Some((rule, strength)) = one_edit(base, tbase) {
                     consider(t, rule, strength);
-                } else if strip_separators(tbase) != stripped
-                    && let Some((_, strength)) = one_edit(&stripped, &strip_separators(tbase))
-                {
-                    consider(t, "separator-and-edit", strength.min(2));
+                } else {
+                    let tstripped = strip_separators(tbase);
+                    if tstripped != stripped
+                        && let Some((_, strength)) = one_edit(&stripped, &tstripped)
+                    {
+                        consider(t, "separator-and-edit", strength.min(2));
+                    }
                 }
             }
-        }
+        });
     }
     // Tokens in another order.
     if let Some(key) = sorted_tokens(base) {
-        for &t in c.tokens.get(&scoped(scope, &key)).into_iter().flatten() {
+        for t in c.tokens.get(key_hash(scope, &key)) {
             consider(t, "reordered-tokens", 2);
         }
     }
@@ -148,12 +152,12 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
         }
         if base_len >= 5 {
             for p in PREFIXES.iter().filter(|p| p.ends_with('-')) {
-                if let Some(t) = c.rank(&format!("{p}{base}")) {
+                if let Some(t) = c.rank_of_concat(p, base) {
                     consider(t, "prefix-dropped", 1);
                 }
             }
             for s in SUFFIXES.iter().filter(|s| s.starts_with(['-', '.'])) {
-                if let Some(t) = c.rank(&format!("{base}{s}")) {
+                if let Some(t) = c.rank_of_concat(base, s) {
                     consider(t, "suffix-dropped", 1);
                 }
             }
@@ -179,24 +183,27 @@ fn scope_tricks(
     base: &str,
     consider: &mut impl FnMut(u32, &'static str, i32),
 ) {
-    match scope {
-        None => {
-            for (prefix, scope) in [("types-", "@types"), ("types__", "@types")] {
-                if let Some(rest) = base.strip_prefix(prefix)
-                    && let Some(t) = c.rank(&format!("{scope}/{rest}"))
-                {
-                    consider(t, "scope-flattened", 3);
-                }
-            }
-            if base.len() >= 5 {
-                for &t in c.unscoped.get(base).into_iter().flatten() {
-                    consider(t, "scope-dropped", 1);
-                }
+    // A popular unscoped name under an unknown scope is how forks are
+    // published too (`@achrinza/node-ipc`): too weak to report.
+    if scope.is_some() {
+        return;
+    }
+    for prefix in ["types-", "types__"] {
+        if let Some(rest) = base.strip_prefix(prefix)
+            && let Some(t) = c.rank_of_concat("@types/", rest)
+        {
+            consider(t, "scope-flattened", 3);
+        }
+    }
+    if base.len() >= 5 {
+        for t in c.unscoped.get(key_hash(None, base)) {
+            if c.names
+                .get(t as usize)
+                .is_some_and(|n| split_scope(n).1 == base)
+            {
+                consider(t, "scope-dropped", 1);
             }
         }
-        // A popular unscoped name under an unknown scope is how forks are
-        // published too (`@achrinza/node-ipc`): too weak to report.
-        Some(_) => {}
     }
 }
 
@@ -243,7 +250,10 @@ fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
         .zip(b[p..].iter().rev())
         .take_while(|(x, y)| x == y)
         .count();
-    let (ra, rb) = (&a[p..a.len() - s.min(a.len() - p)], &b[p..b.len() - s.min(b.len() - p)]);
+    let (ra, rb) = (
+        &a[p..a.len() - s.min(a.len() - p)],
+        &b[p..b.len() - s.min(b.len() - p)],
+    );
     match (ra.len(), rb.len()) {
         (1, 1) => {
             let (x, y) = (ra[0], rb[0]);
@@ -349,7 +359,12 @@ pub fn findings(deployment: &ParsedDeployment, policy: &Policy) -> Vec<Finding> 
             let Some(suspect) = check(p.ecosystem, &p.name) else {
                 continue;
             };
-            let mut f = Finding::new(FindingKind::Typosquat, p.ecosystem.as_str(), &p.name, p.version.clone());
+            let mut f = Finding::new(
+                FindingKind::Typosquat,
+                p.ecosystem.as_str(),
+                &p.name,
+                p.version.clone(),
+            );
             f.paths = vec![
                 parsed
                     .graph
@@ -412,12 +427,18 @@ mod tests {
     #[test]
     fn edits_affixes_tokens_and_scopes() {
         assert_eq!(hit(Ecosystem::PyPI, "colourama").unwrap().0, "colorama");
-        assert_eq!(hit(Ecosystem::PyPI, "python-dateutils").map(|h| h.0).as_deref(), Some("python-dateutil"));
+        assert_eq!(
+            hit(Ecosystem::PyPI, "python-dateutils")
+                .map(|h| h.0)
+                .as_deref(),
+            Some("python-dateutil")
+        );
         let (t, rule, _) = hit(Ecosystem::Npm, "lodash-js").unwrap();
         assert_eq!((t.as_str(), rule), ("lodash", "suffix-added"));
         let (t, rule, _) = hit(Ecosystem::Npm, "types-node").unwrap();
         assert_eq!((t.as_str(), rule), ("@types/node", "scope-flattened"));
-        let (_, rule, _) = hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Confidence::Low), |h| h);
+        let (_, rule, _) =
+            hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Confidence::Low), |h| h);
         assert!(rule.is_empty() || rule == "reordered-tokens");
     }
 
@@ -436,9 +457,15 @@ mod tests {
     #[test]
     fn one_edit_classification() {
         assert_eq!(one_edit("reqeusts", "requests"), Some(("transposition", 3)));
-        assert_eq!(one_edit("requestss", "requests"), Some(("repeated-character", 3)));
+        assert_eq!(
+            one_edit("requestss", "requests"),
+            Some(("repeated-character", 3))
+        );
         assert_eq!(one_edit("requets", "requests"), Some(("deletion", 2)));
-        assert_eq!(one_edit("requesta", "requests"), Some(("keyboard-or-homoglyph-substitution", 3)));
+        assert_eq!(
+            one_edit("requesta", "requests"),
+            Some(("keyboard-or-homoglyph-substitution", 3))
+        );
         assert_eq!(one_edit("abcdef", "uvwxyz"), None);
     }
 }
