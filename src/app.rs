@@ -182,6 +182,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         config_path,
         supply: crate::supply::SupplyOptions {
             online: args.online,
+            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(
+                &db_dir(global),
+            )),
         },
     };
     let mut report = pool

@@ -195,6 +195,9 @@ pub struct RegistriesConfig {
     /// Public registry base URLs (for tests and mirrors): keys `npm`,
     /// `pypi`, `crates`.
     pub public: std::collections::BTreeMap<String, String>,
+    /// Timeout of one public-registry lookup, in milliseconds (default
+    /// 5000).
+    pub timeout_ms: Option<u64>,
 }
 
 /// `[database]`.

@@ -8,6 +8,8 @@
 
 pub mod confusion;
 pub mod popular;
+pub mod registry_config;
+pub mod registry_lookup;
 pub mod typosquat;
 
 use crate::policy::Policy;
@@ -19,6 +21,9 @@ use crate::scan::ParsedDeployment;
 pub struct SupplyOptions {
     /// Look names up on the public registries (`scan --online`).
     pub online: bool,
+    /// Where answers about public names are cached (in the database
+    /// directory).
+    pub cache_path: Option<std::path::PathBuf>,
 }
 
 /// Typosquat and dependency-confusion findings of one deployment.
