@@ -88,7 +88,7 @@ fn open_store(global: &GlobalArgs) -> Result<Store> {
 }
 
 /// Output formats `scan` knows.
-const SCAN_FORMATS: &[&str] = &["table", "json"];
+const SCAN_FORMATS: &[&str] = &["table", "json", "sarif", "cyclonedx", "markdown"];
 
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
@@ -228,6 +228,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     for format in &formats {
         let text = match format.as_str() {
             "json" => crate::report::json::render(&report)?,
+            "sarif" => crate::report::sarif::render(&report)?,
+            "cyclonedx" => crate::report::cyclonedx::render(&report, &inv)?,
+            "markdown" => crate::report::markdown::render(&report),
             _ => crate::report::table::render(&report, color),
         };
         let target = output_path(args.output.as_deref(), format, formats.len());

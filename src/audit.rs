@@ -140,6 +140,7 @@ pub fn audit(
             .iter()
             .map(|g| build_finding(g, &records))
             .collect();
+        crate::fix::advise(&mut findings);
         findings.extend(crate::supply::deployment_findings(d, policy, &opts.supply));
         for f in &mut findings {
             apply_ignores(

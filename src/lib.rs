@@ -23,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod discover;
 pub mod ecosystem;
+pub mod fix;
 pub mod fs;
 pub mod graph;
 pub mod matcher;
