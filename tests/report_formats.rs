@@ -179,6 +179,9 @@ fn sarif_fingerprints_are_stable_across_runs() {
     assert_eq!(a, fp());
 }
 
+/// Recognises the line that declares a package (given the next line).
+type IsDecl = dyn Fn(&str, Option<&str>) -> bool;
+
 /// The 1-based line of the first line of `file` for which `is_decl` holds.
 fn line_of(file: &Path, is_decl: impl Fn(&str, Option<&str>) -> bool) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
@@ -197,7 +200,7 @@ fn sarif_lines_point_at_the_declaring_line_for_each_lockfile_format() {
             l.trim() == "[[package]]" && next == Some(&format!("name = \"{name}\""))
         }
     };
-    let cases: Vec<(&str, &str, &str, Box<dyn Fn(&str, Option<&str>) -> bool>)> = vec![
+    let cases: Vec<(&str, &str, &str, Box<IsDecl>)> = vec![
         (
             "demo/orders-api",
             "package-lock.json",
