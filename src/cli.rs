@@ -98,9 +98,6 @@ pub struct ScanArgs {
     /// Any source that could not be scanned makes the exit code 2.
     #[arg(long)]
     pub strict: bool,
-    /// Scan `.zip` files found during discovery as deployment packages.
-    #[arg(long)]
-    pub zips: bool,
     /// Refuse to scan when the advisory data is older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub max_db_age: Option<u64>,
@@ -123,9 +120,6 @@ pub struct InventoryArgs {
     /// Any source that could not be scanned makes the exit code 2.
     #[arg(long)]
     pub strict: bool,
-    /// Scan `.zip` files found during discovery as deployment packages.
-    #[arg(long)]
-    pub zips: bool,
 }
 
 /// `db` subcommands.
