@@ -377,7 +377,7 @@ fn resolve_companions(
         let npm_lock = [PackageLock, NpmShrinkwrap, YarnLock, PnpmLock, BunLock]
             .iter()
             .any(|f| has(*f, set));
-        let py_lock = [PoetryLock, PdmLock, UvLock, PylockToml]
+        let py_lock = [PoetryLock, PipfileLock, PdmLock, UvLock, PylockToml]
             .iter()
             .any(|f| has(*f, set));
         let cargo_lock = has(CargoLock, set);

@@ -15,7 +15,13 @@ use std::time::{Duration, Instant};
 /// (package, risk, a phrase of the reason) expected in one fixture.
 type Expected<'a> = &'a [(&'a str, &'a str, &'a str)];
 
-const SECRETS: &[&str] = &["npm_SeCrEtToKeN123", "yarn_SeCrEtToKeN456", "pa55w0rd", "tok3n", "deploy:"];
+const SECRETS: &[&str] = &[
+    "npm_SeCrEtToKeN123",
+    "yarn_SeCrEtToKeN456",
+    "pa55w0rd",
+    "tok3n",
+    "deploy:",
+];
 
 fn confusion(report: &Value) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = findings(report)
@@ -59,7 +65,14 @@ fn each_case_gives_its_finding_and_risk_without_leaking_credentials() {
     let (_keep, db) = fresh_db();
     let cases: [(&str, Expected); 8] = [
         ("yarn", &[("acme-ui", "high", "unscoped npm name")]),
-        ("pnpm", &[("@acme/queue", "high", "resolved it from the public registry")]),
+        (
+            "pnpm",
+            &[(
+                "@acme/queue",
+                "high",
+                "resolved it from the public registry",
+            )],
+        ),
         (
             "npm-private",
             &[("acme-billing", "high", "not checked (offline)")],
