@@ -107,6 +107,12 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Error);
     }
+    if formats.len() > 1 && args.output.is_none() {
+        eprintln!(
+            "depwarden: error: several formats need --output FILE (each format is written to FILE.<ext>)"
+        );
+        return Ok(ExitStatus::Error);
+    }
     let (config_path, mut policy) = match Policy::find(&paths[0], global.config.as_deref()) {
         Ok(Some((p, policy))) => (Some(p.display().to_string()), policy),
         Ok(None) => (None, Policy::default()),

@@ -79,3 +79,15 @@ fn global_options_are_accepted_before_and_after_the_subcommand() {
         .arg("--no-progress");
     cmd.assert().code(0);
 }
+
+#[test]
+fn several_formats_need_an_output_stem() {
+    let db = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    depwarden(db.path())
+        .args(["scan", "--no-progress", "--format", "json,sarif"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("--output"));
+}
