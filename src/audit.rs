@@ -85,10 +85,21 @@ pub fn audit(
             }
         }
     }
-    let looked_up: Vec<(Key, Vec<IndexEntry>)> = keys
-        .into_par_iter()
-        .map(|k| store.lookup(k.0, &k.1).map(|v| (k, v)))
-        .collect::<Result<_, _>>()?;
+    let ecosystems: Vec<Ecosystem> = keys
+        .iter()
+        .map(|k| k.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (looked_up, ()) = rayon::join(
+        || {
+            keys.into_par_iter()
+                .map(|k| store.lookup(k.0, &k.1).map(|v| (k, v)))
+                .collect::<Result<Vec<(Key, Vec<IndexEntry>)>, _>>()
+        },
+        || crate::supply::prepare(&ecosystems),
+    );
+    let looked_up = looked_up?;
     let index: HashMap<Key, Vec<IndexEntry>> = looked_up
         .into_iter()
         .filter(|(_, v)| !v.is_empty())

@@ -77,18 +77,25 @@ pub struct HashIndex {
 }
 
 impl HashIndex {
-    fn from_pairs(mut entries: Vec<(u64, u32)>) -> Self {
-        entries.sort_unstable();
-        entries.dedup();
-        let bits = (usize::BITS - entries.len().max(2).leading_zeros()).clamp(1, 31);
+    fn from_pairs(pairs: Vec<(u64, u32)>) -> Self {
+        // Bucket by the top bits with a counting sort: O(n), no comparison
+        // sort (entries inside a bucket need no order, `get` filters them).
+        let bits = (usize::BITS - pairs.len().max(2).leading_zeros()).clamp(1, 31);
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut starts = vec![0u32; buckets + 1];
-        for (h, _) in &entries {
+        for (h, _) in &pairs {
             starts[(h >> shift) as usize + 1] += 1;
         }
         for b in 0..buckets {
             starts[b + 1] += starts[b];
+        }
+        let mut fill = starts.clone();
+        let mut entries = vec![(0u64, 0u32); pairs.len()];
+        for &(h, r) in &pairs {
+            let b = (h >> shift) as usize;
+            entries[fill[b] as usize] = (h, r);
+            fill[b] += 1;
         }
         let filter_bits = (buckets as u64) << 3;
         let filter_mask = filter_bits - 1;
