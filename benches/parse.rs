@@ -4,6 +4,8 @@
 //! on one thread. Run: `cargo bench --bench parse` (N defaults to 20,000;
 //! set `DEPWARDEN_BENCH_PACKAGES` to change it).
 
+#![allow(clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -150,7 +152,7 @@ fn uv_lock(n: usize) -> String {
             i % 50
         );
         if i + 1 < n {
-            let _ = write!(s, "dependencies = [{{ name = \"{}\" }}]\n", name(i + 1));
+            let _ = writeln!(s, "dependencies = [{{ name = \"{}\" }}]", name(i + 1));
         }
     }
     s
