@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use crate::advisory::store::Store;
 use crate::audit::{AuditOptions, Policies, audit};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
-use crate::fs::OsFs;
 use crate::parse::ParseOptions;
 use crate::policy::{FailOn, Policy};
 use crate::progress::Progress;
@@ -140,10 +139,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         }
     };
     let pool = thread_pool(args.jobs)?;
-    let fs = OsFs::default();
     let options = ParseOptions::default();
     progress.stage("discovering and parsing");
-    let inv = match pool.install(|| crate::scan::inventory(&fs, &paths, &options)) {
+    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,
         Err(e) => {
             progress.finish();
@@ -419,11 +417,10 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 fn run_inventory(_global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
-    let fs = OsFs::default();
     let paths = default_paths(&args.paths);
     let options = ParseOptions::default();
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::scan::inventory(&fs, &paths, &options)) {
+    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,
         Err(e) => {
             eprintln!("depwarden: error: {e}");
