@@ -39,3 +39,48 @@ impl Default for ZipLimits {
         }
     }
 }
+
+/// Parses a PEP 508 requirement without the panic `pep508_rs` 0.9 hits on
+/// a name whose last character is `.`, `-` or `_` followed by more input
+/// (`tabulate- ==1.0`): such a name is refused here with the same error
+/// the crate gives at the end of input.
+pub fn pep508_requirement(
+    text: &str,
+) -> Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, pep508_rs::Pep508Error> {
+    use std::str::FromStr;
+    let trimmed = text.trim_start();
+    let offset = text.len() - trimmed.len();
+    let name_len = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(trimmed.len());
+    if name_len > 0 && name_len < trimmed.len() {
+        let last = trimmed[..name_len].chars().last();
+        if let Some(c @ ('.' | '-' | '_')) = last {
+            return Err(pep508_rs::Pep508Error {
+                message: pep508_rs::Pep508ErrorSource::String(format!(
+                    "Package name must end with an alphanumeric character, not '{c}'"
+                )),
+                start: offset + name_len - 1,
+                len: 1,
+                input: text.to_string(),
+            });
+        }
+    }
+    pep508_rs::Requirement::from_str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep508_names_ending_in_punctuation_are_errors_not_panics() {
+        for bad in ["tabulate- ==1.0", "pk1.[x]", "yolo..;python_version<'3'", "a_ @ x"] {
+            let err = pep508_requirement(bad).unwrap_err().to_string();
+            assert!(err.contains("alphanumeric"), "{bad}: {err}");
+        }
+        assert!(pep508_requirement("flask==2.0.0").is_ok());
+        assert!(pep508_requirement("zope.interface>=5").is_ok());
+        assert!(pep508_requirement("tabulate-").is_err());
+    }
+}

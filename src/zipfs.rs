@@ -417,6 +417,12 @@ impl ZipAwareFs {
         loc
     }
 
+    fn note(&self, d: Diagnostic) {
+        if let Ok(mut all) = self.diagnostics.lock() {
+            all.push(d);
+        }
+    }
+
     fn nested_ok(&self, a: &Archive) -> bool {
         a.depth <= self.limits.max_nesting
     }
@@ -456,6 +462,18 @@ impl Fs for ZipAwareFs {
                     });
                 };
                 let nested = self.nested_ok(&a);
+                if !nested {
+                    for name in listing.keys().filter(|n| is_zip_name(n)) {
+                        self.note(Diagnostic::new(
+                            Level::Warning,
+                            path.join(name),
+                            format!(
+                                "zip nested more than {} level(s) deep; not opened",
+                                self.limits.max_nesting
+                            ),
+                        ));
+                    }
+                }
                 Ok(listing
                     .iter()
                     .map(|(name, kind)| {
