@@ -155,7 +155,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             if config_path.as_deref() == Some(&cfg.display().to_string()) {
                 continue;
             }
-            match Policy::load(cfg) {
+            match crate::zipfs::load_policy(cfg) {
                 Ok(mut p) => {
                     if args.fail_on.is_some() {
                         p.gate.fail_on = policy.gate.fail_on;

@@ -75,7 +75,12 @@ mod tests {
 
     #[test]
     fn pep508_names_ending_in_punctuation_are_errors_not_panics() {
-        for bad in ["tabulate- ==1.0", "pk1.[x]", "yolo..;python_version<'3'", "a_ @ x"] {
+        for bad in [
+            "tabulate- ==1.0",
+            "pk1.[x]",
+            "yolo..;python_version<'3'",
+            "a_ @ x",
+        ] {
             let err = pep508_requirement(bad).unwrap_err().to_string();
             assert!(err.contains("alphanumeric"), "{bad}: {err}");
         }

@@ -565,6 +565,24 @@ pub fn inventory(
     Ok(inv)
 }
 
+/// Loads a `depwarden.toml`, which may sit inside a zip.
+pub fn load_policy(path: &Path) -> Result<crate::policy::Policy, crate::policy::PolicyError> {
+    let in_zip = path
+        .components()
+        .any(|c| matches!(c, Component::Normal(n) if mount_component(n)));
+    if !in_zip {
+        return crate::policy::Policy::load(path);
+    }
+    let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
+    let text = fs
+        .read_to_string(path)
+        .map_err(|e| crate::policy::PolicyError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    crate::policy::Policy::from_toml(&text, path)
+}
+
 /// Attaches archive problems to the deepest deployment whose root holds
 /// them (else to the inventory itself), so they are reported with it.
 pub fn attach_diagnostics(inv: &mut Inventory, diags: Vec<Diagnostic>) {

@@ -90,18 +90,67 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 
 /// Bytes that matter to the formats: JSON, YAML, TOML, requirement and
 /// lockfile syntax.
 const TOKENS: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b"'", b":", b",", b"\n", b" ", b"\t", b"-", b"@", b"=", b"==",
-    b"#", b"&a", b"*a", b"!!", b"<<", b"\\", b"\\u", b"\xff", b"\xc3", b"\0", b"..", b"/",
-    b"npm:", b"git+", b"file:", b"link:", b"workspace:", b"[[package]]", b"version", b"name",
-    b"\"\"\"", b"0.0.0-", b"^", b"~", b">=", b";", b"--", b"-e ", b"-r ", b"-c ",
-    b"\r\n", b"999999999999999999999", b"\xf0\x9f", b"packages", b"dependencies",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b"'",
+    b":",
+    b",",
+    b"\n",
+    b" ",
+    b"\t",
+    b"-",
+    b"@",
+    b"=",
+    b"==",
+    b"#",
+    b"&a",
+    b"*a",
+    b"!!",
+    b"<<",
+    b"\\",
+    b"\\u",
+    b"\xff",
+    b"\xc3",
+    b"\0",
+    b"..",
+    b"/",
+    b"npm:",
+    b"git+",
+    b"file:",
+    b"link:",
+    b"workspace:",
+    b"[[package]]",
+    b"version",
+    b"name",
+    b"\"\"\"",
+    b"0.0.0-",
+    b"^",
+    b"~",
+    b">=",
+    b";",
+    b"--",
+    b"-e ",
+    b"-r ",
+    b"-c ",
+    b"\r\n",
+    b"999999999999999999999",
+    b"\xf0\x9f",
+    b"packages",
+    b"dependencies",
 ];
 
 fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
@@ -357,12 +406,20 @@ fn mutated_fixtures_never_panic_and_errors_name_the_file() {
         }
     }
     std::panic::set_hook(hook);
-    eprintln!("fuzz: {} seeds, {execs} executions: {per_format:?}", seeds.len());
+    eprintln!(
+        "fuzz: {} seeds, {execs} executions: {per_format:?}",
+        seeds.len()
+    );
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
         failures.len(),
-        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -399,7 +456,12 @@ fn mutated_osv_records_never_panic() {
         }
     }
     std::panic::set_hook(hook);
-    assert!(failures.is_empty(), "{} panics, first: {:?}", failures.len(), failures.first());
+    assert!(
+        failures.is_empty(),
+        "{} panics, first: {:?}",
+        failures.len(),
+        failures.first()
+    );
 }
 
 /// depwarden.toml: mutated policies give an error naming the file or a
@@ -445,7 +507,12 @@ internal_names = ["acme-*"]
         }
     }
     std::panic::set_hook(hook);
-    assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), failures.first());
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {:?}",
+        failures.len(),
+        failures.first()
+    );
 }
 
 /// Minimised crashers found by the mutation run above, kept as regressions.
@@ -453,10 +520,26 @@ internal_names = ["acme-*"]
 fn regression_crashers_stay_fixed() {
     let cases: &[(&str, SourceFormat, &str)] = &[
         // pep508_rs 0.9 panicked on a name ending in `.`/`-` followed by more input.
-        ("requirements.txt", SourceFormat::Requirements, "pk1.==1.0\n"),
-        ("requirements.txt", SourceFormat::Requirements, "yolo..[x]==1\n"),
-        ("requirements.txt", SourceFormat::Requirements, "tabulate- >=0.8\nflask==2.0.0\n"),
-        ("requirements.txt", SourceFormat::Requirements, "-c constraints.txt\nx_ ; python_version<'3'\n"),
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "pk1.==1.0\n",
+        ),
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "yolo..[x]==1\n",
+        ),
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "tabulate- >=0.8\nflask==2.0.0\n",
+        ),
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "-c constraints.txt\nx_ ; python_version<'3'\n",
+        ),
     ];
     for (name, format, text) in cases {
         let path = place(name, *format);

@@ -122,10 +122,7 @@ fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn zip_dir(dir: &Path) -> Vec<u8> {
-    let entries: Vec<ZEntry> = files_under(dir)
-        .iter()
-        .map(|(n, d)| entry(n, d))
-        .collect();
+    let entries: Vec<ZEntry> = files_under(dir).iter().map(|(n, d)| entry(n, d)).collect();
     make_zip(&entries)
 }
 
@@ -174,7 +171,8 @@ fn run(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
 
 /// `inventory --format json` over paths; returns (code, JSON).
 fn inventory(extra: &[&str], paths: &[&Path]) -> (i32, Value) {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["inventory".as_ref(), "--format".as_ref(), "json".as_ref()];
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["inventory".as_ref(), "--format".as_ref(), "json".as_ref()];
     args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
     args.extend(paths.iter().map(|p| p.as_os_str()));
     let (code, out, err) = run(&args);
@@ -231,14 +229,22 @@ fn assert_rest_reports(inv: &Value) {
 #[test]
 fn zip_of_real_deployment_matches_the_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    for rel in ["demo/orders-api", "demo/thumbnailer", "demo/ingest-rs", "npm/same-set/npm"] {
+    for rel in [
+        "demo/orders-api",
+        "demo/thumbnailer",
+        "demo/ingest-rs",
+        "npm/same-set/npm",
+    ] {
         let dir = common::testdata(rel);
         let z = tmp.path().join(format!("{}.zip", rel.replace('/', "_")));
         std::fs::write(&z, zip_dir(&dir)).unwrap();
         let (c1, from_dir) = inventory(&[], &[&dir]);
         let (c2, from_zip) = inventory(&[], &[&z]);
         assert_eq!(c1, c2);
-        assert!(!from_dir["packages"].as_array().unwrap().is_empty(), "{rel}");
+        assert!(
+            !from_dir["packages"].as_array().unwrap().is_empty(),
+            "{rel}"
+        );
         assert_eq!(from_dir, from_zip, "inventory differs for {rel}");
     }
 }
@@ -463,7 +469,11 @@ fn nested_zip_is_opened_one_level_deep() {
             .any(|(_, p, m)| p.contains("outer.zip!/inner.zip") && m.contains("nested")),
         "{errs:?}"
     );
-    assert!(names(&inv).iter().any(|n| n == "requests" || n == "pillow"), "{:?}", names(&inv));
+    assert!(
+        names(&inv).iter().any(|n| n == "requests" || n == "pillow"),
+        "{:?}",
+        names(&inv)
+    );
 }
 
 #[test]
@@ -498,7 +508,8 @@ fn thousand_deep_json_is_a_clear_error() {
     let (code, inv) = inventory(&["--strict"], &[tmp.path()]);
     let errs = all_errors(&inv);
     assert!(
-        errs.iter().any(|(l, p, _)| l == "error" && p.contains("package-lock.json")),
+        errs.iter()
+            .any(|(l, p, _)| l == "error" && p.contains("package-lock.json")),
         "{errs:?}"
     );
     assert_rest_reports(&inv);
@@ -511,7 +522,9 @@ fn pnpm_lock_with_exponential_aliases_is_bounded() {
     let bad = tmp.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
     // Billion laughs: each level doubles... tenfold, 9 levels = 10^9 nodes.
-    let mut y = String::from("lockfileVersion: '9.0'\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut y = String::from(
+        "lockfileVersion: '9.0'\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     let letters = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
     for w in letters.windows(2) {
         let r = format!("*{}", w[0]);
@@ -519,7 +532,7 @@ fn pnpm_lock_with_exponential_aliases_is_bounded() {
             "{}: &{} [{}]\n",
             w[1],
             w[1],
-            vec![r.as_str(); 9].join(",")
+            [r.as_str(); 9].join(",")
         ));
     }
     y.push_str("packages:\n  /x@1.0.0: *i\n");
@@ -527,7 +540,8 @@ fn pnpm_lock_with_exponential_aliases_is_bounded() {
     let (_, inv) = inventory(&[], &[&bad, &orders_api()]);
     let errs = all_errors(&inv);
     assert!(
-        errs.iter().any(|(l, p, _)| l == "error" && p.contains("pnpm-lock.yaml")),
+        errs.iter()
+            .any(|(l, p, _)| l == "error" && p.contains("pnpm-lock.yaml")),
         "{errs:?}"
     );
     assert_rest_reports(&inv);
@@ -545,7 +559,11 @@ fn symlink_loop_in_node_modules_and_link_to_etc_are_not_followed() {
         r#"{"name":"a","version":"1.0.0"}"#,
     )
     .unwrap();
-    std::fs::write(root.join("package.json"), r#"{"name":"app","version":"1.0.0","dependencies":{"a":"1"}}"#).unwrap();
+    std::fs::write(
+        root.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":{"a":"1"}}"#,
+    )
+    .unwrap();
     // a/node_modules/loop -> ../.. (back to node_modules): a loop.
     std::fs::create_dir_all(nm.join("a/node_modules")).unwrap();
     std::os::unix::fs::symlink("../..", nm.join("a/node_modules/loop")).unwrap();
@@ -556,7 +574,8 @@ fn symlink_loop_in_node_modules_and_link_to_etc_are_not_followed() {
     let (code, inv) = inventory(&[], &[&root, &orders_api()]);
     let errs = all_errors(&inv);
     assert!(
-        errs.iter().any(|(_, p, m)| p.contains("etc") && m.contains("outside")),
+        errs.iter()
+            .any(|(_, p, m)| p.contains("etc") && m.contains("outside")),
         "{errs:?}"
     );
     assert!(names(&inv).iter().any(|n| n == "a"), "{:?}", names(&inv));
@@ -595,4 +614,23 @@ fn oversized_source_is_refused_by_the_file_size_cap() {
     std::fs::write(&p, vec![b'#'; 4096]).unwrap();
     let err = OsFs::with_limit(1024).read(&p).unwrap_err().to_string();
     assert!(err.contains("yarn.lock") && err.contains("limit"), "{err}");
+}
+
+#[test]
+fn depwarden_toml_inside_a_zip_is_read_from_the_zip() {
+    let (_keep, db) = common::fresh_db();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["package-lock.json", "package.json"] {
+        std::fs::copy(orders_api().join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("depwarden.toml"), "[gate]\nfail_on = \"none\"\n").unwrap();
+    let z = tmp.path().join("app.zip");
+    std::fs::write(&z, zip_dir(&dir)).unwrap();
+    let (c1, a) = common::scan_json(&db, &[dir.to_str().unwrap()]);
+    let (c2, b) = common::scan_json(&db, &[z.to_str().unwrap()]);
+    assert_eq!(c1, c2, "{b}");
+    assert_ne!(c2, 2, "{b}");
+    assert_eq!(a["deployments"], b["deployments"]);
 }
