@@ -66,7 +66,34 @@ pub fn pep508_requirement(
             });
         }
     }
-    pep508_rs::Requirement::from_str(text)
+    // Extras (`name[a, b-]`): the crate panics on one ending in punctuation.
+    let after = trimmed[name_len..].trim_start();
+    if let Some(list) = after.strip_prefix('[') {
+        let list = list.split(']').next().unwrap_or("");
+        for extra in list.split(',').map(str::trim) {
+            if let Some(c @ ('.' | '-' | '_')) = extra.chars().last() {
+                return Err(pep508_rs::Pep508Error {
+                    message: pep508_rs::Pep508ErrorSource::String(format!(
+                        "Extra name must end with an alphanumeric character, not '{c}'"
+                    )),
+                    start: offset + name_len,
+                    len: 1,
+                    input: text.to_string(),
+                });
+            }
+        }
+    }
+    // Last resort for panics not foreseen above: an error, not a crash.
+    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text)).unwrap_or_else(|_| {
+        Err(pep508_rs::Pep508Error {
+            message: pep508_rs::Pep508ErrorSource::String(
+                "requirement could not be parsed".to_string(),
+            ),
+            start: 0,
+            len: text.len(),
+            input: text.to_string(),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -87,5 +114,9 @@ mod tests {
         assert!(pep508_requirement("flask==2.0.0").is_ok());
         assert!(pep508_requirement("zope.interface>=5").is_ok());
         assert!(pep508_requirement("tabulate-").is_err());
+        for bad in ["flask[a-]==1", "flask[ok, b_ ]", "x[.]"] {
+            assert!(pep508_requirement(bad).is_err(), "{bad}");
+        }
+        assert!(pep508_requirement("flask[dotenv,async]==2.0").is_ok());
     }
 }

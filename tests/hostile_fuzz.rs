@@ -270,6 +270,14 @@ fn seeds() -> Vec<Seed> {
             bytes,
         });
     }
+    // Installed Python metadata: neither corpus holds one, so a minimal
+    // METADATA as `pip install --target` leaves it.
+    out.push(Seed {
+        origin: PathBuf::from("(inline METADATA)"),
+        path: place("METADATA", SourceFormat::PythonInstalled),
+        format: SourceFormat::PythonInstalled,
+        bytes: b"Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nRequires-Dist: idna (<4,>=2.5)\nRequires-Dist: urllib3<3,>=1.21.1\nRequires-Dist: PySocks!=1.5.7,>=1.5.6 ; extra == 'socks'\n\nDescription body\n".to_vec(),
+    });
     // The shared conformance corpus, when it is present beside the repo.
     for cand in ["../shared/conformance", "../../shared/conformance"] {
         let dir = manifest.join(cand);
@@ -539,6 +547,17 @@ fn regression_crashers_stay_fixed() {
             "requirements.txt",
             SourceFormat::Requirements,
             "-c constraints.txt\nx_ ; python_version<'3'\n",
+        ),
+        // ... and on an extra name ending in punctuation.
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "flask[async-]==2.0\n",
+        ),
+        (
+            "requirements.txt",
+            SourceFormat::Requirements,
+            "flask[a, b.]\n",
         ),
     ];
     for (name, format, text) in cases {
