@@ -329,6 +329,25 @@ fn seeds() -> Vec<Seed> {
     out
 }
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Silences the panic message of expected panics on this thread only
+/// (tests run in parallel; the hook is process-wide).
+fn quiet_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                default(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+}
+
 fn iterations() -> usize {
     std::env::var("DEPWARDEN_FUZZ_ITERS")
         .ok()
@@ -386,8 +405,7 @@ fn mutated_fixtures_never_panic_and_errors_name_the_file() {
     let mut failures = Vec::new();
     let mut execs = 0usize;
     let mut per_format: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panics();
     for seed in &seeds {
         // The original must not panic either.
         let n = if seed.format == SourceFormat::RustBinary {
@@ -413,7 +431,7 @@ fn mutated_fixtures_never_panic_and_errors_name_the_file() {
             }
         }
     }
-    std::panic::set_hook(hook);
+    QUIET.with(|q| q.set(false));
     eprintln!(
         "fuzz: {} seeds, {execs} executions: {per_format:?}",
         seeds.len()
@@ -442,8 +460,7 @@ fn mutated_osv_records_never_panic() {
     ];
     let mut rng = Rng(rng_seed());
     let iters = iterations() * 20;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panics();
     let mut failures = Vec::new();
     for seed in &seeds {
         for i in 0..=iters {
@@ -463,7 +480,7 @@ fn mutated_osv_records_never_panic() {
             }
         }
     }
-    std::panic::set_hook(hook);
+    QUIET.with(|q| q.set(false));
     assert!(
         failures.is_empty(),
         "{} panics, first: {:?}",
@@ -496,8 +513,7 @@ internal_names = ["acme-*"]
 "#;
     let path = Path::new("/fuzz/deployment/depwarden.toml");
     let mut rng = Rng(rng_seed());
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panics();
     let mut failures = Vec::new();
     for i in 0..=iterations() * 20 {
         let bytes = if i == 0 {
@@ -514,7 +530,7 @@ internal_names = ["acme-*"]
             Ok(_) => {}
         }
     }
-    std::panic::set_hook(hook);
+    QUIET.with(|q| q.set(false));
     assert!(
         failures.is_empty(),
         "{} failures, first: {:?}",
