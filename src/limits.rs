@@ -40,6 +40,19 @@ impl Default for ZipLimits {
     }
 }
 
+/// Environment variable that sets the per-file size cap, in bytes.
+pub const MAX_FILE_SIZE_ENV: &str = "DEPWARDEN_MAX_FILE_SIZE";
+
+/// The per-file size cap: `DEPWARDEN_MAX_FILE_SIZE` when it holds a
+/// positive number of bytes, else [`DEFAULT_MAX_FILE_SIZE`] (256 MiB).
+pub fn max_file_size_from_env() -> u64 {
+    std::env::var(MAX_FILE_SIZE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE)
+}
+
 /// How many panics inside `pep508_rs` [`pep508_requirement`] turned into
 /// errors (the fuzz tests require none: each should be foreseen).
 pub static PEP508_PANICS_CAUGHT: std::sync::atomic::AtomicUsize =

@@ -557,9 +557,14 @@ pub fn inventory(
     zips: bool,
     options: &crate::parse::ParseOptions,
 ) -> Result<Inventory, crate::discover::DiscoverError> {
-    let os = OsFs::default();
+    let max = crate::limits::max_file_size_from_env();
+    let os = OsFs::with_limit(max);
     let paths = mount_arguments(&os, paths);
-    let fs = ZipAwareFs::new(os, ZipLimits::default(), zips);
+    let limits = ZipLimits {
+        max_entry_size: max,
+        ..ZipLimits::default()
+    };
+    let fs = ZipAwareFs::new(os, limits, zips);
     let mut inv = crate::scan::inventory(&fs, &paths, options)?;
     attach_diagnostics(&mut inv, fs.take_diagnostics());
     Ok(inv)

@@ -634,3 +634,32 @@ fn depwarden_toml_inside_a_zip_is_read_from_the_zip() {
     assert_ne!(c2, 2, "{b}");
     assert_eq!(a["deployments"], b["deployments"]);
 }
+
+#[test]
+fn file_size_cap_is_configurable_and_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = tmp.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    std::fs::write(small.join("requirements.txt"), "flask==2.0.0\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("depwarden");
+    let out = StdCommand::new(bin)
+        .env("DEPWARDEN_MAX_FILE_SIZE", "4096")
+        .args(["--no-progress", "inventory", "--format", "json"])
+        .arg(&small)
+        .arg(orders_api())
+        .output()
+        .unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errs = all_errors(&inv);
+    assert!(
+        errs.iter().any(|(l, p, m)| l == "error"
+            && p.contains("package-lock.json")
+            && m.contains("4096-byte limit")),
+        "{errs:?}"
+    );
+    assert!(
+        names(&inv).iter().any(|n| n == "flask"),
+        "{:?}",
+        names(&inv)
+    );
+}
