@@ -444,7 +444,13 @@ impl Fs for ZipAwareFs {
         match self.locate(path) {
             Loc::Os(p) => {
                 let mut entries = self.os.read_dir(&p)?;
-                if self.zips_in_dirs {
+                // Zips inside installed trees are package files, not
+                // deployments.
+                let installed = p.components().any(|c| {
+                    let c = c.as_os_str();
+                    c == "node_modules" || c == "site-packages"
+                });
+                if self.zips_in_dirs && !installed {
                     for e in &mut entries {
                         if e.kind == EntryKind::File && is_zip_name(&e.name) {
                             e.path = mount_path(&e.path);

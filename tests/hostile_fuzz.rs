@@ -308,10 +308,11 @@ fn seeds() -> Vec<Seed> {
             let Ok(bytes) = std::fs::read(case.join(file)) else {
                 continue;
             };
+            let base = canon.rsplit('/').next().unwrap_or(canon);
             let format = if fmt == "cargo-auditable-binary" {
                 Some(SourceFormat::RustBinary)
             } else {
-                format_of(canon, fmt == "npm-installed-package-json")
+                format_of(base, fmt == "npm-installed-package-json")
             };
             let Some(format) = format else { continue };
             if bytes.len() > 4 * 1024 * 1024 {
@@ -319,7 +320,7 @@ fn seeds() -> Vec<Seed> {
             }
             out.push(Seed {
                 origin: case.join(file),
-                path: place(canon, format),
+                path: place(base, format),
                 format,
                 bytes,
             });
