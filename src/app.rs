@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use crate::advisory::store::Store;
 use crate::audit::{AuditOptions, Policies, audit};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
-use crate::fs::OsFs;
 use crate::parse::ParseOptions;
 use crate::policy::{FailOn, Policy};
 use crate::progress::Progress;
@@ -146,10 +145,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         }
     };
     let pool = thread_pool(args.jobs)?;
-    let fs = OsFs::default();
     let options = ParseOptions::default();
     progress.stage("discovering and parsing");
-    let inv = match pool.install(|| crate::scan::inventory(&fs, &paths, &options)) {
+    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,
         Err(e) => {
             progress.finish();
@@ -163,7 +161,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             if config_path.as_deref() == Some(&cfg.display().to_string()) {
                 continue;
             }
-            match Policy::load(cfg) {
+            match crate::zipfs::load_policy(cfg) {
                 Ok(mut p) => {
                     if args.fail_on.is_some() {
                         p.gate.fail_on = policy.gate.fail_on;
@@ -431,11 +429,10 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 fn run_inventory(_global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
-    let fs = OsFs::default();
     let paths = default_paths(&args.paths);
     let options = ParseOptions::default();
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::scan::inventory(&fs, &paths, &options)) {
+    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,
         Err(e) => {
             eprintln!("depwarden: error: {e}");

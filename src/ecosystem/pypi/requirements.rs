@@ -23,7 +23,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
@@ -365,7 +364,7 @@ impl State<'_, '_> {
                 continue;
             }
             let (req, _) = split_options(&line);
-            if let Ok(r) = Requirement::<pep508_rs::VerbatimUrl>::from_str(&req)
+            if let Ok(r) = crate::limits::pep508_requirement(&req)
                 && let (Some(v), Some(name)) = (exact_pin(&r, &req), raw_name(&req))
             {
                 self.constraints
@@ -391,7 +390,7 @@ impl State<'_, '_> {
             );
             return;
         }
-        let parsed = Requirement::<pep508_rs::VerbatimUrl>::from_str(text);
+        let parsed = crate::limits::pep508_requirement(text);
         let (name, version, requirement, markers, marker_ok) = match &parsed {
             Ok(r) => {
                 if let Some(VersionOrUrl::Url(url)) = &r.version_or_url {

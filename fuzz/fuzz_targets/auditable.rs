@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzzes the RustBinary parser.
+use depwarden::source::SourceFormat;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| depwarden_fuzz::run(SourceFormat::RustBinary, "bootstrap", data));

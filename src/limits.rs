@@ -1,0 +1,149 @@
+//! Resource limits for hostile input that are not tied to one parser:
+//! zip archives scanned in memory (zip-bomb and traversal protection).
+//! Per-file size caps live in [`crate::fs`], per-source package and
+//! nesting caps in [`crate::parse::Limits`].
+
+use crate::fs::DEFAULT_MAX_FILE_SIZE;
+
+/// Caps applied to a `.zip` deployment package read in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipLimits {
+    /// Largest archive file read into memory.
+    pub max_archive_size: u64,
+    /// Most entries an archive may list.
+    pub max_entries: usize,
+    /// Largest uncompressed size of one entry (declared or actual).
+    pub max_entry_size: u64,
+    /// Largest sum of declared uncompressed sizes of all entries.
+    pub max_total_size: u64,
+    /// Largest uncompressed/compressed ratio of one entry of more than
+    /// [`ZipLimits::ratio_floor`] bytes.
+    pub max_ratio: u64,
+    /// Entries smaller than this are never refused for their ratio.
+    pub ratio_floor: u64,
+    /// How many zips deep archives are opened (1: a zip inside the scanned
+    /// zip is opened, a zip inside that one is not).
+    pub max_nesting: usize,
+}
+
+impl Default for ZipLimits {
+    fn default() -> Self {
+        ZipLimits {
+            max_archive_size: DEFAULT_MAX_FILE_SIZE,
+            max_entries: 200_000,
+            max_entry_size: DEFAULT_MAX_FILE_SIZE,
+            max_total_size: 4 * 1024 * 1024 * 1024,
+            max_ratio: 1_000,
+            ratio_floor: 1024 * 1024,
+            max_nesting: 1,
+        }
+    }
+}
+
+/// Environment variable that sets the per-file size cap, in bytes.
+pub const MAX_FILE_SIZE_ENV: &str = "DEPWARDEN_MAX_FILE_SIZE";
+
+/// The per-file size cap: `DEPWARDEN_MAX_FILE_SIZE` when it holds a
+/// positive number of bytes, else [`DEFAULT_MAX_FILE_SIZE`] (256 MiB).
+pub fn max_file_size_from_env() -> u64 {
+    std::env::var(MAX_FILE_SIZE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE)
+}
+
+/// How many panics inside `pep508_rs` [`pep508_requirement`] turned into
+/// errors (the fuzz tests require none: each should be foreseen).
+pub static PEP508_PANICS_CAUGHT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// Parses a PEP 508 requirement without the panic `pep508_rs` 0.9 hits on
+/// a name whose last character is `.`, `-` or `_` followed by more input
+/// (`tabulate- ==1.0`): such a name is refused here with the same error
+/// the crate gives at the end of input.
+pub fn pep508_requirement(
+    text: &str,
+) -> Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, pep508_rs::Pep508Error> {
+    use std::str::FromStr;
+    let trimmed = text.trim_start();
+    let offset = text.len() - trimmed.len();
+    let name_len = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(trimmed.len());
+    if name_len > 0 && name_len < trimmed.len() {
+        let last = trimmed[..name_len].chars().last();
+        if let Some(c @ ('.' | '-' | '_')) = last {
+            return Err(pep508_rs::Pep508Error {
+                message: pep508_rs::Pep508ErrorSource::String(format!(
+                    "Package name must end with an alphanumeric character, not '{c}'"
+                )),
+                start: offset + name_len - 1,
+                len: 1,
+                input: text.to_string(),
+            });
+        }
+    }
+    // Extras (`name[a, b-]`): the crate panics on one ending in punctuation.
+    let after = trimmed[name_len..].trim_start();
+    if let Some(list) = after.strip_prefix('[') {
+        let list = list.split(']').next().unwrap_or("");
+        let bad = list
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .filter_map(|token| token.chars().last())
+            .find(|c| matches!(c, '.' | '-' | '_'));
+        if let Some(c) = bad {
+            return Err(pep508_rs::Pep508Error {
+                message: pep508_rs::Pep508ErrorSource::String(format!(
+                    "Extra name must end with an alphanumeric character, not '{c}'"
+                )),
+                start: offset + name_len,
+                len: 1,
+                input: text.to_string(),
+            });
+        }
+    }
+    // Last resort for panics not foreseen above: an error, not a crash.
+    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text)).unwrap_or_else(|_| {
+        PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(pep508_rs::Pep508Error {
+            message: pep508_rs::Pep508ErrorSource::String(
+                "requirement could not be parsed".to_string(),
+            ),
+            start: 0,
+            len: text.len(),
+            input: text.to_string(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep508_names_ending_in_punctuation_are_errors_not_panics() {
+        for bad in [
+            "tabulate- ==1.0",
+            "pk1.[x]",
+            "yolo..;python_version<'3'",
+            "a_ @ x",
+        ] {
+            let err = pep508_requirement(bad).unwrap_err().to_string();
+            assert!(err.contains("alphanumeric"), "{bad}: {err}");
+        }
+        assert!(pep508_requirement("flask==2.0.0").is_ok());
+        assert!(pep508_requirement("zope.interface>=5").is_ok());
+        assert!(pep508_requirement("tabulate-").is_err());
+        for bad in [
+            "flask[a-]==1",
+            "flask[ok, b_ ]",
+            "x[.]",
+            "x[red4. ,b]",
+            "x[a,0.0.0-",
+        ] {
+            assert!(pep508_requirement(bad).is_err(), "{bad}");
+        }
+        assert!(pep508_requirement("flask[dotenv,async]==2.0").is_ok());
+    }
+}

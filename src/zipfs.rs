@@ -1,0 +1,657 @@
+//! `.zip` deployment packages scanned in memory, never unpacked to disk.
+//!
+//! [`ZipAwareFs`] wraps the real file system. A path component ending in
+//! `.zip!` names the inside of that zip: `function.zip!/package-lock.json`
+//! is the entry `package-lock.json` of `function.zip`, and every error about
+//! it names it so. The archive is read once (size-capped), its central
+//! directory checked (entry count, declared sizes, compression ratio,
+//! traversal names, symlinks, encryption), and entries are decompressed on
+//! demand with a hard cap on the bytes produced, whatever the header claims.
+//! A zip inside the zip (a layer inside a bundle) is opened one level deep.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Cursor, Read};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use zip::ZipArchive;
+
+use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
+use crate::limits::ZipLimits;
+use crate::parse::{Diagnostic, Level};
+use crate::scan::Inventory;
+
+/// Suffix that marks the inside of a zip in a path component.
+pub const ZIP_MARK: &str = "!";
+
+/// True when a file name looks like a zip archive.
+pub fn is_zip_name(name: &str) -> bool {
+    name.len() > 4 && name.to_ascii_lowercase().ends_with(".zip")
+}
+
+/// The path under which the inside of the zip at `zip_path` is seen.
+pub fn mount_path(zip_path: &Path) -> PathBuf {
+    let mut s = zip_path.as_os_str().to_os_string();
+    s.push(ZIP_MARK);
+    PathBuf::from(s)
+}
+
+/// Rewrites command-line paths: a `.zip` file becomes its mounted inside,
+/// so it is scanned as a deployment root.
+pub fn mount_arguments(fs: &OsFs, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .map(|p| {
+            let is_zip = p
+                .file_name()
+                .is_some_and(|n| is_zip_name(&n.to_string_lossy()));
+            if is_zip && fs.kind(p) == Some(EntryKind::File) {
+                mount_path(p)
+            } else {
+                p.clone()
+            }
+        })
+        .collect()
+}
+
+fn mount_component(c: &std::ffi::OsStr) -> bool {
+    let s = c.to_string_lossy();
+    s.strip_suffix(ZIP_MARK).is_some_and(is_zip_name)
+}
+
+/// One entry of an opened archive.
+#[derive(Debug, Clone)]
+struct Entry {
+    index: usize,
+    kind: EntryKind,
+    /// Why reading it is refused (encrypted, over a limit).
+    refused: Option<String>,
+}
+
+/// An opened archive: its bytes and its checked directory.
+struct Archive {
+    mount: PathBuf,
+    zip: Mutex<ZipArchive<Cursor<Vec<u8>>>>,
+    entries: HashMap<PathBuf, Entry>,
+    dirs: HashMap<PathBuf, BTreeMap<String, EntryKind>>,
+    depth: usize,
+    max_entry_size: u64,
+}
+
+/// Splits an entry name into safe relative components, or says why not.
+fn safe_entry_path(name: &str) -> Result<PathBuf, &'static str> {
+    if name.starts_with('/') || name.starts_with('\\') {
+        return Err("absolute path");
+    }
+    let mut out = PathBuf::new();
+    for (i, part) in name.split(['/', '\\']).enumerate() {
+        match part {
+            "" | "." => continue,
+            ".." => return Err("path leaves the archive (`..`)"),
+            p if i == 0 && p.len() >= 2 && p.as_bytes().get(1) == Some(&b':') => {
+                return Err("absolute path (drive letter)");
+            }
+            p if p.contains('\0') => return Err("NUL byte in name"),
+            p => out.push(p),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        return Err("empty name");
+    }
+    Ok(out)
+}
+
+impl Archive {
+    fn open(
+        mount: PathBuf,
+        bytes: Vec<u8>,
+        depth: usize,
+        limits: &ZipLimits,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Result<Archive, String> {
+        let mut zip = ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| format!("not a readable zip archive: {e}"))?;
+        if zip.len() > limits.max_entries {
+            return Err(format!(
+                "{} entries, over the limit of {} per archive",
+                zip.len(),
+                limits.max_entries
+            ));
+        }
+        let mut entries = HashMap::new();
+        let mut dirs: HashMap<PathBuf, BTreeMap<String, EntryKind>> = HashMap::new();
+        dirs.insert(PathBuf::new(), BTreeMap::new());
+        let mut total: u64 = 0;
+        for index in 0..zip.len() {
+            let file = match zip.by_index_raw(index) {
+                Ok(f) => f,
+                Err(e) => {
+                    diags.push(Diagnostic::new(
+                        Level::Error,
+                        &mount,
+                        format!("entry #{index} cannot be read: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+            let rel = match safe_entry_path(&name) {
+                Ok(r) => r,
+                Err(why) => {
+                    diags.push(Diagnostic::new(
+                        Level::Error,
+                        mount.join(name.trim_start_matches(['/', '\\'])),
+                        format!("zip entry `{name}` refused: {why}; not read"),
+                    ));
+                    continue;
+                }
+            };
+            let kind = if file.is_symlink() {
+                diags.push(Diagnostic::new(
+                    Level::Warning,
+                    mount.join(&rel),
+                    "symbolic link inside a zip; not followed",
+                ));
+                EntryKind::Symlink
+            } else if file.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            };
+            let size = file.size();
+            total = total.saturating_add(size);
+            if total > limits.max_total_size {
+                return Err(format!(
+                    "entries declare over {} bytes uncompressed in total, over the limit of {} (zip bomb?)",
+                    total, limits.max_total_size
+                ));
+            }
+            let mut refused = None;
+            if file.encrypted() {
+                refused = Some("encrypted zip entry; cannot be scanned".to_string());
+                diags.push(Diagnostic::new(
+                    Level::Error,
+                    mount.join(&rel),
+                    "encrypted zip entry; not scanned",
+                ));
+            } else if kind == EntryKind::File && size > limits.max_entry_size {
+                refused = Some(format!(
+                    "declares {size} bytes uncompressed, over the {}-byte limit",
+                    limits.max_entry_size
+                ));
+            } else if kind == EntryKind::File
+                && size > limits.ratio_floor
+                && size / file.compressed_size().max(1) > limits.max_ratio
+            {
+                refused = Some(format!(
+                    "compression ratio over {}:1 ({} bytes from {}; zip bomb?)",
+                    limits.max_ratio,
+                    size,
+                    file.compressed_size()
+                ));
+            }
+            // Register the entry and its parent directories.
+            let mut parent = PathBuf::new();
+            let comps: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let last = comps.len().saturating_sub(1);
+            for (i, c) in comps.iter().enumerate() {
+                let child_kind = if i == last { kind } else { EntryKind::Dir };
+                let listing = dirs.entry(parent.clone()).or_default();
+                // A directory implied by a deeper entry wins over nothing;
+                // a duplicate name keeps its first kind.
+                listing.entry(c.clone()).or_insert(child_kind);
+                parent.push(c);
+                if child_kind == EntryKind::Dir {
+                    dirs.entry(parent.clone()).or_default();
+                }
+            }
+            if kind != EntryKind::Dir {
+                entries.entry(rel).or_insert(Entry {
+                    index,
+                    kind,
+                    refused,
+                });
+            }
+        }
+        Ok(Archive {
+            mount,
+            zip: Mutex::new(zip),
+            entries,
+            dirs,
+            depth,
+            max_entry_size: limits.max_entry_size,
+        })
+    }
+
+    fn kind(&self, rel: &Path) -> Option<EntryKind> {
+        if self.dirs.contains_key(rel) {
+            return Some(EntryKind::Dir);
+        }
+        self.entries.get(rel).map(|e| e.kind)
+    }
+
+    fn read(&self, rel: &Path, full: &Path) -> Result<Vec<u8>, FsError> {
+        let other = |reason: String| FsError::Other {
+            path: full.to_path_buf(),
+            reason,
+        };
+        let Some(entry) = self.entries.get(rel) else {
+            return Err(if self.dirs.contains_key(rel) {
+                FsError::NotAFile {
+                    path: full.to_path_buf(),
+                }
+            } else {
+                other("no such entry in the zip".into())
+            });
+        };
+        if entry.kind != EntryKind::File {
+            return Err(FsError::NotAFile {
+                path: full.to_path_buf(),
+            });
+        }
+        if let Some(why) = &entry.refused {
+            return Err(other(why.clone()));
+        }
+        let mut zip = self
+            .zip
+            .lock()
+            .map_err(|_| other("zip reader poisoned".into()))?;
+        let file = zip
+            .by_index(entry.index)
+            .map_err(|e| other(format!("cannot decompress: {e}")))?;
+        let mut buf = Vec::new();
+        // Never trust the declared size: cap the bytes actually produced.
+        file.take(self.max_entry_size + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| other(format!("cannot decompress: {e}")))?;
+        if buf.len() as u64 > self.max_entry_size {
+            return Err(FsError::TooLarge {
+                path: full.to_path_buf(),
+                size: buf.len() as u64,
+                limit: self.max_entry_size,
+            });
+        }
+        Ok(buf)
+    }
+}
+
+type Mounted = Result<Arc<Archive>, String>;
+
+/// The real file system, with `.zip` archives readable in memory under
+/// `<zip>!/...` paths. Nothing is ever written.
+pub struct ZipAwareFs {
+    os: OsFs,
+    limits: ZipLimits,
+    /// Show `.zip` files met while listing real directories as directories
+    /// (`--zips`).
+    zips_in_dirs: bool,
+    mounts: Mutex<HashMap<PathBuf, Mounted>>,
+    diagnostics: Mutex<Vec<Diagnostic>>,
+}
+
+enum Loc {
+    Os(PathBuf),
+    Zip(Arc<Archive>, PathBuf),
+    Broken(PathBuf, String),
+}
+
+impl ZipAwareFs {
+    /// A view of `os`; `zips_in_dirs` makes discovery descend into zips it
+    /// finds (a zip given explicitly is always opened).
+    pub fn new(os: OsFs, limits: ZipLimits, zips_in_dirs: bool) -> Self {
+        ZipAwareFs {
+            os,
+            limits,
+            zips_in_dirs,
+            mounts: Mutex::new(HashMap::new()),
+            diagnostics: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Problems met while opening archives (refused entries, symlinks,
+    /// encrypted entries), drained.
+    pub fn take_diagnostics(&self) -> Vec<Diagnostic> {
+        match self.diagnostics.lock() {
+            Ok(mut d) => std::mem::take(&mut *d),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn mount(&self, mount: &Path, parent: &Loc, zip_rel: Option<&Path>, depth: usize) -> Mounted {
+        if let Ok(m) = self.mounts.lock()
+            && let Some(found) = m.get(mount)
+        {
+            return found.clone();
+        }
+        let result = self.open_mount(mount, parent, zip_rel, depth);
+        if let Ok(mut m) = self.mounts.lock() {
+            m.insert(mount.to_path_buf(), result.clone());
+        }
+        result
+    }
+
+    fn open_mount(
+        &self,
+        mount: &Path,
+        parent: &Loc,
+        zip_rel: Option<&Path>,
+        depth: usize,
+    ) -> Mounted {
+        if depth > self.limits.max_nesting + 1 {
+            return Err(format!(
+                "zip nested more than {} level(s) deep; not opened",
+                self.limits.max_nesting
+            ));
+        }
+        let bytes = match (parent, zip_rel) {
+            (Loc::Os(p), _) => {
+                let meta_len = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                if meta_len > self.limits.max_archive_size {
+                    return Err(format!(
+                        "archive is {meta_len} bytes, over the {}-byte limit",
+                        self.limits.max_archive_size
+                    ));
+                }
+                OsFs::with_limit(self.limits.max_archive_size)
+                    .read(p)
+                    .map_err(|e| e.to_string())?
+            }
+            (Loc::Zip(a, _), Some(rel)) => a.read(rel, mount).map_err(|e| e.to_string())?,
+            (Loc::Broken(_, why), _) => return Err(why.clone()),
+            (Loc::Zip(..), None) => return Err("not a zip entry".into()),
+        };
+        let mut diags = Vec::new();
+        let archive = Archive::open(mount.to_path_buf(), bytes, depth, &self.limits, &mut diags);
+        if let Ok(mut d) = self.diagnostics.lock() {
+            d.extend(diags);
+        }
+        archive.map(Arc::new)
+    }
+
+    /// Where a path lives: on disk, inside an opened zip, or inside a zip
+    /// that could not be opened.
+    fn locate(&self, path: &Path) -> Loc {
+        let mut loc = Loc::Os(PathBuf::new());
+        let mut prefix = PathBuf::new();
+        let mut depth = 0;
+        for comp in path.components() {
+            prefix.push(comp.as_os_str());
+            let is_mount = matches!(comp, Component::Normal(c) if mount_component(c));
+            loc = match loc {
+                Loc::Os(mut p) => {
+                    if is_mount {
+                        let s = comp.as_os_str().to_string_lossy();
+                        p.push(s.strip_suffix(ZIP_MARK).unwrap_or(&s));
+                        depth += 1;
+                        match self.mount(&prefix, &Loc::Os(p), None, depth) {
+                            Ok(a) => Loc::Zip(a, PathBuf::new()),
+                            Err(e) => Loc::Broken(prefix.clone(), e),
+                        }
+                    } else {
+                        p.push(comp.as_os_str());
+                        Loc::Os(p)
+                    }
+                }
+                Loc::Zip(a, mut rel) => {
+                    if is_mount {
+                        let s = comp.as_os_str().to_string_lossy();
+                        let mut zrel = rel.clone();
+                        zrel.push(s.strip_suffix(ZIP_MARK).unwrap_or(&s));
+                        depth += 1;
+                        let parent = Loc::Zip(a, rel);
+                        match self.mount(&prefix, &parent, Some(&zrel), depth) {
+                            Ok(a) => Loc::Zip(a, PathBuf::new()),
+                            Err(e) => Loc::Broken(prefix.clone(), e),
+                        }
+                    } else {
+                        rel.push(comp.as_os_str());
+                        Loc::Zip(a, rel)
+                    }
+                }
+                broken @ Loc::Broken(..) => broken,
+            };
+        }
+        loc
+    }
+
+    fn note(&self, d: Diagnostic) {
+        if let Ok(mut all) = self.diagnostics.lock() {
+            all.push(d);
+        }
+    }
+
+    fn nested_ok(&self, a: &Archive) -> bool {
+        a.depth <= self.limits.max_nesting
+    }
+}
+
+impl Fs for ZipAwareFs {
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
+        match self.locate(path) {
+            Loc::Os(p) => self.os.read(&p),
+            Loc::Zip(a, rel) => a.read(&rel, path),
+            Loc::Broken(mount, reason) => Err(FsError::Other {
+                path: mount,
+                reason,
+            }),
+        }
+    }
+
+    fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, FsError> {
+        match self.locate(path) {
+            Loc::Os(p) => {
+                let mut entries = self.os.read_dir(&p)?;
+                // Zips inside installed trees are package files, not
+                // deployments.
+                let installed = p.components().any(|c| {
+                    let c = c.as_os_str();
+                    c == "node_modules" || c == "site-packages"
+                });
+                if self.zips_in_dirs && !installed {
+                    for e in &mut entries {
+                        if e.kind == EntryKind::File && is_zip_name(&e.name) {
+                            e.path = mount_path(&e.path);
+                            e.kind = EntryKind::Dir;
+                        }
+                    }
+                }
+                Ok(entries)
+            }
+            Loc::Zip(a, rel) => {
+                let Some(listing) = a.dirs.get(&rel) else {
+                    return Err(FsError::Other {
+                        path: path.to_path_buf(),
+                        reason: "no such directory in the zip".into(),
+                    });
+                };
+                let nested = self.nested_ok(&a);
+                if !nested {
+                    for name in listing.keys().filter(|n| is_zip_name(n)) {
+                        self.note(Diagnostic::new(
+                            Level::Warning,
+                            path.join(name),
+                            format!(
+                                "zip nested more than {} level(s) deep; not opened",
+                                self.limits.max_nesting
+                            ),
+                        ));
+                    }
+                }
+                Ok(listing
+                    .iter()
+                    .map(|(name, kind)| {
+                        let mut p = path.join(name);
+                        let mut kind = *kind;
+                        if nested && kind == EntryKind::File && is_zip_name(name) {
+                            p = mount_path(&p);
+                            kind = EntryKind::Dir;
+                        }
+                        DirEntry {
+                            name: name.clone(),
+                            path: p,
+                            kind,
+                        }
+                    })
+                    .collect())
+            }
+            Loc::Broken(mount, reason) => Err(FsError::Other {
+                path: mount,
+                reason,
+            }),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> Option<EntryKind> {
+        match self.locate(path) {
+            Loc::Os(p) => self.os.kind(&p),
+            Loc::Zip(a, rel) => a.kind(&rel),
+            // The zip exists but cannot be opened: a directory whose listing
+            // fails, so the walk reports it.
+            Loc::Broken(..) => Some(EntryKind::Dir),
+        }
+    }
+
+    fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
+        match self.locate(path) {
+            Loc::Os(p) => self.os.canonicalize(&p),
+            Loc::Zip(a, rel) => {
+                if a.kind(&rel) == Some(EntryKind::Symlink) {
+                    return None;
+                }
+                let base = canonical_mount(&self.os, &a.mount).unwrap_or_else(|| a.mount.clone());
+                a.kind(&rel).map(|_| base.join(rel))
+            }
+            Loc::Broken(mount, _) => Some(mount),
+        }
+    }
+}
+
+/// The canonical form of a mount path: the canonical zip path plus the mark.
+fn canonical_mount(os: &OsFs, mount: &Path) -> Option<PathBuf> {
+    // Only the outermost zip lives on disk; canonicalize up to it.
+    let mut disk = PathBuf::new();
+    let mut rest = PathBuf::new();
+    let mut inside = false;
+    for comp in mount.components() {
+        if inside {
+            rest.push(comp.as_os_str());
+        } else if matches!(comp, Component::Normal(c) if mount_component(c)) {
+            let s = comp.as_os_str().to_string_lossy();
+            disk.push(s.strip_suffix(ZIP_MARK).unwrap_or(&s));
+            inside = true;
+            rest.push(comp.as_os_str());
+        } else {
+            disk.push(comp.as_os_str());
+        }
+    }
+    let canon = os.canonicalize(&disk)?;
+    let first = mount_path(&canon);
+    let mut comps = rest.components();
+    comps.next();
+    Some(first.join(comps.as_path()))
+}
+
+/// Discovers and parses `paths` with zips readable in memory: a `.zip`
+/// given explicitly is scanned as a deployment root, and with `zips` every
+/// `.zip` met during discovery is too. Archive problems are reported with
+/// the deployment they belong to.
+pub fn inventory(
+    paths: &[PathBuf],
+    zips: bool,
+    options: &crate::parse::ParseOptions,
+) -> Result<Inventory, crate::discover::DiscoverError> {
+    let max = crate::limits::max_file_size_from_env();
+    let os = OsFs::with_limit(max);
+    let paths = mount_arguments(&os, paths);
+    let limits = ZipLimits {
+        max_entry_size: max,
+        ..ZipLimits::default()
+    };
+    let fs = ZipAwareFs::new(os, limits, zips);
+    let mut inv = crate::scan::inventory(&fs, &paths, options)?;
+    attach_diagnostics(&mut inv, fs.take_diagnostics());
+    Ok(inv)
+}
+
+/// Loads a `depwarden.toml`, which may sit inside a zip.
+pub fn load_policy(path: &Path) -> Result<crate::policy::Policy, crate::policy::PolicyError> {
+    let in_zip = path
+        .components()
+        .any(|c| matches!(c, Component::Normal(n) if mount_component(n)));
+    if !in_zip {
+        return crate::policy::Policy::load(path);
+    }
+    let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
+    let text = fs
+        .read_to_string(path)
+        .map_err(|e| crate::policy::PolicyError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    crate::policy::Policy::from_toml(&text, path)
+}
+
+/// Attaches archive problems to the deepest deployment whose root holds
+/// them (else to the inventory itself), so they are reported with it.
+pub fn attach_diagnostics(inv: &mut Inventory, diags: Vec<Diagnostic>) {
+    for d in diags {
+        let owner = inv
+            .deployments
+            .iter_mut()
+            .filter(|dep| {
+                d.path.starts_with(&dep.deployment.root)
+                    || dep.deployment.root.starts_with(zip_of(&d.path))
+            })
+            .max_by_key(|dep| dep.deployment.root.components().count());
+        match owner {
+            Some(dep) => dep.deployment.diagnostics.push(d),
+            None => inv.diagnostics.push(d),
+        }
+    }
+}
+
+/// The innermost mount path a path is inside of (the path itself if none).
+fn zip_of(path: &Path) -> PathBuf {
+    let mut prefix = PathBuf::new();
+    let mut last = path.to_path_buf();
+    for comp in path.components() {
+        prefix.push(comp.as_os_str());
+        if matches!(comp, Component::Normal(c) if mount_component(c)) {
+            last = prefix.clone();
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_names_are_refused() {
+        assert!(safe_entry_path("../../evil").is_err());
+        assert!(safe_entry_path("a/../../evil").is_err());
+        assert!(safe_entry_path("/etc/passwd").is_err());
+        assert!(safe_entry_path("C:/x").is_err());
+        assert!(safe_entry_path("\\x").is_err());
+        assert_eq!(
+            safe_entry_path("./a//b/package.json").unwrap(),
+            PathBuf::from("a/b/package.json")
+        );
+    }
+
+    #[test]
+    fn mount_components() {
+        assert!(mount_component(std::ffi::OsStr::new("f.zip!")));
+        assert!(mount_component(std::ffi::OsStr::new("F.ZIP!")));
+        assert!(!mount_component(std::ffi::OsStr::new("f.zip")));
+        assert!(!mount_component(std::ffi::OsStr::new(".zip!")));
+        assert_eq!(
+            zip_of(Path::new("/x/a.zip!/b/c.zip!/d")),
+            PathBuf::from("/x/a.zip!/b/c.zip!")
+        );
+    }
+}
