@@ -98,6 +98,10 @@ pub struct ScanArgs {
     /// Any source that could not be scanned makes the exit code 2.
     #[arg(long)]
     pub strict: bool,
+    /// Scan `.zip` files found during discovery as deployment packages
+    /// (read in memory, never unpacked to disk).
+    #[arg(long)]
+    pub zips: bool,
     /// Refuse to scan when the advisory data is older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub max_db_age: Option<u64>,
@@ -120,6 +124,10 @@ pub struct InventoryArgs {
     /// Any source that could not be scanned makes the exit code 2.
     #[arg(long)]
     pub strict: bool,
+    /// Scan `.zip` files found during discovery as deployment packages
+    /// (read in memory, never unpacked to disk).
+    #[arg(long)]
+    pub zips: bool,
 }
 
 /// `db` subcommands.
