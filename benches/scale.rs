@@ -16,6 +16,8 @@
 //! requirements.txt. The DB is the one in `DEPWARDEN_DB` (else the
 //! default); it must already hold data.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -29,32 +31,35 @@ use serde_json::{Map, Value};
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
 
 /// A real input copied verbatim into a deployment: (files or directories
-/// relative to testdata, approximate package entries).
+/// relative to testdata, distinct packages it inventories).
 const FIXED: &[(&[&str], usize)] = &[
     (
-        &["npm/same-set/yarn/yarn.lock", "npm/same-set/yarn/package.json"],
-        120,
+        &[
+            "npm/same-set/yarn/yarn.lock",
+            "npm/same-set/yarn/package.json",
+        ],
+        81,
     ),
     (
         &[
             "npm/same-set/pnpm/pnpm-lock.yaml",
             "npm/same-set/pnpm/package.json",
         ],
-        120,
+        81,
     ),
     (
         &[
             "npm/same-set/npm/node_modules",
             "npm/same-set/npm/package.json",
         ],
-        120,
+        86,
     ),
-    (&["cargo/audit/gix/Cargo.lock"], 554),
-    (&["cargo/audit/reqwest/Cargo.lock"], 300),
-    (&["cargo/audit/sled/Cargo.lock"], 70),
-    (&["pypi-lock/same-app/uv/uv.lock"], 40),
-    (&["pypi-lock/same-app/poetry/poetry.lock"], 40),
-    (&["pypi-lock/same-app/pip-compile/requirements.txt"], 40),
+    (&["cargo/audit/gix/Cargo.lock"], 420),
+    (&["cargo/audit/reqwest/Cargo.lock"], 303),
+    (&["cargo/audit/sled/Cargo.lock"], 67),
+    (&["pypi-lock/same-app/uv/uv.lock"], 18),
+    (&["pypi-lock/same-app/poetry/poetry.lock"], 18),
+    (&["pypi-lock/same-app/pip-compile/requirements.txt"], 17),
 ];
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -115,7 +120,8 @@ fn npm_slice(lock: &Value, keep: usize, tag: usize) -> Value {
 }
 
 /// Writes `deployments` deployment packages totalling about `entries`
-/// package entries under `dir`; returns the planned entry count.
+/// distinct packages (summed over deployments) under `dir`; returns the
+/// planned count.
 fn generate(dir: &Path, deployments: usize, entries: usize) -> std::io::Result<usize> {
     let testdata = Path::new(TESTDATA);
     let large = std::fs::read_to_string(testdata.join("npm/large-app/package-lock.json"))?;
@@ -124,16 +130,34 @@ fn generate(dir: &Path, deployments: usize, entries: usize) -> std::io::Result<u
         .get("packages")
         .and_then(Value::as_object)
         .map_or(0, |p| p.len().saturating_sub(1));
+    // Distinct (name, version) among the first k entries: what a slice of
+    // k entries inventories.
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = vec![0usize];
+    if let Some(packages) = lock.get("packages").and_then(Value::as_object) {
+        for (k, v) in packages.iter().filter(|(k, _)| !k.is_empty()) {
+            let name = k.rsplit("node_modules/").next().unwrap_or(k);
+            let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+            seen.insert((name.to_string(), version.to_string()));
+            distinct.push(seen.len());
+        }
+    }
+    let keep_for = |want: usize| {
+        distinct
+            .iter()
+            .position(|&c| c >= want)
+            .unwrap_or(max_npm)
+            .clamp(10, max_npm)
+    };
     // Every other deployment is an npm slice; the rest cycle through FIXED.
     let npm_count = deployments.div_ceil(2);
     let fixed_total: usize = (0..deployments - npm_count)
         .map(|i| FIXED[i % FIXED.len()].1)
         .sum();
-    let per_npm = if npm_count == 0 {
-        0
-    } else {
-        (entries.saturating_sub(fixed_total) / npm_count).clamp(10, max_npm)
-    };
+    let per_npm = entries
+        .saturating_sub(fixed_total)
+        .checked_div(npm_count)
+        .unwrap_or(0);
     let mut planned = fixed_total;
     let mut fixed_i = 0;
     for d in 0..deployments {
@@ -141,8 +165,8 @@ fn generate(dir: &Path, deployments: usize, entries: usize) -> std::io::Result<u
         std::fs::create_dir_all(&root)?;
         if d % 2 == 0 {
             // Vary sizes around the mean so deployments differ.
-            let keep = (per_npm * (75 + (d % 51)) / 100).clamp(10, max_npm);
-            planned += keep;
+            let keep = keep_for(per_npm * (75 + (d % 51)) / 100);
+            planned += distinct.get(keep).copied().unwrap_or(keep);
             let text = serde_json::to_string_pretty(&npm_slice(&lock, keep, d))
                 .map_err(std::io::Error::other)?;
             std::fs::write(root.join("package-lock.json"), text)?;
@@ -172,6 +196,8 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..runs {
+        // Drop the previous result first (an open store holds a lock).
+        last = None;
         let t = Instant::now();
         let out = f();
         times.push(t.elapsed().as_secs_f64() * 1e3);
@@ -188,16 +214,19 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let num = |i: usize, default: usize| {
-        args.get(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
-    };
+    let num =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     if args.first().map(String::as_str) == Some("generate") {
-        let dir = PathBuf::from(args.get(1).expect("usage: generate DIR DEPLOYMENTS [ENTRIES]"));
+        let dir = PathBuf::from(
+            args.get(1)
+                .expect("usage: generate DIR DEPLOYMENTS [ENTRIES]"),
+        );
         let n = num(2, 1000);
         let planned = generate(&dir, n, num(3, n * 500)).expect("generate");
-        eprintln!("{n} deployments, about {planned} entries in {}", dir.display());
+        eprintln!(
+            "{n} deployments, about {planned} entries in {}",
+            dir.display()
+        );
         return;
     }
     let n = num(0, 1000);
@@ -212,15 +241,11 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(depwarden::advisory::default_db_dir);
 
-    let (t_discover, discovery) =
-        time(5, || depwarden::discover::discover(&fs, &paths).expect("discover"));
+    let (t_discover, discovery) = time(5, || {
+        depwarden::discover::discover(&fs, &paths).expect("discover")
+    });
     let (t_parse, inv) = time(5, || {
-        depwarden::scan::parse_deployments(
-            &fs,
-            discovery.deployments.clone(),
-            Vec::new(),
-            &options,
-        )
+        depwarden::scan::parse_deployments(&fs, discovery.deployments.clone(), Vec::new(), &options)
     });
     let count: usize = inv
         .deployments
@@ -239,7 +264,9 @@ fn main() {
         };
         audit(&inv, &store, &policies, &opts).expect("audit")
     });
-    let (t_report, json) = time(5, || depwarden::report::json::render(&report).expect("json"));
+    let (t_report, json) = time(5, || {
+        depwarden::report::json::render(&report).expect("json")
+    });
     println!(
         "{n} deployments, {count} package entries, {} vulnerabilities, {:.1} MB JSON",
         report.summary.vulnerabilities,
