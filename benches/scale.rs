@@ -197,7 +197,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut last = None;
     for _ in 0..runs {
         // Drop the previous result first (an open store holds a lock).
-        last = None;
+        drop(last.take());
         let t = Instant::now();
         let out = f();
         times.push(t.elapsed().as_secs_f64() * 1e3);
