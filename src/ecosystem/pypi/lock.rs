@@ -258,21 +258,35 @@ pub fn str_field<'t>(t: &'t toml::Table, key: &str) -> Option<&'t str> {
     t.get(key).and_then(toml::Value::as_str)
 }
 
-/// The array of tables at `key` (missing or mistyped entries are skipped
-/// by the caller's count check).
-pub fn tables<'t>(t: &'t toml::Table, key: &str) -> Result<Vec<&'t toml::Table>, String> {
-    match t.get(key) {
-        None => Ok(Vec::new()),
+/// The array of tables at `key` (the lockfile's packages), refusing
+/// mistyped entries and more packages than the limits allow.
+pub fn package_tables<'t>(
+    ctx: &ParseContext<'_>,
+    t: &'t toml::Table,
+    key: &str,
+) -> Result<Vec<&'t toml::Table>, ParseError> {
+    let entries: Vec<&toml::Table> = match t.get(key) {
+        None => Vec::new(),
         Some(toml::Value::Array(items)) => items
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                v.as_table()
-                    .ok_or_else(|| format!("{key}[{i}] is not a table"))
+                v.as_table().ok_or_else(|| {
+                    ParseError::invalid(ctx.path(), format!("{key}[{i}] is not a table"))
+                })
             })
-            .collect(),
-        Some(_) => Err(format!("`{key}` is not an array of tables")),
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(ParseError::invalid(
+                ctx.path(),
+                format!("`{key}` is not an array of tables"),
+            ));
+        }
+    };
+    if entries.len() > ctx.options.limits.max_packages {
+        return Err(ParseError::limit(ctx.path(), "too many packages"));
     }
+    Ok(entries)
 }
 
 /// A list of strings at `key` (non-strings are ignored).

@@ -8,8 +8,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text,
-    requirement_name, str_field, str_list, table_lines, tables, target_env,
+    Flags, LockedPackage, build_graph, git_source, marker_false, package_tables, parse_toml,
+    read_text, requirement_name, str_field, str_list, table_lines, target_env,
 };
 use super::pyproject;
 use super::requirements::redact_url;
@@ -27,10 +27,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .and_then(toml::Value::as_table)
         .and_then(|m| str_field(m, "lock_version"))
         .map(str::to_string);
-    let entries = tables(&doc, "package").map_err(|m| ParseError::invalid(ctx.path(), m))?;
-    if entries.len() > ctx.options.limits.max_packages {
-        return Err(ParseError::limit(ctx.path(), "too many packages"));
-    }
+    let entries = package_tables(ctx, &doc, "package")?;
     let project = pyproject::companion(ctx, &mut parsed.diagnostics);
     let dev_groups: Vec<String> = project
         .as_ref()

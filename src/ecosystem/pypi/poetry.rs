@@ -7,8 +7,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text, str_field,
-    str_list, table_lines, tables, target_env,
+    Flags, LockedPackage, build_graph, git_source, marker_false, package_tables, parse_toml,
+    read_text, str_field, str_list, table_lines, target_env,
 };
 use super::pyproject;
 use super::requirements::redact_url;
@@ -27,10 +27,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .and_then(|m| m.get("lock-version"))
         .and_then(toml::Value::as_str)
         .map(str::to_string);
-    let entries = tables(&doc, "package").map_err(|m| ParseError::invalid(ctx.path(), m))?;
-    if entries.len() > ctx.options.limits.max_packages {
-        return Err(ParseError::limit(ctx.path(), "too many packages"));
-    }
+    let entries = package_tables(ctx, &doc, "package")?;
     let lines = table_lines(&text, "package");
     let mut packages = Vec::with_capacity(entries.len());
     for (i, t) in entries.into_iter().enumerate() {

@@ -7,8 +7,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, marker_false, parse_toml, read_text, str_field,
-    tables, target_env,
+    Flags, LockedPackage, build_graph, git_source, marker_false, package_tables, parse_toml,
+    read_text, str_field, target_env,
 };
 use super::requirements::redact_url;
 
@@ -21,10 +21,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let doc = parse_toml(ctx, &text)?;
     let env = target_env(ctx);
     parsed.facts.format_version = str_field(&doc, "lock-version").map(str::to_string);
-    let entries = tables(&doc, "packages").map_err(|m| ParseError::invalid(ctx.path(), m))?;
-    if entries.len() > ctx.options.limits.max_packages {
-        return Err(ParseError::limit(ctx.path(), "too many packages"));
-    }
+    let entries = package_tables(ctx, &doc, "packages")?;
     let lines = package_lines(&text);
     let mut packages = Vec::with_capacity(entries.len());
     for (i, t) in entries.into_iter().enumerate() {

@@ -11,7 +11,7 @@ use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
     Flags, LockedPackage, ProjectRoot, build_graph, git_source, marker_false, normalize,
-    parse_toml, read_text, str_field, table_lines, tables, target_env,
+    package_tables, parse_toml, read_text, str_field, table_lines, target_env,
 };
 use super::requirements::redact_url;
 
@@ -26,10 +26,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     };
     let doc = parse_toml(ctx, &text)?;
     parsed.facts.format_version = doc.get("version").map(|v| v.to_string());
-    let entries = tables(&doc, "package").map_err(|m| ParseError::invalid(ctx.path(), m))?;
-    if entries.len() > ctx.options.limits.max_packages {
-        return Err(ParseError::limit(ctx.path(), "too many packages"));
-    }
+    let entries = package_tables(ctx, &doc, "package")?;
     let lines = table_lines(&text, "package");
     // Extras some package asks for, per package name.
     let mut requested: HashMap<String, HashSet<String>> = HashMap::new();
