@@ -195,6 +195,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         .install(|| audit(&inv, &store, &policies, &opts))
         .context("advisory database read failed")?;
     report.database.path = db_dir(global).display().to_string();
+    report
+        .database
+        .warnings
+        .extend(store.warnings().iter().cloned());
     let max_age = args
         .max_db_age
         .or(policy.database.max_age_days)

@@ -6,6 +6,7 @@
 pub mod compile;
 pub mod import;
 pub mod model;
+pub mod packed;
 pub mod severity;
 pub mod snapshot;
 pub mod store;

@@ -23,8 +23,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+use std::sync::{Arc, Mutex};
+
 use super::compile::compile;
 use super::model::{IndexEntry, OsvRecord};
+use super::packed::{Packed, Table};
 use crate::ecosystem::Ecosystem;
 
 /// Store errors; each names the database directory or file.
@@ -198,14 +201,41 @@ fn open_sled(dir: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// An open store (one generation), read-only in use.
-pub struct Store {
-    dir: PathBuf,
-    _db: sled::Db,
+/// The sled trees of an open generation.
+struct SledTrees {
+    db: sled::Db,
     index: sled::Tree,
     records: sled::Tree,
     aliases: sled::Tree,
     meta: sled::Tree,
+}
+
+impl SledTrees {
+    fn open(dir: &Path) -> Result<SledTrees, StoreError> {
+        let db = open_sled(dir, Duration::from_secs(60))?;
+        let tree = |name: &str| db.open_tree(name).map_err(sled_err(dir));
+        Ok(SledTrees {
+            index: tree("index")?,
+            records: tree("records")?,
+            aliases: tree("aliases")?,
+            meta: tree("meta")?,
+            db,
+        })
+    }
+}
+
+/// An open store (one generation), read-only in use.
+///
+/// Reads go to the generation's packed index ([`super::packed`]) when it
+/// has one; sled is opened only for what the packed file does not hold
+/// (the member lists a sync copies from), or for generations written
+/// before packed files existed, or when the packed file is damaged (with
+/// a warning in [`Store::warnings`]).
+pub struct Store {
+    dir: PathBuf,
+    packed: Option<Packed>,
+    sled: Mutex<Option<Arc<SledTrees>>>,
+    warnings: Vec<String>,
 }
 
 impl Store {
@@ -218,16 +248,46 @@ impl Store {
     }
 
     fn open_generation(dir: &Path) -> Result<Store, StoreError> {
-        let db = open_sled(dir, Duration::from_secs(60))?;
-        let tree = |name: &str| db.open_tree(name).map_err(sled_err(dir));
-        Ok(Store {
-            index: tree("index")?,
-            records: tree("records")?,
-            aliases: tree("aliases")?,
-            meta: tree("meta")?,
+        let (packed, warnings) = match Packed::open(dir) {
+            Ok(p) => (p, Vec::new()),
+            Err(e) => (
+                None,
+                vec![format!("{e}; reading the sled store instead (slower)")],
+            ),
+        };
+        let store = Store {
             dir: dir.to_path_buf(),
-            _db: db,
-        })
+            packed,
+            sled: Mutex::new(None),
+            warnings,
+        };
+        if store.packed.is_none() {
+            // Without a packed file every read needs sled: open it now, so
+            // that a damaged store is reported before any scanning.
+            store.sled()?;
+        }
+        Ok(store)
+    }
+
+    /// The sled trees, opened at first use.
+    fn sled(&self) -> Result<Arc<SledTrees>, StoreError> {
+        let mut guard = self.sled.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = guard.as_ref() {
+            return Ok(Arc::clone(t));
+        }
+        let trees = Arc::new(SledTrees::open(&self.dir)?);
+        *guard = Some(Arc::clone(&trees));
+        Ok(trees)
+    }
+
+    /// Problems met while opening (a damaged packed index), for the report.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// True when reads are served by the packed index.
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// Opens the store at `dir`, first importing the snapshot embedded in
@@ -245,42 +305,55 @@ impl Store {
         Store::open(dir)
     }
 
-    /// Index entries for a package (`name` already normalised).
+    fn corrupt(&self, key: String, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self
+                .packed
+                .as_ref()
+                .map(|p| p.path().to_path_buf())
+                .unwrap_or_else(|| self.dir.clone()),
+            key,
+            reason,
+        }
+    }
+
+    /// Index entries for a package (`name` already normalised). Only the
+    /// packages that have advisories cost a decode.
     pub fn lookup(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<IndexEntry>, StoreError> {
         let key = index_key(ecosystem, name);
-        match self.index.get(&key).map_err(sled_err(&self.dir))? {
+        let decode = |bytes: &[u8]| {
+            serde_json::from_slice(bytes)
+                .map_err(|e| self.corrupt(format!("index {ecosystem}/{name}"), e.to_string()))
+        };
+        if let Some(p) = &self.packed {
+            return match p.get(Table::Index, &key)? {
+                None => Ok(Vec::new()),
+                Some(bytes) => decode(bytes),
+            };
+        }
+        match self.sled()?.index.get(&key).map_err(sled_err(&self.dir))? {
             None => Ok(Vec::new()),
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                path: self.dir.clone(),
-                key: format!("index {ecosystem}/{name}"),
-                reason: e.to_string(),
-            }),
+            Some(bytes) => decode(&bytes),
         }
     }
 
     /// A full record by id.
     pub fn record(&self, id: &str) -> Result<Option<OsvRecord>, StoreError> {
-        match self
-            .records
-            .get(id.as_bytes())
-            .map_err(sled_err(&self.dir))?
-        {
+        match self.record_bytes(id)? {
             None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        path: self.dir.clone(),
-                        key: format!("record {id}"),
-                        reason: e.to_string(),
-                    })
-            }
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.corrupt(format!("record {id}"), e.to_string())),
         }
     }
 
     /// A record's stored JSON bytes by id.
     pub fn record_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(p) = &self.packed {
+            return Ok(p.get(Table::Records, id.as_bytes())?.map(<[u8]>::to_vec));
+        }
         Ok(self
+            .sled()?
             .records
             .get(id.as_bytes())
             .map_err(sled_err(&self.dir))?
@@ -290,7 +363,13 @@ impl Store {
     /// The record id for an id or alias (case-insensitive).
     pub fn resolve(&self, id_or_alias: &str) -> Result<Option<String>, StoreError> {
         let key = id_or_alias.trim().to_ascii_uppercase();
+        if let Some(p) = &self.packed {
+            return Ok(p
+                .get(Table::Aliases, key.as_bytes())?
+                .map(|v| String::from_utf8_lossy(v).into_owned()));
+        }
         Ok(self
+            .sled()?
             .aliases
             .get(key.as_bytes())
             .map_err(sled_err(&self.dir))?
@@ -299,7 +378,8 @@ impl Store {
 
     /// Ids of the records that affect `ecosystem`.
     pub fn ids(&self, ecosystem: Ecosystem) -> Result<Vec<String>, StoreError> {
-        let members = self._db.open_tree("members").map_err(sled_err(&self.dir))?;
+        let sled = self.sled()?;
+        let members = sled.db.open_tree("members").map_err(sled_err(&self.dir))?;
         let mut prefix = ecosystem.as_str().as_bytes().to_vec();
         prefix.push(0);
         let mut out = Vec::new();
@@ -312,17 +392,22 @@ impl Store {
 
     /// Status: sources, times and per-ecosystem counts.
     pub fn status(&self) -> Result<StoreStatus, StoreError> {
-        match self.meta.get(b"status").map_err(sled_err(&self.dir))? {
+        if let Some(p) = &self.packed {
+            return Ok(p.status().clone());
+        }
+        match self
+            .sled()?
+            .meta
+            .get(b"status")
+            .map_err(sled_err(&self.dir))?
+        {
             None => Ok(StoreStatus {
                 source: None,
                 imported_at: None,
                 ecosystems: Vec::new(),
             }),
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                path: self.dir.clone(),
-                key: "meta status".into(),
-                reason: e.to_string(),
-            }),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| self.corrupt("meta status".into(), e.to_string())),
         }
     }
 
@@ -597,6 +682,30 @@ impl StoreBuilder {
         Ok(n)
     }
 
+    /// Writes the generation's packed read index from the index built in
+    /// memory and the records and aliases trees.
+    fn write_packed(
+        &self,
+        status: &StoreStatus,
+        index: super::packed::Pairs,
+    ) -> Result<(), StoreError> {
+        let path = &self.gen_dir;
+        let tree_pairs = |tree: &sled::Tree| -> Result<super::packed::Pairs, StoreError> {
+            tree.iter()
+                .map(|kv| {
+                    kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                        .map_err(sled_err(path))
+                })
+                .collect()
+        };
+        let tables = [
+            index,
+            tree_pairs(&self.records)?,
+            tree_pairs(&self.aliases)?,
+        ];
+        super::packed::write(&path.join(super::packed::FILE_NAME), status, tables)
+    }
+
     /// Number of records per ecosystem added so far.
     pub fn counts(&self) -> BTreeMap<Ecosystem, u64> {
         self.counts.iter().map(|(e, (n, _))| (*e, *n)).collect()
@@ -611,6 +720,7 @@ impl StoreBuilder {
     ) -> Result<StoreStatus, StoreError> {
         let path = self.gen_dir.clone();
         let index = self.db.open_tree("index").map_err(sled_err(&path))?;
+        let mut index_pairs = Vec::with_capacity(self.index.len());
         for (k, entries) in &self.index {
             if entries.is_empty() {
                 continue;
@@ -619,7 +729,10 @@ impl StoreBuilder {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-            index.insert(k.as_slice(), v).map_err(sled_err(&path))?;
+            index
+                .insert(k.as_slice(), v.as_slice())
+                .map_err(sled_err(&path))?;
+            index_pairs.push((k.clone(), v));
         }
         let now = crate::clock::now_rfc3339();
         let mut ecosystems = Vec::new();
@@ -662,6 +775,7 @@ impl StoreBuilder {
         let meta_tree = self.db.open_tree("meta").map_err(sled_err(&path))?;
         meta_tree.insert(b"status", json).map_err(sled_err(&path))?;
         self.db.flush().map_err(sled_err(&path))?;
+        self.write_packed(&status, index_pairs)?;
         let StoreBuilder {
             db_dir,
             gen_dir,
