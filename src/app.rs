@@ -8,11 +8,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::advisory::store::Store;
-use crate::audit::{AuditOptions, Policies, audit};
+use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
+use crate::parse::Diagnostic;
 use crate::parse::ParseOptions;
 use crate::policy::{FailOn, Policy};
 use crate::progress::Progress;
+use crate::report::model::ErrorEntry;
+use crate::scan::Inventory;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 
@@ -146,9 +149,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     };
     let pool = thread_pool(args.jobs)?;
     let options = ParseOptions::default();
-    progress.stage("discovering and parsing");
-    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
-        Ok(inv) => inv,
+    progress.stage("discovering");
+    let tree = crate::zipfs::ScanTree::new(&paths, args.zips);
+    let discovery = match pool.install(|| tree.discover()) {
+        Ok(d) => d,
         Err(e) => {
             progress.finish();
             eprintln!("depwarden: error: {e}");
@@ -156,8 +160,8 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         }
     };
     let mut overrides = HashMap::new();
-    for (i, d) in inv.deployments.iter().enumerate() {
-        if let Some(cfg) = &d.deployment.config {
+    for (i, d) in discovery.deployments.iter().enumerate() {
+        if let Some(cfg) = &d.config {
             if config_path.as_deref() == Some(&cfg.display().to_string()) {
                 continue;
             }
@@ -177,7 +181,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             }
         }
     }
-    progress.stage("matching");
+    progress.stage("parsing and matching");
     let policies = Policies {
         global: &policy,
         overrides,
@@ -191,9 +195,33 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             )),
         },
     };
-    let mut report = pool
-        .install(|| audit(&inv, &store, &policies, &opts))
+    // Deployments are parsed and audited one by one and their graphs
+    // dropped, unless a format needs the whole inventory (CycloneDX).
+    let keep_inventory = formats.iter().any(|f| f == "cyclonedx");
+    let auditor = Auditor::new(&store, &policies, &opts);
+    let (results, late) = pool.install(|| {
+        tree.stream(discovery.deployments, &options, |i, parsed| {
+            let audited = auditor.deployment(i, &parsed);
+            (audited, keep_inventory.then_some(parsed))
+        })
+    });
+    let mut audits = Vec::with_capacity(results.len());
+    let mut kept = Vec::new();
+    for (audited, parsed) in results {
+        audits.push(audited.context("advisory database read failed")?);
+        kept.extend(parsed);
+    }
+    let mut inv = Inventory {
+        deployments: kept,
+        diagnostics: discovery.diagnostics,
+    };
+    attach_late_diagnostics(&mut audits, &mut inv, late);
+    let mut report = auditor
+        .finish(audits, &inv.diagnostics)
         .context("advisory database read failed")?;
+    progress.detail("parse (cpu)", &auditor.times.parse_ns);
+    progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
+    progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
     report.database.path = db_dir(global).display().to_string();
     report
         .database
@@ -264,6 +292,33 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Passed
     })
+}
+
+/// Archive problems met while parsing go to the deployment that holds
+/// them (its report and, when kept, its parsed form), else to the scan.
+fn attach_late_diagnostics(
+    audits: &mut [DeploymentAudit],
+    inv: &mut Inventory,
+    late: Vec<(Option<usize>, Diagnostic)>,
+) {
+    for (owner, d) in late {
+        let Some(i) = owner else {
+            inv.diagnostics.push(d);
+            continue;
+        };
+        if let Some(parsed) = inv.deployments.get_mut(i) {
+            parsed.deployment.diagnostics.push(d.clone());
+        }
+        if let Some(a) = audits.iter_mut().find(|a| a.index == i) {
+            a.report.errors.push(ErrorEntry {
+                level: d.level,
+                path: crate::discover::relative_display(&a.scan_root, &d.path),
+                message: d.message,
+            });
+        } else {
+            inv.diagnostics.push(d);
+        }
+    }
 }
 
 /// Where one format goes: the given file for a single format; with several

@@ -7,6 +7,9 @@
 
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::advisory::model::{AdvisoryKind, IndexEntry, OsvRecord};
 use crate::advisory::severity::{self, Severity};
@@ -15,7 +18,7 @@ use crate::discover::relative_display;
 use crate::ecosystem::Ecosystem;
 use crate::graph::Package;
 use crate::matcher::{self, Verdict};
-use crate::parse::Level;
+use crate::parse::{Diagnostic, Level};
 use crate::policy::{Policy, today};
 use crate::report::model::*;
 use crate::scan::{Inventory, ParsedDeployment};
@@ -67,16 +70,83 @@ fn matchable(p: &Package) -> bool {
     !p.root && p.version.is_some() && p.source.is_registry_like()
 }
 
-/// Runs the audit.
+/// Runs the audit of a whole inventory (deployments in parallel).
 pub fn audit(
     inv: &Inventory,
     store: &Store,
     policies: &Policies<'_>,
     opts: &AuditOptions,
 ) -> Result<ScanReport, StoreError> {
-    // 1. One lookup per distinct (ecosystem, normalised name).
-    let mut keys: BTreeSet<Key> = BTreeSet::new();
-    for d in &inv.deployments {
+    let auditor = Auditor::new(store, policies, opts);
+    let audits = inv
+        .deployments
+        .par_iter()
+        .enumerate()
+        .map(|(i, d)| auditor.deployment(i, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    auditor.finish(audits, &inv.diagnostics)
+}
+
+/// The audit of one deployment before ignores and the gate: its report
+/// with every finding. Small: the parsed graph is not kept.
+#[derive(Debug)]
+pub struct DeploymentAudit {
+    /// Index of the deployment in discovery order (selects its policy).
+    pub index: usize,
+    /// The path the deployment was found under (report paths are relative
+    /// to it).
+    pub scan_root: std::path::PathBuf,
+    /// The report; ignores and the gate are applied by [`Auditor::finish`].
+    pub report: DeploymentReport,
+}
+
+/// CPU time spent per audit stage, summed over threads (for `--timings`).
+#[derive(Debug, Default)]
+pub struct AuditTimes {
+    /// Parsing (wall time of each deployment's parse, summed), in
+    /// nanoseconds.
+    pub parse_ns: AtomicU64,
+    /// Advisory lookups and version matching, in nanoseconds.
+    pub advisories_ns: AtomicU64,
+    /// Typosquat and dependency-confusion checks, in nanoseconds.
+    pub supply_ns: AtomicU64,
+}
+
+/// The audit's shared state: the store, the policies and caches, so that
+/// each (ecosystem, name) is looked up and each record decoded once per
+/// scan, whatever the number of deployments. Deployments can be audited
+/// one by one as they are parsed ([`Auditor::deployment`]), and their
+/// graphs dropped, so memory follows the largest deployment, not the sum.
+pub struct Auditor<'a> {
+    store: &'a Store,
+    policies: &'a Policies<'a>,
+    opts: &'a AuditOptions,
+    lookups: Mutex<HashMap<Key, Arc<Vec<IndexEntry>>>>,
+    records: Mutex<HashMap<String, Option<Arc<OsvRecord>>>>,
+    /// CPU time per stage.
+    pub times: AuditTimes,
+}
+
+impl<'a> Auditor<'a> {
+    /// An auditor over `store` with the given policies.
+    pub fn new(store: &'a Store, policies: &'a Policies<'a>, opts: &'a AuditOptions) -> Self {
+        Auditor {
+            store,
+            policies,
+            opts,
+            lookups: Mutex::new(HashMap::new()),
+            records: Mutex::new(HashMap::new()),
+            times: AuditTimes::default(),
+        }
+    }
+
+    /// Index entries of the matchable packages of `d`, from the cache or
+    /// the store (only packages with advisories are kept).
+    fn index_for(
+        &self,
+        d: &ParsedDeployment,
+    ) -> Result<HashMap<Key, Arc<Vec<IndexEntry>>>, StoreError> {
+        let mut keys: BTreeSet<Key> = BTreeSet::new();
         for s in &d.sources {
             if let Ok(parsed) = &s.result {
                 for p in parsed.graph.packages().iter().filter(|p| matchable(p)) {
@@ -84,178 +154,252 @@ pub fn audit(
                 }
             }
         }
+        let mut missing = Vec::new();
+        let mut out = HashMap::new();
+        {
+            let cache = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+            for k in keys {
+                match cache.get(&k) {
+                    Some(v) if v.is_empty() => {}
+                    Some(v) => {
+                        out.insert(k, Arc::clone(v));
+                    }
+                    None => missing.push(k),
+                }
+            }
+        }
+        let mut fetched = Vec::with_capacity(missing.len());
+        for k in missing {
+            let v = Arc::new(self.store.lookup(k.0, &k.1)?);
+            fetched.push((k, v));
+        }
+        let mut cache = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, v) in fetched {
+            if !v.is_empty() {
+                out.insert(k.clone(), Arc::clone(&v));
+            }
+            cache.insert(k, v);
+        }
+        Ok(out)
     }
-    let ecosystems: Vec<Ecosystem> = keys
-        .iter()
-        .map(|k| k.0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let (looked_up, ()) = rayon::join(
-        || {
-            keys.into_par_iter()
-                .map(|k| store.lookup(k.0, &k.1).map(|v| (k, v)))
-                .collect::<Result<Vec<(Key, Vec<IndexEntry>)>, _>>()
-        },
-        || crate::supply::prepare(&ecosystems),
-    );
-    let looked_up = looked_up?;
-    let index: HashMap<Key, Vec<IndexEntry>> = looked_up
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
 
-    // 2. Matches per deployment.
-    let matched: Vec<DeploymentMatches> = inv
-        .deployments
-        .par_iter()
-        .map(|d| match_deployment(d, &index))
-        .collect();
+    /// Full records of the given ids, from the cache or the store.
+    fn records_for(
+        &self,
+        ids: BTreeSet<String>,
+    ) -> Result<HashMap<String, Arc<OsvRecord>>, StoreError> {
+        let mut out = HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self.records.lock().unwrap_or_else(|e| e.into_inner());
+            for id in ids {
+                match cache.get(&id) {
+                    Some(Some(r)) => {
+                        out.insert(id, Arc::clone(r));
+                    }
+                    Some(None) => {}
+                    None => missing.push(id),
+                }
+            }
+        }
+        let mut fetched = Vec::with_capacity(missing.len());
+        for id in missing {
+            let r = self.store.record(&id)?.map(Arc::new);
+            fetched.push((id, r));
+        }
+        let mut cache = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, r) in fetched {
+            if let Some(r) = &r {
+                out.insert(id.clone(), Arc::clone(r));
+            }
+            cache.insert(id, r);
+        }
+        Ok(out)
+    }
 
-    // 3. Full records for every matched id, once.
-    let ids: BTreeSet<String> = matched
-        .iter()
-        .flat_map(|m| {
-            m.groups
-                .iter()
-                .flat_map(|g| g.entries.iter().map(|e| e.id.clone()))
-        })
-        .collect();
-    let records: HashMap<String, OsvRecord> = ids
-        .into_par_iter()
-        .map(|id| store.record(&id).map(|r| (id, r)))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .filter_map(|(id, r)| r.map(|r| (id, r)))
-        .collect();
-
-    // 4. Findings, ignores and gate per deployment.
-    let today = today();
-    let mut deployments = Vec::new();
-    let mut expired_notes = BTreeSet::new();
-    let mut used_ignores: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let mut summary = Summary {
-        deployments: inv.deployments.len(),
-        ..Default::default()
-    };
-    let mut reasons = Vec::new();
-    for (i, (d, m)) in inv.deployments.iter().zip(matched).enumerate() {
-        let policy = policies.for_deployment(i);
-        let policy_key = if policies.overrides.contains_key(&i) {
-            i
-        } else {
-            usize::MAX
-        };
+    /// Audits deployment number `i`: advisory matches with fix advice, and
+    /// typosquat and dependency-confusion findings.
+    pub fn deployment(
+        &self,
+        i: usize,
+        d: &ParsedDeployment,
+    ) -> Result<DeploymentAudit, StoreError> {
+        add_ns(&self.times.parse_ns, d.parse_time);
+        let started = Instant::now();
+        let index = self.index_for(d)?;
+        let m = match_deployment(d, &index);
+        let ids: BTreeSet<String> = m
+            .groups
+            .iter()
+            .flat_map(|g| g.entries.iter().map(|e| e.id.clone()))
+            .collect();
+        let records = self.records_for(ids)?;
         let mut findings: Vec<Finding> = m
             .groups
             .iter()
             .map(|g| build_finding(g, &records))
             .collect();
         crate::fix::advise(&mut findings);
-        findings.extend(crate::supply::deployment_findings(d, policy, &opts.supply));
-        for f in &mut findings {
-            apply_ignores(
-                f,
-                policy,
-                policy_key,
-                today,
-                &mut used_ignores,
-                &mut expired_notes,
-            );
-            f.closes_gate = closes_gate(f, policy);
-        }
-        sort_findings(&mut findings);
-        let report = deployment_report(d, findings, m.notes);
-        summary.packages += report.packages;
-        summary.unscanned_sources += report.sources.iter().filter(|s| !s.scanned).count();
-        for f in &report.findings {
-            if f.ignored.is_some() {
-                summary.ignored += 1;
-            }
-            match f.kind {
-                FindingKind::Vulnerability => {
-                    summary.vulnerabilities += 1;
-                    let sev = f.severity.unwrap_or(Severity::Unknown);
-                    *summary
-                        .by_severity
-                        .entry(format!("{sev:?}").to_lowercase())
-                        .or_default() += 1;
-                }
-                FindingKind::Malicious => summary.malicious += 1,
-                FindingKind::Typosquat => summary.typosquats += 1,
-                FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
-                FindingKind::Warning => summary.warnings += 1,
-            }
-        }
-        if let Some(r) = gate_reason(&report.path, &report.findings) {
-            reasons.push(r);
-        }
-        deployments.push(report);
-    }
-    let mut unused = Vec::new();
-    let mut check_unused = |pi: usize, p: &Policy| {
-        for (j, ig) in p.ignore.iter().enumerate() {
-            if !used_ignores.contains(&(pi, j)) && !ig.expired(today) {
-                let scope = ig
-                    .package
-                    .as_ref()
-                    .map(|p| format!(" for {p}"))
-                    .unwrap_or_default();
-                unused.push(format!(
-                    "ignore {}{scope} matched no finding; remove it if it is stale",
-                    ig.id
-                ));
-            }
-        }
-    };
-    check_unused(usize::MAX, policies.global);
-    for (i, p) in &policies.overrides {
-        check_unused(*i, p);
-    }
-    let status = store.status()?;
-    let database = DatabaseInfo {
-        path: String::new(),
-        source: status.source.clone(),
-        updated_at: status.imported_at.clone(),
-        ecosystems: status
-            .ecosystems
-            .iter()
-            .map(|e| DatabaseEcosystem {
-                ecosystem: e.ecosystem.as_str().to_string(),
-                records: e.records,
-                newest_modified: e.newest_modified.clone(),
-            })
-            .collect(),
-        warnings: Vec::new(),
-    };
-    let errors = inv
-        .diagnostics
-        .iter()
-        .map(|e| ErrorEntry {
-            level: e.level,
-            path: e.path.display().to_string(),
-            message: e.message.clone(),
+        let matched = Instant::now();
+        add_ns(&self.times.advisories_ns, matched - started);
+        let policy = self.policies.for_deployment(i);
+        findings.extend(crate::supply::deployment_findings(
+            d,
+            policy,
+            &self.opts.supply,
+        ));
+        add_ns(&self.times.supply_ns, matched.elapsed());
+        Ok(DeploymentAudit {
+            index: i,
+            scan_root: d.deployment.scan_root.clone(),
+            report: deployment_report(d, findings, m.notes),
         })
-        .collect();
-    reasons.dedup();
-    Ok(ScanReport {
-        schema_version: SCHEMA_VERSION,
-        tool: ToolInfo::default(),
-        database,
-        summary,
-        gate: GateResult {
-            fail_on: policies.global.gate.fail_on.as_str().to_string(),
-            passed: reasons.is_empty(),
-            reasons,
-        },
-        deployments,
-        errors,
-        policy: PolicyNotes {
-            config: opts.config_path.clone(),
-            expired_ignores: expired_notes.into_iter().collect(),
-            unused_ignores: unused,
-        },
-    })
+    }
+
+    /// Applies ignores and the gate to every deployment's findings (in
+    /// discovery order) and assembles the report. `diagnostics` are the
+    /// problems that belong to no deployment.
+    pub fn finish(
+        &self,
+        mut audits: Vec<DeploymentAudit>,
+        diagnostics: &[Diagnostic],
+    ) -> Result<ScanReport, StoreError> {
+        audits.sort_by_key(|a| a.index);
+        let policies = self.policies;
+        let today = today();
+        let mut deployments = Vec::with_capacity(audits.len());
+        let mut expired_notes = BTreeSet::new();
+        let mut used_ignores: BTreeSet<(usize, usize)> = BTreeSet::new();
+        let mut summary = Summary {
+            deployments: audits.len(),
+            ..Default::default()
+        };
+        let mut reasons = Vec::new();
+        for DeploymentAudit {
+            index: i,
+            mut report,
+            ..
+        } in audits
+        {
+            let policy = policies.for_deployment(i);
+            let policy_key = if policies.overrides.contains_key(&i) {
+                i
+            } else {
+                usize::MAX
+            };
+            for f in &mut report.findings {
+                apply_ignores(
+                    f,
+                    policy,
+                    policy_key,
+                    today,
+                    &mut used_ignores,
+                    &mut expired_notes,
+                );
+                f.closes_gate = closes_gate(f, policy);
+            }
+            sort_findings(&mut report.findings);
+            summary.packages += report.packages;
+            summary.unscanned_sources += report.sources.iter().filter(|s| !s.scanned).count();
+            for f in &report.findings {
+                if f.ignored.is_some() {
+                    summary.ignored += 1;
+                }
+                match f.kind {
+                    FindingKind::Vulnerability => {
+                        summary.vulnerabilities += 1;
+                        let sev = f.severity.unwrap_or(Severity::Unknown);
+                        *summary
+                            .by_severity
+                            .entry(format!("{sev:?}").to_lowercase())
+                            .or_default() += 1;
+                    }
+                    FindingKind::Malicious => summary.malicious += 1,
+                    FindingKind::Typosquat => summary.typosquats += 1,
+                    FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
+                    FindingKind::Warning => summary.warnings += 1,
+                }
+            }
+            if let Some(r) = gate_reason(&report.path, &report.findings) {
+                reasons.push(r);
+            }
+            deployments.push(report);
+        }
+        let mut unused = Vec::new();
+        let mut check_unused = |pi: usize, p: &Policy| {
+            for (j, ig) in p.ignore.iter().enumerate() {
+                if !used_ignores.contains(&(pi, j)) && !ig.expired(today) {
+                    let scope = ig
+                        .package
+                        .as_ref()
+                        .map(|p| format!(" for {p}"))
+                        .unwrap_or_default();
+                    unused.push(format!(
+                        "ignore {}{scope} matched no finding; remove it if it is stale",
+                        ig.id
+                    ));
+                }
+            }
+        };
+        check_unused(usize::MAX, policies.global);
+        let mut override_keys: Vec<&usize> = policies.overrides.keys().collect();
+        override_keys.sort();
+        for i in override_keys {
+            if let Some(p) = policies.overrides.get(i) {
+                check_unused(*i, p);
+            }
+        }
+        let status = self.store.status()?;
+        let database = DatabaseInfo {
+            path: String::new(),
+            source: status.source.clone(),
+            updated_at: status.imported_at.clone(),
+            ecosystems: status
+                .ecosystems
+                .iter()
+                .map(|e| DatabaseEcosystem {
+                    ecosystem: e.ecosystem.as_str().to_string(),
+                    records: e.records,
+                    newest_modified: e.newest_modified.clone(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+        };
+        let errors = diagnostics
+            .iter()
+            .map(|e| ErrorEntry {
+                level: e.level,
+                path: e.path.display().to_string(),
+                message: e.message.clone(),
+            })
+            .collect();
+        reasons.dedup();
+        Ok(ScanReport {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            database,
+            summary,
+            gate: GateResult {
+                fail_on: policies.global.gate.fail_on.as_str().to_string(),
+                passed: reasons.is_empty(),
+                reasons,
+            },
+            deployments,
+            errors,
+            policy: PolicyNotes {
+                config: self.opts.config_path.clone(),
+                expired_ignores: expired_notes.into_iter().collect(),
+                unused_ignores: unused,
+            },
+        })
+    }
+}
+
+fn add_ns(counter: &AtomicU64, d: std::time::Duration) {
+    counter.fetch_add(
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
 }
 
 /// One occurrence of a package in a source.
@@ -291,7 +435,7 @@ struct DeploymentMatches {
 
 fn match_deployment(
     d: &ParsedDeployment,
-    index: &HashMap<Key, Vec<IndexEntry>>,
+    index: &HashMap<Key, Arc<Vec<IndexEntry>>>,
 ) -> DeploymentMatches {
     // (eco, normalised name, version) -> (display name, entries matched, occurrences)
     let mut per_pkg: BTreeMap<PackageKey, PackageHits> = BTreeMap::new();
@@ -311,7 +455,7 @@ fn match_deployment(
             let version = p.version.clone().unwrap_or_default();
             let mut hits = Vec::new();
             let mut unparsable = false;
-            for e in entries {
+            for e in entries.iter() {
                 match matcher::evaluate(p.ecosystem, &version, e) {
                     Verdict::Affected => hits.push(e.clone()),
                     Verdict::Unparsable { listed } => {
@@ -430,7 +574,7 @@ fn id_rank(id: &str) -> (u8, &str) {
     (rank, id)
 }
 
-fn build_finding(g: &MatchGroup, records: &HashMap<String, OsvRecord>) -> Finding {
+fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRecord>>) -> Finding {
     let kind = if g.entries.iter().any(|e| e.kind == AdvisoryKind::Malicious) {
         FindingKind::Malicious
     } else if g

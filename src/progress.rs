@@ -12,6 +12,8 @@ pub struct Progress {
     stage_start: Instant,
     stage_name: String,
     recorded: Vec<(String, Duration)>,
+    /// Sub-stages: (index of the stage they belong to, name, time).
+    details: Vec<(usize, String, Duration)>,
 }
 
 impl Progress {
@@ -31,6 +33,7 @@ impl Progress {
             stage_start: Instant::now(),
             stage_name: String::new(),
             recorded: Vec::new(),
+            details: Vec::new(),
         }
     }
 
@@ -41,6 +44,19 @@ impl Progress {
         self.stage_start = Instant::now();
         if let Some(bar) = &self.bar {
             bar.set_message(name.to_string());
+        }
+    }
+
+    /// Records a sub-stage measured elsewhere (CPU time summed over
+    /// threads, in nanoseconds), printed indented under the current stage.
+    pub fn detail(&mut self, name: &str, nanos: &std::sync::atomic::AtomicU64) {
+        if self.timings {
+            let ns = nanos.load(std::sync::atomic::Ordering::Relaxed);
+            self.details.push((
+                self.recorded.len(),
+                name.to_string(),
+                Duration::from_nanos(ns),
+            ));
         }
     }
 
@@ -62,11 +78,14 @@ impl Progress {
         }
         if self.timings {
             let total: Duration = self.recorded.iter().map(|(_, d)| *d).sum();
-            for (name, d) in &self.recorded {
-                eprintln!("timing: {name:<12} {:>9.3} ms", d.as_secs_f64() * 1000.0);
+            for (i, (name, d)) in self.recorded.iter().enumerate() {
+                eprintln!("timing: {name:<22} {:>9.3} ms", d.as_secs_f64() * 1000.0);
+                for (_, sub, t) in self.details.iter().filter(|(s, _, _)| *s == i) {
+                    eprintln!("timing:   {sub:<20} {:>9.3} ms", t.as_secs_f64() * 1000.0);
+                }
             }
             eprintln!(
-                "timing: {:<12} {:>9.3} ms",
+                "timing: {:<22} {:>9.3} ms",
                 "total",
                 total.as_secs_f64() * 1000.0
             );

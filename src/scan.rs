@@ -27,6 +27,8 @@ pub struct ParsedDeployment {
     pub deployment: Deployment,
     /// Its sources, in discovery order.
     pub sources: Vec<SourceOutcome>,
+    /// CPU time spent parsing its sources (for `--timings`).
+    pub parse_time: std::time::Duration,
 }
 
 impl ParsedDeployment {
@@ -85,36 +87,60 @@ pub fn parse_deployments(
     diagnostics: Vec<Diagnostic>,
     options: &ParseOptions,
 ) -> Inventory {
-    let jobs: Vec<(usize, SourceRef)> = deployments
-        .iter()
-        .enumerate()
-        .flat_map(|(i, d)| d.sources.iter().map(move |s| (i, s.clone())))
-        .collect();
-    let results: Vec<(usize, SourceOutcome)> = jobs
-        .into_par_iter()
-        .map(|(i, source)| {
-            let ctx = ParseContext {
-                fs,
-                source: &source,
-                root: &deployments[i].root,
-                options,
-            };
-            let result = parse_source(&ctx);
-            (i, SourceOutcome { source, result })
-        })
-        .collect();
-    let mut parsed: Vec<ParsedDeployment> = deployments
-        .into_iter()
-        .map(|deployment| ParsedDeployment {
-            deployment,
-            sources: Vec::new(),
-        })
-        .collect();
-    for (i, outcome) in results {
-        parsed[i].sources.push(outcome);
-    }
+    let deployments = stream_deployments(fs, deployments, options, |_, d| d);
     Inventory {
-        deployments: parsed,
+        deployments,
         diagnostics,
     }
+}
+
+/// Parses the sources of one deployment, in parallel.
+pub fn parse_deployment(
+    fs: &dyn Fs,
+    deployment: Deployment,
+    options: &ParseOptions,
+) -> ParsedDeployment {
+    let started = std::time::Instant::now();
+    let sources = deployment
+        .sources
+        .par_iter()
+        .map(|source| {
+            let ctx = ParseContext {
+                fs,
+                source,
+                root: &deployment.root,
+                options,
+            };
+            SourceOutcome {
+                source: source.clone(),
+                result: parse_source(&ctx),
+            }
+        })
+        .collect();
+    ParsedDeployment {
+        deployment,
+        sources,
+        parse_time: started.elapsed(),
+    }
+}
+
+/// Parses deployments in parallel and hands each one to `each` (with its
+/// index in discovery order) as soon as its sources are parsed, then drops
+/// it unless `each` keeps it: only the deployments being worked on are in
+/// memory at once. Returns what `each` returned, in discovery order.
+pub fn stream_deployments<R, F>(
+    fs: &dyn Fs,
+    deployments: Vec<Deployment>,
+    options: &ParseOptions,
+    each: F,
+) -> Vec<R>
+where
+    R: Send,
+    F: Fn(usize, ParsedDeployment) -> R + Sync + Send,
+{
+    deployments
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, d)| each(i, parse_deployment(fs, d, options)))
+        .collect()
 }

@@ -16,10 +16,11 @@ use std::sync::{Arc, Mutex};
 
 use zip::ZipArchive;
 
+use crate::discover::Deployment;
 use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
 use crate::limits::ZipLimits;
 use crate::parse::{Diagnostic, Level};
-use crate::scan::Inventory;
+use crate::scan::{Inventory, ParsedDeployment};
 
 /// Suffix that marks the inside of a zip in a path component.
 pub const ZIP_MARK: &str = "!";
@@ -563,17 +564,96 @@ pub fn inventory(
     zips: bool,
     options: &crate::parse::ParseOptions,
 ) -> Result<Inventory, crate::discover::DiscoverError> {
-    let max = crate::limits::max_file_size_from_env();
-    let os = OsFs::with_limit(max);
-    let paths = mount_arguments(&os, paths);
-    let limits = ZipLimits {
-        max_entry_size: max,
-        ..ZipLimits::default()
+    let tree = ScanTree::new(paths, zips);
+    let discovery = tree.discover()?;
+    let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
+    let mut inv = Inventory {
+        deployments,
+        diagnostics: discovery.diagnostics,
     };
-    let fs = ZipAwareFs::new(os, limits, zips);
-    let mut inv = crate::scan::inventory(&fs, &paths, options)?;
-    attach_diagnostics(&mut inv, fs.take_diagnostics());
+    for (i, d) in late {
+        match i.and_then(|i| inv.deployments.get_mut(i)) {
+            Some(dep) => dep.deployment.diagnostics.push(d),
+            None => inv.diagnostics.push(d),
+        }
+    }
     Ok(inv)
+}
+
+/// The paths of a scan, read through one zip-aware file system: discovery
+/// first, then deployments parsed and handed over one by one.
+pub struct ScanTree {
+    fs: ZipAwareFs,
+    paths: Vec<PathBuf>,
+}
+
+impl ScanTree {
+    /// The tree under `paths`; with `zips`, zips found during discovery are
+    /// opened too (a zip named on the command line always is).
+    pub fn new(paths: &[PathBuf], zips: bool) -> ScanTree {
+        let max = crate::limits::max_file_size_from_env();
+        let os = OsFs::with_limit(max);
+        let paths = mount_arguments(&os, paths);
+        let limits = ZipLimits {
+            max_entry_size: max,
+            ..ZipLimits::default()
+        };
+        ScanTree {
+            fs: ZipAwareFs::new(os, limits, zips),
+            paths,
+        }
+    }
+
+    /// Finds the deployments; archive problems met on the way are attached
+    /// to the deployment that holds them.
+    pub fn discover(&self) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
+        let mut discovery = crate::discover::discover(&self.fs, &self.paths)?;
+        for d in self.fs.take_diagnostics() {
+            let roots = discovery.deployments.iter().map(|dep| dep.root.as_path());
+            match owner(roots, &d.path) {
+                Some(i) => discovery.deployments[i].diagnostics.push(d),
+                None => discovery.diagnostics.push(d),
+            }
+        }
+        Ok(discovery)
+    }
+
+    /// Parses the deployments in parallel and hands each to `each` as soon
+    /// as it is parsed (see [`crate::scan::stream_deployments`]). Also
+    /// returns the archive problems met while parsing, each with the index
+    /// of the deployment that holds it (`None`: no deployment does).
+    #[allow(clippy::type_complexity)]
+    pub fn stream<R, F>(
+        &self,
+        deployments: Vec<Deployment>,
+        options: &crate::parse::ParseOptions,
+        each: F,
+    ) -> (Vec<R>, Vec<(Option<usize>, Diagnostic)>)
+    where
+        R: Send,
+        F: Fn(usize, ParsedDeployment) -> R + Sync + Send,
+    {
+        let roots: Vec<PathBuf> = deployments.iter().map(|d| d.root.clone()).collect();
+        let results = crate::scan::stream_deployments(&self.fs, deployments, options, each);
+        let late = self
+            .fs
+            .take_diagnostics()
+            .into_iter()
+            .map(|d| (owner(roots.iter().map(PathBuf::as_path), &d.path), d))
+            .collect();
+        (results, late)
+    }
+}
+
+/// The deepest deployment root (by index) that holds `path`, directly or
+/// through the archive `path` is inside of.
+fn owner<'r>(roots: impl Iterator<Item = &'r Path>, path: &Path) -> Option<usize> {
+    let zip = zip_of(path);
+    roots
+        .enumerate()
+        .filter(|(_, root)| path.starts_with(root) || root.starts_with(&zip))
+        .max_by_key(|(_, root)| root.components().count())
+        .map(|(i, _)| i)
 }
 
 /// Loads a `depwarden.toml`, which may sit inside a zip.
@@ -592,25 +672,6 @@ pub fn load_policy(path: &Path) -> Result<crate::policy::Policy, crate::policy::
             source: std::io::Error::other(e.to_string()),
         })?;
     crate::policy::Policy::from_toml(&text, path)
-}
-
-/// Attaches archive problems to the deepest deployment whose root holds
-/// them (else to the inventory itself), so they are reported with it.
-pub fn attach_diagnostics(inv: &mut Inventory, diags: Vec<Diagnostic>) {
-    for d in diags {
-        let owner = inv
-            .deployments
-            .iter_mut()
-            .filter(|dep| {
-                d.path.starts_with(&dep.deployment.root)
-                    || dep.deployment.root.starts_with(zip_of(&d.path))
-            })
-            .max_by_key(|dep| dep.deployment.root.components().count());
-        match owner {
-            Some(dep) => dep.deployment.diagnostics.push(d),
-            None => inv.diagnostics.push(d),
-        }
-    }
 }
 
 /// The innermost mount path a path is inside of (the path itself if none).
