@@ -29,24 +29,27 @@ use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 /// At most this many unresolved-dependency warnings per file.
 const MAX_WARNINGS: usize = 20;
 
-#[derive(Debug, Deserialize)]
-struct RawLock {
-    version: Option<i64>,
+/// The file as read (by the TOML parser, or by [`super::lock_text`] for
+/// files in Cargo's own layout).
+#[derive(Debug, Deserialize, PartialEq)]
+pub(super) struct RawLock {
+    pub(super) version: Option<i64>,
     #[serde(default)]
-    package: Vec<RawPackage>,
-    root: Option<RawPackage>,
+    pub(super) package: Vec<RawPackage>,
+    pub(super) root: Option<RawPackage>,
     #[serde(default)]
-    metadata: BTreeMap<String, toml::Value>,
+    pub(super) metadata: BTreeMap<String, toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RawPackage {
-    name: String,
-    version: String,
-    source: Option<String>,
-    checksum: Option<String>,
+/// One `[[package]]` (or the v1 `[root]`).
+#[derive(Debug, Deserialize, PartialEq)]
+pub(super) struct RawPackage {
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) source: Option<String>,
+    pub(super) checksum: Option<String>,
     #[serde(default)]
-    dependencies: Vec<String>,
+    pub(super) dependencies: Vec<String>,
 }
 
 /// One dependency entry: `name`, `name version` or `name version (source)`.
@@ -80,8 +83,11 @@ struct Node<'a> {
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let path = ctx.path();
     let text = ctx.fs.read_to_string(path)?;
-    let raw: RawLock = toml::from_str(&text)
-        .map_err(|e| ParseError::syntax(path, format!("not a valid Cargo.lock: {e}")))?;
+    let raw: RawLock = match super::lock_text::parse_canonical(&text) {
+        Some(raw) => raw,
+        None => toml::from_str(&text)
+            .map_err(|e| ParseError::syntax(path, format!("not a valid Cargo.lock: {e}")))?,
+    };
     let mut diagnostics = Vec::new();
 
     let format_version = match raw.version {
@@ -117,10 +123,22 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     }
 
     let mut nodes = Vec::with_capacity(entries.len());
+    // A lockfile names few distinct sources: each is parsed once.
+    let mut parsed_sources: HashMap<&str, SourceId> = HashMap::new();
     for (p, _) in &entries {
         let source_id = match &p.source {
-            Some(s) => match SourceId::from_str(s) {
-                Ok(id) => Some(id),
+            Some(s) => match parsed_sources
+                .get(s.as_str())
+                .cloned()
+                .map(Ok)
+                .unwrap_or_else(|| SourceId::from_str(s))
+            {
+                Ok(id) => {
+                    parsed_sources
+                        .entry(s.as_str())
+                        .or_insert_with(|| id.clone());
+                    Some(id)
+                }
                 Err(e) => {
                     diagnostics.push(Diagnostic::new(
                         Level::Warning,

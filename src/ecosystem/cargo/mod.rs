@@ -2,6 +2,7 @@
 //! cargo-auditable dependency data.
 
 pub mod auditable;
+mod lock_text;
 pub mod lockfile;
 pub mod manifest;
 

@@ -79,7 +79,7 @@ pub fn ensure_text(path: &Path, bytes: &[u8], what: &str) -> Result<(), ParseErr
 /// followed by a colon.
 pub fn line_of_offset(text: &str) -> impl Fn(usize) -> u32 + '_ {
     let starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
         .collect();
     move |off| {
         let idx = starts.partition_point(|&s| s <= off);

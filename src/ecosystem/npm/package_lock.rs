@@ -183,11 +183,11 @@ pub fn parse_hidden(
 
 /// One location of the tree, whatever the lockfile version.
 struct Node<'a> {
-    location: String,
+    location: Cow<'a, str>,
     name: &'a str,
     /// The folder name under `node_modules/` (differs from `name` for an
     /// alias).
-    installed_as: String,
+    installed_as: Cow<'a, str>,
     version: Option<&'a str>,
     resolved: Option<&'a str>,
     integrity: Option<&'a str>,
@@ -264,9 +264,9 @@ fn from_packages<'a>(
             None
         });
         nodes.push(Node {
-            location: key.to_string(),
+            location: Cow::Borrowed(key),
             name,
-            installed_as: folder_name.to_string(),
+            installed_as: Cow::Borrowed(folder_name),
             version,
             resolved: e.resolved.as_deref(),
             integrity: e.integrity.as_deref(),
@@ -345,9 +345,9 @@ fn from_v1<'a>(
             let mut deps_out = Vec::new();
             push_deps(&mut deps_out, d.requires.as_ref(), DepKind::Normal);
             nodes.push(Node {
-                location: location.clone(),
+                location: Cow::Owned(location.clone()),
                 name,
-                installed_as: key.to_string(),
+                installed_as: Cow::Borrowed(key),
                 version,
                 resolved: d
                     .resolved
@@ -388,12 +388,13 @@ fn build(
     let path = ctx.path();
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
-        index.insert(n.location.as_str(), i);
+        index.insert(n.location.as_ref(), i);
     }
     let mut graph = DepGraph::new();
     let mut ids: Vec<Option<PackageId>> = vec![None; nodes.len()];
     let mut merged: HashMap<(String, Option<String>, PackageSource), PackageId> = HashMap::new();
-    let mut flags: HashMap<PackageId, [bool; 4]> = HashMap::new();
+    // Declared flags per package id (ids are dense, from 0).
+    let mut flags: Vec<Option<[bool; 4]>> = Vec::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         // The project itself is not inventoried (it is not a dependency);
         // its dependencies are marked direct below.
@@ -414,14 +415,14 @@ fn build(
                 path: if n.location.is_empty() {
                     ".".to_string()
                 } else {
-                    n.location.clone()
+                    n.location.to_string()
                 },
             }
         } else {
             source_from(n.resolved, n.version.filter(|v| !is_plain_version(v)))
         };
         if n.name != n.installed_as && in_nm {
-            pkg.note("alias", n.installed_as.clone());
+            pkg.note("alias", n.installed_as.to_string());
         }
         let f = [n.dev, n.optional, n.dev_optional, n.bundled];
         if !n.root {
@@ -430,7 +431,7 @@ fn build(
             // dev/optional/bundled only when every copy is.
             let key = (pkg.name.clone(), pkg.version.clone(), pkg.source.clone());
             if let Some(&id) = merged.get(&key) {
-                if let Some(g) = flags.get_mut(&id) {
+                if let Some(Some(g)) = flags.get_mut(id.index()) {
                     for (a, b) in g.iter_mut().zip(f) {
                         *a = *a && b;
                     }
@@ -440,14 +441,24 @@ fn build(
             }
             let id = graph.add_package(pkg);
             merged.insert(key, id);
-            flags.insert(id, f);
+            set_flag_slot(&mut flags, id, Some(f));
             ids[i] = Some(id);
         } else {
-            ids[i] = Some(graph.add_root(pkg));
+            let id = graph.add_root(pkg);
+            set_flag_slot(&mut flags, id, None);
+            ids[i] = Some(id);
         }
     }
-    for (id, [dev, optional, dev_optional, bundled]) in flags {
-        set_flags(graph.package_mut(id), dev, optional, dev_optional, bundled);
+    for (i, f) in flags.into_iter().enumerate() {
+        if let Some([dev, optional, dev_optional, bundled]) = f {
+            set_flags(
+                graph.package_mut(PackageId(i as u32)),
+                dev,
+                optional,
+                dev_optional,
+                bundled,
+            );
+        }
     }
     for name in root_deps {
         let loc = format!("node_modules/{name}");
@@ -513,6 +524,14 @@ fn build(
         ));
     }
     graph
+}
+
+fn set_flag_slot(flags: &mut Vec<Option<[bool; 4]>>, id: PackageId, f: Option<[bool; 4]>) {
+    let i = id.index();
+    if flags.len() <= i {
+        flags.resize(i + 1, None);
+    }
+    flags[i] = f;
 }
 
 /// A dependency declared as a tarball URL (`"tiny": "https://host/t.tgz"`)
