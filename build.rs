@@ -8,8 +8,9 @@
 //! end) and one table per index (`exact`, `deletions`, `skeletons`,
 //! `tokens`, `unscoped`). A table is a header of four u32 LE (bucket
 //! bits, entry count, filter bytes, longest key source in characters),
-//! the bucket starts (u32 LE), a one-bit-per-key filter and the entries
-//! (u32 LE: 16-bit fingerprint << 16 | rank).
+//! the bucket starts (u32 LE), a filter of u64 LE words (two bits per key
+//! in one word, 8 bits per key in all) and the entries (u32 LE: 16-bit
+//! fingerprint << 16 | rank). `popular.rs` reads the same bit ranges.
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,8 @@ use std::path::{Path, PathBuf};
 mod keys;
 
 use keys::{
-    SEED, deletion_keys, is_separator, key, scope_seed, skeleton, sorted_tokens, split_scope, unit,
+    SEED, deletion_keys, filter_bits, is_separator, key, scope_seed, skeleton, sorted_tokens,
+    split_scope, unit,
 };
 
 fn main() {
@@ -126,10 +128,12 @@ fn normalize(eco: &str, name: &str) -> String {
 }
 
 /// One lookup table over (key, rank) pairs: buckets by the top bits of
-/// the key (about four entries each), a filter over the low bits (8 bits
-/// per entry) and a 16-bit fingerprint from the middle bits.
+/// the key (about four entries each), a filter word chosen by the low
+/// bits with two bits set by bits 18..24 and 40..46, and a 16-bit
+/// fingerprint from bits 24..40.
 fn table(mut pairs: Vec<(u64, u32)>, longest: usize) -> Vec<u8> {
-    let bits = (usize::BITS - (pairs.len() / 4).max(1).leading_zeros()).clamp(1, 24);
+    // Bucket bits stay above bit 46, filter word bits below bit 18.
+    let bits = (usize::BITS - (pairs.len() / 4).max(1).leading_zeros()).clamp(1, 18);
     let shift = 64 - bits;
     pairs.sort_unstable_by_key(|&(h, r)| (h >> shift, h, r));
     pairs.dedup();
@@ -141,25 +145,21 @@ fn table(mut pairs: Vec<(u64, u32)>, longest: usize) -> Vec<u8> {
     for b in 0..buckets {
         starts[b + 1] += starts[b];
     }
-    let filter_bits = (pairs.len() * 8).next_power_of_two().max(64);
-    let mut filter = vec![0u8; filter_bits / 8];
+    let words = ((pairs.len() * 8).next_power_of_two() / 64).clamp(1, 1 << 18);
+    let mut filter = vec![0u64; words];
     for (h, _) in &pairs {
-        let bit = (h & (filter_bits as u64 - 1)) as usize;
-        filter[bit / 8] |= 1 << (bit % 8);
+        filter[(h & (words as u64 - 1)) as usize] |= filter_bits(*h);
     }
     let mut out = Vec::new();
-    for v in [
-        bits,
-        pairs.len() as u32,
-        filter.len() as u32,
-        longest as u32,
-    ] {
+    for v in [bits, pairs.len() as u32, (words * 8) as u32, longest as u32] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     for s in starts {
         out.extend_from_slice(&s.to_le_bytes());
     }
-    out.extend_from_slice(&filter);
+    for w in &filter {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
     for (h, r) in pairs {
         let fp = (h >> 24) as u16;
         out.extend_from_slice(&((u32::from(fp) << 16) | r).to_le_bytes());

@@ -7,9 +7,9 @@
 //! headers: no parsing, hashing or allocation at start-up, and only the
 //! ecosystems a scan meets are touched.
 //!
-//! A table maps a 64-bit key ([`keys`]) to ranks: a filter bit answers
-//! most misses from one byte, then the key's bucket (about four entries)
-//! is scanned for its 16-bit fingerprint. A fingerprint collision only
+//! A table maps a 64-bit key ([`keys`]) to ranks: two bits of one filter
+//! word answer most misses, then the key's bucket (about four entries) is
+//! scanned for its 16-bit fingerprint. A fingerprint collision only
 //! costs the detector one extra comparison: every candidate is verified
 //! on the names themselves.
 
@@ -67,7 +67,7 @@ pub struct HashIndex {
     longest: usize,
     starts: &'static [u8],
     filter: &'static [u8],
-    filter_mask: u64,
+    words_mask: u64,
     entries: &'static [u8],
 }
 
@@ -83,6 +83,7 @@ impl HashIndex {
         let (starts, rest) = rest.split_at(starts_len.min(rest.len()));
         let (filter, entries) = rest.split_at(filter_len.min(rest.len()));
         if !(1..=31).contains(&bits)
+            || filter_len < 8
             || !filter_len.is_power_of_two()
             || filter.len() != filter_len
             || entries.len() != len * 4
@@ -95,29 +96,79 @@ impl HashIndex {
             longest,
             starts,
             filter,
-            filter_mask: (filter_len as u64 * 8) - 1,
+            words_mask: (filter_len as u64 / 8) - 1,
             entries,
         }
+    }
+
+    /// False when no key of the table is `key`; true for the keys of the
+    /// table and a few percent of the others.
+    #[inline]
+    pub fn may_contain(&self, key: u64) -> bool {
+        let i = (key & self.words_mask) as usize;
+        let word = self
+            .filter
+            .get(i * 8..i * 8 + 8)
+            .and_then(|s| <[u8; 8]>::try_from(s).ok())
+            .map_or(0, u64::from_le_bytes);
+        let bits = keys::filter_bits(key);
+        word & bits == bits
+    }
+
+    /// Bit `i` set when `keys[i]` passes [`Self::may_contain`] (`keys`: at
+    /// most 64). The filter words are read with no branch in between, so
+    /// that the memory reads overlap.
+    #[inline]
+    pub fn may_contain_many(&self, keys: &[u64]) -> u64 {
+        let mut hits = 0u64;
+        for (i, &k) in keys.iter().take(64).enumerate() {
+            hits |= u64::from(self.may_contain(k)) << i;
+        }
+        hits
     }
 
     /// The ranks stored under a key (and, rarely, under another key with
     /// the same bucket and fingerprint).
     #[inline]
     pub fn get(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let bit = key & self.filter_mask;
-        let present = self
-            .filter
-            .get((bit / 8) as usize)
-            .is_some_and(|b| b & (1 << (bit % 8)) != 0);
-        let (lo, hi) = if present {
-            let b = (key >> self.shift) as usize;
-            (
-                u32_at(self.starts, b) as usize,
-                u32_at(self.starts, b + 1) as usize,
-            )
+        let present = self.may_contain(key);
+        self.bucket(key, present)
+    }
+
+    /// The ranks of the key's bucket with its fingerprint, without the
+    /// filter; none unless `present`.
+    #[inline]
+    pub fn bucket(&self, key: u64, present: bool) -> impl Iterator<Item = u32> + '_ {
+        let range = if present { self.range(key) } else { (0, 0) };
+        self.ranks_in(key, range)
+    }
+
+    /// Where the entries of the key's bucket lie (read from the bucket
+    /// starts).
+    #[inline]
+    pub fn range(&self, key: u64) -> (usize, usize) {
+        let b = (key >> self.shift) as usize;
+        (
+            u32_at(self.starts, b) as usize,
+            u32_at(self.starts, b + 1) as usize,
+        )
+    }
+
+    /// The first entry of a range, to bring it into the cache ahead of
+    /// [`Self::ranks_in`].
+    #[inline]
+    pub fn first_entry(&self, range: (usize, usize)) -> u32 {
+        if range.0 < range.1 {
+            u32_at(self.entries, range.0)
         } else {
-            (0, 0)
-        };
+            0
+        }
+    }
+
+    /// The ranks in `range` (from [`Self::range`]) with the key's
+    /// fingerprint.
+    #[inline]
+    pub fn ranks_in(&self, key: u64, (lo, hi): (usize, usize)) -> impl Iterator<Item = u32> + '_ {
         let fp = (key >> 24) as u16;
         self.entries
             .get(lo * 4..hi * 4)
@@ -283,8 +334,13 @@ mod tests {
             for (rank, name) in listed.iter().enumerate() {
                 first.entry(name.as_str()).or_insert(rank as u32);
             }
+            let mut bytes = Vec::new();
             for (name, want) in c.names().zip(&listed) {
                 assert_eq!(name, want);
+                for form in [name, &name.replace('m', "rn"), &name.replace('o', "0")] {
+                    keys::skeleton_ascii(form.as_bytes(), &mut bytes);
+                    assert_eq!(bytes, skeleton(form).as_bytes(), "{form}");
+                }
                 assert_eq!(c.rank(name), first.get(name).copied(), "{name}");
             }
         }

@@ -16,7 +16,7 @@ use crate::policy::Policy;
 use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
 
-use super::popular::keys::{self, POLY, SEED};
+use super::popular::keys::{self, Affix, POLY, SEED};
 use super::popular::{
     Corpus, corpus, is_separator, skeleton, sorted_tokens, split_scope, strip_separators,
 };
@@ -30,6 +30,26 @@ const PREFIXES: &[&str] = &[
 ];
 const SUFFIXES: &[&str] = &[
     "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
+];
+/// The prefixes ending with a separator, which a copy may drop.
+const DROPPED_PREFIXES: [Affix; 5] = [
+    Affix::new("python-"),
+    Affix::new("py-"),
+    Affix::new("node-"),
+    Affix::new("rust-"),
+    Affix::new("js-"),
+];
+/// The suffixes starting with a separator, which a copy may drop.
+const DROPPED_SUFFIXES: [Affix; 9] = [
+    Affix::new("-python"),
+    Affix::new("-py"),
+    Affix::new("-js"),
+    Affix::new(".js"),
+    Affix::new("-rs"),
+    Affix::new("-cli"),
+    Affix::new("-dev"),
+    Affix::new("-node"),
+    Affix::new("-lib"),
 ];
 
 /// How sure the detector is.
@@ -77,8 +97,14 @@ struct Scratch {
     pre: Vec<u64>,
     /// The skeleton of the name.
     skeleton: String,
+    /// The skeleton of the name, as bytes.
+    skeleton_bytes: Vec<u8>,
     /// Token spans of the name.
     spans: Vec<(usize, usize)>,
+    /// The one-deletion keys of the name.
+    probes: Vec<u64>,
+    /// Keys that passed the filter, with their bucket ranges.
+    ranges: Vec<(u64, (usize, usize))>,
     /// Candidates of the deletion index already classified.
     seen: Vec<u32>,
 }
@@ -102,6 +128,14 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
 fn normalize<'a>(eco: Ecosystem, name: &'a str, out: &'a mut String) -> &'a str {
     match eco {
         Ecosystem::Npm => name,
+        Ecosystem::CratesIo if name.is_ascii() => {
+            out.clear();
+            out.extend(name.bytes().map(|b| match b {
+                b'_' => '-',
+                b => char::from(b.to_ascii_lowercase()),
+            }));
+            out
+        }
         Ecosystem::CratesIo => {
             out.clear();
             out.extend(name.chars().map(|c| match c {
@@ -140,14 +174,23 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         units,
         pre,
         skeleton: skel,
+        skeleton_bytes: skel_bytes,
         spans,
+        probes,
+        ranges,
         seen,
     } = scratch;
     let name = normalize(eco, raw, norm);
     let (scope, base) = split_scope(name);
     let seed = keys::scope_seed(scope);
+    // ASCII names (nearly all) are handled as bytes: one byte per character.
+    let ascii = name.is_ascii();
     // The running hash of the whole name: its exact key once mixed.
-    let h_name = keys::extend(seed, base);
+    let h_name = if ascii {
+        keys::extend_ascii(seed, base.as_bytes())
+    } else {
+        keys::extend(seed, base)
+    };
     // A name in the corpus is itself a popular package: two popular
     // packages that look alike are both legitimate.
     if c.rank_of_key(keys::mix(h_name), name.len(), |n| n == name)
@@ -155,7 +198,11 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
     {
         return None;
     }
-    let base_len = base.chars().count();
+    let base_len = if ascii {
+        base.len()
+    } else {
+        base.chars().count()
+    };
     let mut best: Option<(i32, u32, &'static str)> = None;
     let mut consider = |target: u32, rule: &'static str, strength: i32| {
         let Some(tname) = c.name(target) else {
@@ -176,10 +223,18 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
 
     // Look-alike skeletons: separators, homoglyphs, repeated letters.
     if base_len >= 4 {
-        keys::skeleton_into(base, skel);
-        for t in c.skeletons.get(keys::key(seed, skel)) {
+        let key = if ascii {
+            keys::skeleton_ascii(base.as_bytes(), skel_bytes);
+            keys::mix(keys::extend_ascii(seed, skel_bytes))
+        } else {
+            keys::skeleton_into(base, skel);
+            skel_bytes.clear();
+            skel_bytes.extend_from_slice(skel.as_bytes());
+            keys::key(seed, skel)
+        };
+        for t in c.skeletons.get(key) {
             if let Some(tbase) = same_scope_base(c, t, scope)
-                && skeleton(tbase) == *skel
+                && skeleton(tbase).as_bytes() == skel_bytes.as_slice()
             {
                 consider(t, look_alike_rule(base, tbase), 3);
             }
@@ -190,25 +245,51 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
     // corpus name.
     if base_len >= 4 {
         units.clear();
-        units.extend(base.chars().filter(|c| !is_separator(*c)).map(keys::unit));
+        if ascii {
+            units.extend(
+                base.bytes()
+                    .filter(|b| !matches!(b, b'-' | b'_' | b'.'))
+                    .map(|b| u64::from(b) + 1),
+            );
+        } else {
+            units.extend(base.chars().filter(|c| !is_separator(*c)).map(keys::unit));
+        }
         if units.len() <= c.deletions.longest() + 1 {
             seen.clear();
-            keys::deletion_keys(seed, units, pre, |h| {
-                for t in c.deletions.get(h) {
-                    if seen.contains(&t) {
-                        continue;
-                    }
-                    seen.push(t);
-                    let Some(tbase) = same_scope_base(c, t, scope) else {
-                        continue;
-                    };
-                    if let Some((rule, strength)) = one_edit(base, tbase) {
-                        consider(t, rule, strength);
-                    } else if let Some(strength) = stripped_edit(base, tbase) {
-                        consider(t, "separator-and-edit", strength.min(2));
+            probes.clear();
+            keys::deletion_keys(seed, units, pre, |h| probes.push(h));
+            let d = &c.deletions;
+            for chunk in probes.chunks(64) {
+                // Filter words, then the bucket starts of the keys that
+                // pass, then their first entries, each round of reads
+                // independent of the others so that they overlap.
+                let mut hits = d.may_contain_many(chunk);
+                ranges.clear();
+                while hits != 0 {
+                    let i = hits.trailing_zeros() as usize;
+                    hits &= hits - 1;
+                    if let Some(&h) = chunk.get(i) {
+                        ranges.push((h, d.range(h)));
                     }
                 }
-            });
+                std::hint::black_box(ranges.iter().fold(0, |acc, &(_, r)| acc ^ d.first_entry(r)));
+                for &(h, range) in ranges.iter() {
+                    for t in d.ranks_in(h, range) {
+                        if seen.contains(&t) {
+                            continue;
+                        }
+                        seen.push(t);
+                        let Some(tbase) = same_scope_base(c, t, scope) else {
+                            continue;
+                        };
+                        if let Some((rule, strength)) = one_edit(base, tbase) {
+                            consider(t, rule, strength);
+                        } else if let Some(strength) = stripped_edit(base, tbase) {
+                            consider(t, "separator-and-edit", strength.min(2));
+                        }
+                    }
+                }
+            }
         }
     }
     // Tokens in another order.
@@ -223,15 +304,18 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
     }
     // Affixes added or dropped.
     if scope.is_none() {
+        let (first, last) = (base.bytes().next(), base.bytes().next_back());
         for p in PREFIXES {
-            if let Some(rest) = base.strip_prefix(p).filter(|r| r.len() >= 3)
+            if p.bytes().next() == first
+                && let Some(rest) = base.strip_prefix(p).filter(|r| r.len() >= 3)
                 && let Some(t) = c.rank(rest.trim_start_matches(is_separator))
             {
                 consider(t, "prefix-added", 3);
             }
         }
         for s in SUFFIXES {
-            if let Some(rest) = base.strip_suffix(s).filter(|r| r.len() >= 3)
+            if s.bytes().next_back() == last
+                && let Some(rest) = base.strip_suffix(s).filter(|r| r.len() >= 3)
                 && let Some(t) = c.rank(rest.trim_end_matches(is_separator))
             {
                 consider(t, "suffix-added", 3);
@@ -243,19 +327,36 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
             // name's own part.
             let shift = POLY.wrapping_pow(base_len as u32);
             let own = h_name.wrapping_sub(SEED.wrapping_mul(shift));
-            for p in PREFIXES.iter().filter(|p| p.ends_with('-')) {
-                let key = keys::mix(keys::extend(SEED, p).wrapping_mul(shift).wrapping_add(own));
-                if let Some(t) = c.rank_of_key(key, p.len() + base.len(), |n| {
-                    n.starts_with(p) && n.ends_with(base)
-                }) {
-                    consider(t, "prefix-dropped", 1);
-                }
+            // All fourteen keys first, then one filter pass: most names
+            // have none of these neighbours.
+            let mut probes = [0u64; DROPPED_PREFIXES.len() + DROPPED_SUFFIXES.len()];
+            for (slot, p) in probes.iter_mut().zip(&DROPPED_PREFIXES) {
+                *slot = keys::mix(p.after(SEED).wrapping_mul(shift).wrapping_add(own));
             }
-            for s in SUFFIXES.iter().filter(|s| s.starts_with(['-', '.'])) {
-                let key = keys::mix(keys::extend(h_name, s));
-                if let Some(t) = c.rank_of_key(key, base.len() + s.len(), |n| {
-                    n.starts_with(base) && n.ends_with(s)
-                }) {
+            for (slot, s) in probes[DROPPED_PREFIXES.len()..]
+                .iter_mut()
+                .zip(&DROPPED_SUFFIXES)
+            {
+                *slot = keys::mix(s.after(h_name));
+            }
+            let mut hits = c.exact.may_contain_many(&probes);
+            while hits != 0 {
+                let i = hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                let Some(&key) = probes.get(i) else {
+                    continue;
+                };
+                if let Some(p) = DROPPED_PREFIXES.get(i) {
+                    if let Some(t) = c.rank_of_key(key, p.text.len() + base.len(), |n| {
+                        n.starts_with(p.text) && n.ends_with(base)
+                    }) {
+                        consider(t, "prefix-dropped", 1);
+                    }
+                } else if let Some(s) = DROPPED_SUFFIXES.get(i - DROPPED_PREFIXES.len())
+                    && let Some(t) = c.rank_of_key(key, base.len() + s.text.len(), |n| {
+                        n.starts_with(base) && n.ends_with(s.text)
+                    })
+                {
                     consider(t, "suffix-dropped", 1);
                 }
             }
@@ -597,6 +698,54 @@ mod tests {
             (Ecosystem::CratesIo, "serde-json"),
         ] {
             assert_eq!(check(eco, name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn dropped_affixes_are_the_separated_ones() {
+        let prefixes: Vec<&str> = DROPPED_PREFIXES.iter().map(|a| a.text).collect();
+        let want: Vec<&str> = PREFIXES
+            .iter()
+            .copied()
+            .filter(|p| p.ends_with('-'))
+            .collect();
+        assert_eq!(prefixes, want);
+        let suffixes: Vec<&str> = DROPPED_SUFFIXES.iter().map(|a| a.text).collect();
+        let want: Vec<&str> = SUFFIXES
+            .iter()
+            .copied()
+            .filter(|s| s.starts_with(['-', '.']))
+            .collect();
+        assert_eq!(suffixes, want);
+        for a in DROPPED_PREFIXES.iter().chain(&DROPPED_SUFFIXES) {
+            assert_eq!(a.after(SEED), keys::extend(SEED, a.text));
+        }
+    }
+
+    #[test]
+    fn normalisation_is_the_ecosystems() {
+        let mut buf = String::new();
+        for name in [
+            "Requests",
+            "  Py_Yaml..x ",
+            "serde_json",
+            "Zope.Interface",
+            "ÜBER_lib",
+            "a--b__c",
+            "@Types/Node",
+            "",
+            "-",
+            "İstanbul",
+            "x\u{b}",
+            "\u{b}Django\u{a0}",
+        ] {
+            for eco in [Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::CratesIo] {
+                assert_eq!(
+                    normalize(eco, name, &mut buf),
+                    eco.normalize_name(name),
+                    "{name}"
+                );
+            }
         }
     }
 

@@ -24,6 +24,13 @@ pub const fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The two bits a key sets in its filter word (the word is chosen by the
+/// key's low bits).
+#[inline]
+pub fn filter_bits(key: u64) -> u64 {
+    (1 << ((key >> 18) & 63)) | (1 << ((key >> 40) & 63))
+}
+
 /// The hash unit of a character (never 0, so that leading characters count).
 #[inline]
 pub fn unit(c: char) -> u64 {
@@ -43,6 +50,46 @@ pub fn scope_seed(scope: Option<&str>) -> u64 {
     match scope {
         Some(s) => extend(extend(SEED, s), "/"),
         None => SEED,
+    }
+}
+
+/// [`extend`] over an ASCII string's bytes (the same units).
+#[inline]
+pub fn extend_ascii(h: u64, s: &[u8]) -> u64 {
+    s.iter().fold(h, |h, &b| {
+        h.wrapping_mul(POLY).wrapping_add(u64::from(b) + 1)
+    })
+}
+
+/// An ASCII affix with its hash from 0 and POLY to the power of its
+/// length, so that `extend(h, text) == h * pow + hash`.
+#[derive(Debug, Clone, Copy)]
+pub struct Affix {
+    /// The affix.
+    pub text: &'static str,
+    /// Its hash continued from 0.
+    pub hash: u64,
+    /// POLY to the power of its length.
+    pub pow: u64,
+}
+
+impl Affix {
+    /// The affix's constants, computed at compile time.
+    pub const fn new(text: &'static str) -> Affix {
+        let b = text.as_bytes();
+        let (mut i, mut hash, mut pow) = (0, 0u64, 1u64);
+        while i < b.len() {
+            hash = hash.wrapping_mul(POLY).wrapping_add(b[i] as u64 + 1);
+            pow = pow.wrapping_mul(POLY);
+            i += 1;
+        }
+        Affix { text, hash, pow }
+    }
+
+    /// The running hash `h` followed by the affix.
+    #[inline]
+    pub fn after(&self, h: u64) -> u64 {
+        h.wrapping_mul(self.pow).wrapping_add(self.hash)
     }
 }
 
@@ -128,6 +175,34 @@ pub fn skeleton_into(name: &str, out: &mut String) {
             push_collapsed(out, 'w');
         } else {
             push_collapsed(out, c);
+        }
+    }
+}
+
+/// [`skeleton`] of an ASCII name, as bytes written into a cleared `out`.
+pub fn skeleton_ascii(name: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for &c in name {
+        let c = match c {
+            b'-' | b'_' | b'.' => continue,
+            b'1' | b'i' | b'!' | b'|' => b'l',
+            b'0' => b'o',
+            b'5' | b'$' => b's',
+            b'3' => b'e',
+            c => c,
+        };
+        let last = out.last().copied();
+        let c = if c == b'n' && last == Some(b'r') {
+            out.pop();
+            b'm'
+        } else if c == b'v' && last == Some(b'v') {
+            out.pop();
+            b'w'
+        } else {
+            c
+        };
+        if out.last() != Some(&c) {
+            out.push(c);
         }
     }
 }
