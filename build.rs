@@ -6,7 +6,7 @@
 //! Per ecosystem: `<eco>.names` (the normalised names, concatenated, most
 //! popular first), `<eco>.offsets` (u32 LE start of each name, plus the
 //! end) and one table per index (`exact`, `deletions`, `skeletons`,
-//! `tokens`, `unscoped`). A table is a header of four u32 LE (bucket
+//! `tokens`, `unscoped`, `dropped`). A table is a header of four u32 LE (bucket
 //! bits, entry count, filter bytes, longest key source in characters),
 //! the bucket starts (u32 LE), a filter of u64 LE words (two bits per key
 //! in one word, 8 bits per key in all) and the entries (u32 LE: 16-bit
@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 mod keys;
 
 use keys::{
-    SEED, deletion_keys, filter_bits, is_separator, key, scope_seed, skeleton, sorted_tokens,
-    split_scope, unit,
+    SEED, deletion_keys, dropped_remainders, filter_bits, is_separator, key, scope_seed, skeleton,
+    split_scope, tokens_key, unit,
 };
 
 fn main() {
@@ -65,8 +65,14 @@ fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
         "{eco}: {} names, ranks must fit 16 bits",
         names.len()
     );
-    let (mut exact, mut dels, mut skels, mut toks, mut unscoped) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut exact, mut dels, mut skels, mut toks, mut unscoped, mut dropped) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let (mut units, mut pre) = (Vec::new(), Vec::new());
     let mut max_stripped = 0;
     let mut blob = String::new();
@@ -83,8 +89,11 @@ fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
         max_stripped = max_stripped.max(units.len());
         deletion_keys(seed, &units, &mut pre, |h| dels.push((h, rank)));
         skels.push((key(seed, &skeleton(base)), rank));
-        if let Some(t) = sorted_tokens(base) {
-            toks.push((key(seed, &t), rank));
+        if let Some(k) = tokens_key(seed, base) {
+            toks.push((k, rank));
+        }
+        for rest in dropped_remainders(name) {
+            dropped.push((key(SEED, rest), rank));
         }
         if scope.is_some() {
             unscoped.push((key(SEED, base), rank));
@@ -99,6 +108,7 @@ fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
         ("skeletons", table(skels, 0)),
         ("tokens", table(toks, 0)),
         ("unscoped", table(unscoped, 0)),
+        ("dropped", table(dropped, 0)),
     ]
 }
 

@@ -30,6 +30,7 @@ struct Embedded {
     skeletons: &'static [u8],
     tokens: &'static [u8],
     unscoped: &'static [u8],
+    dropped: &'static [u8],
 }
 
 macro_rules! embedded {
@@ -42,6 +43,7 @@ macro_rules! embedded {
             skeletons: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".skeletons")),
             tokens: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".tokens")),
             unscoped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".unscoped")),
+            dropped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".dropped")),
         }
     };
 }
@@ -212,10 +214,14 @@ pub struct Corpus {
     /// Look-alike skeleton (separators dropped, homoglyphs folded, repeated
     /// letters collapsed) → ranks.
     pub skeletons: HashIndex,
-    /// Sorted tokens of names with two or more tokens → ranks.
+    /// The tokens of names with two or more tokens, in any order
+    /// ([`keys::tokens_key`]) → ranks.
     pub tokens: HashIndex,
     /// npm: the name without its scope → ranks of scoped names.
     pub unscoped: HashIndex,
+    /// The name without a dropped prefix or suffix
+    /// ([`keys::DROPPED_PREFIXES`], [`keys::DROPPED_SUFFIXES`]) → ranks.
+    pub dropped: HashIndex,
 }
 
 impl Corpus {
@@ -228,6 +234,7 @@ impl Corpus {
             skeletons: HashIndex::open(e.skeletons),
             tokens: HashIndex::open(e.tokens),
             unscoped: HashIndex::open(e.unscoped),
+            dropped: HashIndex::open(e.dropped),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::policy::Policy;
 use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
 
-use super::popular::keys::{self, Affix, POLY, SEED};
+use super::popular::keys::{self, DROPPED_PREFIXES, DROPPED_SUFFIXES};
 use super::popular::{
     Corpus, corpus, is_separator, skeleton, sorted_tokens, split_scope, strip_separators,
 };
@@ -31,27 +31,6 @@ const PREFIXES: &[&str] = &[
 const SUFFIXES: &[&str] = &[
     "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
 ];
-/// The prefixes ending with a separator, which a copy may drop.
-const DROPPED_PREFIXES: [Affix; 5] = [
-    Affix::new("python-"),
-    Affix::new("py-"),
-    Affix::new("node-"),
-    Affix::new("rust-"),
-    Affix::new("js-"),
-];
-/// The suffixes starting with a separator, which a copy may drop.
-const DROPPED_SUFFIXES: [Affix; 9] = [
-    Affix::new("-python"),
-    Affix::new("-py"),
-    Affix::new("-js"),
-    Affix::new(".js"),
-    Affix::new("-rs"),
-    Affix::new("-cli"),
-    Affix::new("-dev"),
-    Affix::new("-node"),
-    Affix::new("-lib"),
-];
-
 /// How sure the detector is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Confidence {
@@ -99,8 +78,6 @@ struct Scratch {
     skeleton: String,
     /// The skeleton of the name, as bytes.
     skeleton_bytes: Vec<u8>,
-    /// Token spans of the name.
-    spans: Vec<(usize, usize)>,
     /// The one-deletion keys of the name.
     probes: Vec<u64>,
     /// Keys that passed the filter, with their bucket ranges.
@@ -175,7 +152,6 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         pre,
         skeleton: skel,
         skeleton_bytes: skel_bytes,
-        spans,
         probes,
         ranges,
         seen,
@@ -293,7 +269,7 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         }
     }
     // Tokens in another order.
-    if let Some(key) = sorted_tokens_key(seed, base, spans) {
+    if let Some(key) = tokens_key(seed, base, ascii) {
         for t in c.tokens.get(key) {
             if let Some(tbase) = same_scope_base(c, t, scope)
                 && sorted_tokens(tbase) == sorted_tokens(base)
@@ -304,58 +280,47 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
     }
     // Affixes added or dropped.
     if scope.is_none() {
-        let (first, last) = (base.bytes().next(), base.bytes().next_back());
+        let b = base.as_bytes();
         for p in PREFIXES {
-            if p.bytes().next() == first
-                && let Some(rest) = base.strip_prefix(p).filter(|r| r.len() >= 3)
+            if b.len() >= p.len() + 3
+                && b.iter().zip(p.as_bytes()).all(|(x, y)| x == y)
+                && let Some(rest) = base.get(p.len()..)
                 && let Some(t) = c.rank(rest.trim_start_matches(is_separator))
             {
                 consider(t, "prefix-added", 3);
             }
         }
         for s in SUFFIXES {
-            if s.bytes().next_back() == last
-                && let Some(rest) = base.strip_suffix(s).filter(|r| r.len() >= 3)
+            if b.len() >= s.len() + 3
+                && b.iter()
+                    .rev()
+                    .zip(s.as_bytes().iter().rev())
+                    .all(|(x, y)| x == y)
+                && let Some(rest) = base.get(..base.len() - s.len())
                 && let Some(t) = c.rank(rest.trim_end_matches(is_separator))
             {
                 consider(t, "suffix-added", 3);
             }
         }
         if base_len >= 5 {
-            // Unscoped, so `h_name` is SEED then the name: the key of
-            // `p + name` is `p`'s hash shifted past the name plus the
-            // name's own part.
-            let shift = POLY.wrapping_pow(base_len as u32);
-            let own = h_name.wrapping_sub(SEED.wrapping_mul(shift));
-            // All fourteen keys first, then one filter pass: most names
-            // have none of these neighbours.
-            let mut probes = [0u64; DROPPED_PREFIXES.len() + DROPPED_SUFFIXES.len()];
-            for (slot, p) in probes.iter_mut().zip(&DROPPED_PREFIXES) {
-                *slot = keys::mix(p.after(SEED).wrapping_mul(shift).wrapping_add(own));
-            }
-            for (slot, s) in probes[DROPPED_PREFIXES.len()..]
-                .iter_mut()
-                .zip(&DROPPED_SUFFIXES)
-            {
-                *slot = keys::mix(s.after(h_name));
-            }
-            let mut hits = c.exact.may_contain_many(&probes);
-            while hits != 0 {
-                let i = hits.trailing_zeros() as usize;
-                hits &= hits - 1;
-                let Some(&key) = probes.get(i) else {
+            // Names that are this one plus a separated prefix or suffix,
+            // found by their remainder (this name's own key).
+            for t in c.dropped.get(keys::mix(h_name)) {
+                let Some(n) = c.name(t) else {
                     continue;
                 };
-                if let Some(p) = DROPPED_PREFIXES.get(i) {
-                    if let Some(t) = c.rank_of_key(key, p.text.len() + base.len(), |n| {
-                        n.starts_with(p.text) && n.ends_with(base)
-                    }) {
-                        consider(t, "prefix-dropped", 1);
-                    }
-                } else if let Some(s) = DROPPED_SUFFIXES.get(i - DROPPED_PREFIXES.len())
-                    && let Some(t) = c.rank_of_key(key, base.len() + s.text.len(), |n| {
-                        n.starts_with(base) && n.ends_with(s.text)
-                    })
+                let Some(extra) = n.len().checked_sub(base.len()) else {
+                    continue;
+                };
+                if DROPPED_PREFIXES
+                    .iter()
+                    .any(|p| p.len() == extra && n.starts_with(p) && n.ends_with(base))
+                {
+                    consider(t, "prefix-dropped", 1);
+                }
+                if DROPPED_SUFFIXES
+                    .iter()
+                    .any(|s| s.len() == extra && n.starts_with(base) && n.ends_with(s))
                 {
                     consider(t, "suffix-dropped", 1);
                 }
@@ -380,35 +345,26 @@ fn same_scope_base(c: &Corpus, t: u32, scope: Option<&str>) -> Option<&'static s
     (tscope == scope).then_some(tbase)
 }
 
-/// The key of the sorted tokens of `base` (as [`sorted_tokens`] joins
-/// them), without building the string; `None` under two tokens.
-fn sorted_tokens_key(seed: u64, base: &str, spans: &mut Vec<(usize, usize)>) -> Option<u64> {
-    spans.clear();
-    let mut start = 0;
-    for (i, ch) in base.char_indices() {
-        if is_separator(ch) {
-            if i > start {
-                spans.push((start, i));
+/// [`keys::tokens_key`], over bytes for ASCII names.
+fn tokens_key(seed: u64, base: &str, ascii: bool) -> Option<u64> {
+    if !ascii {
+        return keys::tokens_key(seed, base);
+    }
+    let (mut sum, mut n) = (0u64, 0u64);
+    let (mut h, mut len) = (keys::SEED, 0);
+    for &b in base.as_bytes().iter().chain(b"-") {
+        if matches!(b, b'-' | b'_' | b'.') {
+            if len > 0 {
+                sum = sum.wrapping_add(keys::mix(h));
+                n += 1;
+                (h, len) = (keys::SEED, 0);
             }
-            start = i + ch.len_utf8();
+        } else {
+            h = keys::extend_ascii(h, &[b]);
+            len += 1;
         }
     }
-    if base.len() > start {
-        spans.push((start, base.len()));
-    }
-    if spans.len() < 2 {
-        return None;
-    }
-    let token = |&(a, b): &(usize, usize)| base.get(a..b).unwrap_or("");
-    spans.sort_unstable_by(|x, y| token(x).cmp(token(y)));
-    let mut h = seed;
-    for (i, span) in spans.iter().enumerate() {
-        if i > 0 {
-            h = keys::extend(h, "-");
-        }
-        h = keys::extend(h, token(span));
-    }
-    Some(keys::mix(h))
+    (n >= 2).then(|| keys::tokens_key_of(seed, sum, n))
 }
 
 /// `@types/x` copied as `types-x`, and an unscoped copy of a popular
@@ -703,23 +659,34 @@ mod tests {
 
     #[test]
     fn dropped_affixes_are_the_separated_ones() {
-        let prefixes: Vec<&str> = DROPPED_PREFIXES.iter().map(|a| a.text).collect();
         let want: Vec<&str> = PREFIXES
             .iter()
             .copied()
             .filter(|p| p.ends_with('-'))
             .collect();
-        assert_eq!(prefixes, want);
-        let suffixes: Vec<&str> = DROPPED_SUFFIXES.iter().map(|a| a.text).collect();
+        assert_eq!(DROPPED_PREFIXES.to_vec(), want);
         let want: Vec<&str> = SUFFIXES
             .iter()
             .copied()
             .filter(|s| s.starts_with(['-', '.']))
             .collect();
-        assert_eq!(suffixes, want);
-        for a in DROPPED_PREFIXES.iter().chain(&DROPPED_SUFFIXES) {
-            assert_eq!(a.after(SEED), keys::extend(SEED, a.text));
+        assert_eq!(DROPPED_SUFFIXES.to_vec(), want);
+    }
+
+    #[test]
+    fn token_keys_ignore_order_and_encoding_path() {
+        let seed = keys::scope_seed(None);
+        for (a, b) in [
+            ("yaml-parser", "parser_yaml"),
+            ("a-b-c", "c.b-a"),
+            ("x--y", "y-x"),
+        ] {
+            assert_eq!(tokens_key(seed, a, true), tokens_key(seed, b, true));
+            assert_eq!(tokens_key(seed, a, true), keys::tokens_key(seed, a));
         }
+        assert_ne!(tokens_key(seed, "a-b", true), tokens_key(seed, "a-c", true));
+        assert_eq!(tokens_key(seed, "single", true), None);
+        assert_eq!(tokens_key(seed, "-single-", true), None);
     }
 
     #[test]

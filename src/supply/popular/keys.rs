@@ -61,36 +61,43 @@ pub fn extend_ascii(h: u64, s: &[u8]) -> u64 {
     })
 }
 
-/// An ASCII affix with its hash from 0 and POLY to the power of its
-/// length, so that `extend(h, text) == h * pow + hash`.
-#[derive(Debug, Clone, Copy)]
-pub struct Affix {
-    /// The affix.
-    pub text: &'static str,
-    /// Its hash continued from 0.
-    pub hash: u64,
-    /// POLY to the power of its length.
-    pub pow: u64,
+/// Prefixes ending with a separator that a copy of a popular name may
+/// drop (`python-dateutil` → `dateutil`).
+pub const DROPPED_PREFIXES: [&str; 5] = ["python-", "py-", "node-", "rust-", "js-"];
+
+/// Suffixes starting with a separator that a copy may drop.
+pub const DROPPED_SUFFIXES: [&str; 9] = [
+    "-python", "-py", "-js", ".js", "-rs", "-cli", "-dev", "-node", "-lib",
+];
+
+/// What is left of `name` once a dropped prefix or suffix is taken off,
+/// for each one it has.
+pub fn dropped_remainders(name: &str) -> impl Iterator<Item = &str> {
+    let pre = DROPPED_PREFIXES
+        .iter()
+        .filter_map(move |p| name.strip_prefix(p));
+    let suf = DROPPED_SUFFIXES
+        .iter()
+        .filter_map(move |s| name.strip_suffix(s));
+    pre.chain(suf)
 }
 
-impl Affix {
-    /// The affix's constants, computed at compile time.
-    pub const fn new(text: &'static str) -> Affix {
-        let b = text.as_bytes();
-        let (mut i, mut hash, mut pow) = (0, 0u64, 1u64);
-        while i < b.len() {
-            hash = hash.wrapping_mul(POLY).wrapping_add(b[i] as u64 + 1);
-            pow = pow.wrapping_mul(POLY);
-            i += 1;
-        }
-        Affix { text, hash, pow }
+/// An order-independent key of the separator-split tokens of `base`
+/// under `seed` (a sum of token keys: tokens in another order share it);
+/// `None` under two tokens.
+pub fn tokens_key(seed: u64, base: &str) -> Option<u64> {
+    let (mut sum, mut n) = (0u64, 0u64);
+    for t in base.split(is_separator).filter(|t| !t.is_empty()) {
+        sum = sum.wrapping_add(key(SEED, t));
+        n += 1;
     }
+    (n >= 2).then(|| tokens_key_of(seed, sum, n))
+}
 
-    /// The running hash `h` followed by the affix.
-    #[inline]
-    pub fn after(&self, h: u64) -> u64 {
-        h.wrapping_mul(self.pow).wrapping_add(self.hash)
-    }
+/// [`tokens_key`] from the sum of the token keys and their number.
+#[inline]
+pub fn tokens_key_of(seed: u64, sum: u64, n: u64) -> u64 {
+    mix(seed ^ mix(sum ^ n))
 }
 
 /// The key of `s` continued from `seed`.
@@ -105,27 +112,25 @@ pub fn key(seed: u64, s: &str) -> u64 {
 /// has grown to the name's length.
 pub fn deletion_keys(seed: u64, units: &[u64], pre: &mut Vec<u64>, mut emit: impl FnMut(u64)) {
     pre.clear();
-    pre.push(seed);
+    pre.reserve(units.len() + 1);
     let mut h = seed;
     for &u in units {
-        h = h.wrapping_mul(POLY).wrapping_add(u);
         pre.push(h);
+        h = h.wrapping_mul(POLY).wrapping_add(u);
     }
     emit(mix(h));
-    // Backwards: the hash of the units after position i, and POLY to the
-    // power of their count.
-    let (mut suf, mut pw) = (0u64, 1u64);
-    let mut next: Option<u64> = None;
-    for (i, &u) in units.iter().enumerate().rev() {
+    // Backwards: `pre[i]` hashes the units before position i, `suf` those
+    // after it, and `pw` is POLY to the power of their count. Units are
+    // never 0, so 0 stands for "no next unit".
+    let (mut suf, mut pw, mut next) = (0u64, 1u64, 0u64);
+    for (&u, &p) in units.iter().zip(pre.iter()).rev() {
         // Deleting either of two equal neighbours gives one variant.
-        if next != Some(u)
-            && let Some(&p) = pre.get(i)
-        {
+        if u != next {
             emit(mix(p.wrapping_mul(pw).wrapping_add(suf)));
         }
         suf = u.wrapping_mul(pw).wrapping_add(suf);
         pw = pw.wrapping_mul(POLY);
-        next = Some(u);
+        next = u;
     }
 }
 
@@ -179,30 +184,41 @@ pub fn skeleton_into(name: &str, out: &mut String) {
     }
 }
 
-/// [`skeleton`] of an ASCII name, as bytes written into a cleared `out`.
-pub fn skeleton_ascii(name: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    for &c in name {
-        let c = match c {
-            b'-' | b'_' | b'.' => continue,
+/// The look-alike folding of [`skeleton`] for ASCII bytes.
+const FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
             b'1' | b'i' | b'!' | b'|' => b'l',
             b'0' => b'o',
             b'5' | b'$' => b's',
             b'3' => b'e',
             c => c,
         };
-        let last = out.last().copied();
-        let c = if c == b'n' && last == Some(b'r') {
+        i += 1;
+    }
+    t
+};
+
+/// [`skeleton`] of an ASCII name, as bytes written into a cleared `out`.
+pub fn skeleton_ascii(name: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    // The last byte of `out`; 256 when empty.
+    let mut last = 256u16;
+    for &b in name {
+        if matches!(b, b'-' | b'_' | b'.') {
+            continue;
+        }
+        let mut c = FOLD[usize::from(b)];
+        if (c == b'n' && last == u16::from(b'r')) || (c == b'v' && last == u16::from(b'v')) {
             out.pop();
-            b'm'
-        } else if c == b'v' && last == Some(b'v') {
-            out.pop();
-            b'w'
-        } else {
-            c
-        };
-        if out.last() != Some(&c) {
+            last = out.last().map_or(256, |&l| u16::from(l));
+            c = if c == b'n' { b'm' } else { b'w' };
+        }
+        if u16::from(c) != last {
             out.push(c);
+            last = u16::from(c);
         }
     }
 }
