@@ -233,6 +233,7 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         if units.len() <= c.deletions.longest() + 1 {
             seen.clear();
             probes.clear();
+            probes.reserve(units.len() + 1);
             keys::deletion_keys(seed, units, pre, |h| probes.push(h));
             let d = &c.deletions;
             for chunk in probes.chunks(64) {

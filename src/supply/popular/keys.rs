@@ -112,10 +112,10 @@ pub fn key(seed: u64, s: &str) -> u64 {
 /// has grown to the name's length.
 pub fn deletion_keys(seed: u64, units: &[u64], pre: &mut Vec<u64>, mut emit: impl FnMut(u64)) {
     pre.clear();
-    pre.reserve(units.len() + 1);
+    pre.resize(units.len(), 0);
     let mut h = seed;
-    for &u in units {
-        pre.push(h);
+    for (p, &u) in pre.iter_mut().zip(units) {
+        *p = h;
         h = h.wrapping_mul(POLY).wrapping_add(u);
     }
     emit(mix(h));
