@@ -6,11 +6,12 @@
 //! Per ecosystem: `<eco>.names` (the normalised names, concatenated, most
 //! popular first), `<eco>.offsets` (u32 LE start of each name, plus the
 //! end) and one table per index (`exact`, `deletions`, `skeletons`,
-//! `tokens`, `unscoped`, `dropped`). A table is a header of four u32 LE (bucket
-//! bits, entry count, filter bytes, longest key source in characters),
-//! the bucket starts (u32 LE), a filter of u64 LE words (two bits per key
-//! in one word, 8 bits per key in all) and the entries (u32 LE: 16-bit
-//! fingerprint << 16 | rank). `popular.rs` reads the same bit ranges.
+//! `tokens`, `unscoped`, `dropped`). A table is a header of four u32 LE
+//! (bucket bits, entry count, 0, longest key source in characters), one
+//! 12-byte record per bucket plus one (a u64 LE filter word, two bits per
+//! key of the bucket, then the u32 LE start of the bucket's entries) and
+//! the entries (u32 LE: 16-bit fingerprint << 16 | rank). `popular.rs`
+//! reads the same bit ranges.
 
 use std::path::{Path, PathBuf};
 
@@ -138,37 +139,34 @@ fn normalize(eco: &str, name: &str) -> String {
 }
 
 /// One lookup table over (key, rank) pairs: buckets by the top bits of
-/// the key (about four entries each), a filter word chosen by the low
-/// bits with two bits set by bits 18..24 and 40..46, and a 16-bit
-/// fingerprint from bits 24..40.
+/// the key (four to eight entries each), each with a filter word (two
+/// bits per key, from bits 18..24 and 40..46) beside its start, so that a
+/// miss reads one record and a hit one record and one run of entries; a
+/// 16-bit fingerprint from bits 24..40.
 fn table(mut pairs: Vec<(u64, u32)>, longest: usize) -> Vec<u8> {
-    // Bucket bits stay above bit 46, filter word bits below bit 18.
-    let bits = (usize::BITS - (pairs.len() / 4).max(1).leading_zeros()).clamp(1, 18);
+    // Bucket bits stay above bit 46 (the filter bits are 18..24 and 40..46).
+    let bits = (usize::BITS - (pairs.len() / 8).max(1).leading_zeros()).clamp(1, 18);
     let shift = 64 - bits;
     pairs.sort_unstable_by_key(|&(h, r)| (h >> shift, h, r));
     pairs.dedup();
     let buckets = 1usize << bits;
     let mut starts = vec![0u32; buckets + 1];
+    let mut filter = vec![0u64; buckets + 1];
     for (h, _) in &pairs {
-        starts[(h >> shift) as usize + 1] += 1;
+        let b = (h >> shift) as usize;
+        starts[b + 1] += 1;
+        filter[b] |= filter_bits(*h);
     }
     for b in 0..buckets {
         starts[b + 1] += starts[b];
     }
-    let words = ((pairs.len() * 8).next_power_of_two() / 64).clamp(1, 1 << 18);
-    let mut filter = vec![0u64; words];
-    for (h, _) in &pairs {
-        filter[(h & (words as u64 - 1)) as usize] |= filter_bits(*h);
-    }
     let mut out = Vec::new();
-    for v in [bits, pairs.len() as u32, (words * 8) as u32, longest as u32] {
+    for v in [bits, pairs.len() as u32, 0, longest as u32] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    for s in starts {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    for w in &filter {
+    for (w, s) in filter.iter().zip(&starts) {
         out.extend_from_slice(&w.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
     }
     for (h, r) in pairs {
         let fp = (h >> 24) as u16;

@@ -7,9 +7,10 @@
 //! headers: no parsing, hashing or allocation at start-up, and only the
 //! ecosystems a scan meets are touched.
 //!
-//! A table maps a 64-bit key ([`keys`]) to ranks: two bits of one filter
-//! word answer most misses, then the key's bucket (about four entries) is
-//! scanned for its 16-bit fingerprint. A fingerprint collision only
+//! A table maps a 64-bit key ([`keys`]) to ranks: two bits of the filter
+//! word of the key's bucket answer most misses from one read; beside it,
+//! the start of the bucket's entries (four to eight), which are scanned
+//! for the key's 16-bit fingerprint. A fingerprint collision only
 //! costs the detector one extra comparison: every candidate is verified
 //! on the names themselves.
 
@@ -67,39 +68,48 @@ pub struct HashIndex {
     shift: u32,
     len: usize,
     longest: usize,
-    starts: &'static [u8],
-    filter: &'static [u8],
-    words_mask: u64,
+    records: &'static [u8],
     entries: &'static [u8],
 }
+
+/// Bytes per bucket record: a u64 filter word and a u32 start.
+const RECORD: usize = 12;
 
 impl HashIndex {
     /// Reads a table header; a malformed table reads as empty.
     fn open(blob: &'static [u8]) -> Self {
         let bits = u32_at(blob, 0);
         let len = u32_at(blob, 1) as usize;
-        let filter_len = u32_at(blob, 2) as usize;
         let longest = u32_at(blob, 3) as usize;
-        let starts_len = ((1usize << bits.min(31)) + 1) * 4;
+        let records_len = ((1usize << bits.min(31)) + 1) * RECORD;
         let rest = blob.get(16..).unwrap_or(&[]);
-        let (starts, rest) = rest.split_at(starts_len.min(rest.len()));
-        let (filter, entries) = rest.split_at(filter_len.min(rest.len()));
-        if !(1..=31).contains(&bits)
-            || filter_len < 8
-            || !filter_len.is_power_of_two()
-            || filter.len() != filter_len
-            || entries.len() != len * 4
-        {
+        let (records, entries) = rest.split_at(records_len.min(rest.len()));
+        if !(1..=31).contains(&bits) || records.len() != records_len || entries.len() != len * 4 {
             return HashIndex::default();
         }
         HashIndex {
             shift: 64 - bits,
             len,
             longest,
-            starts,
-            filter,
-            words_mask: (filter_len as u64 / 8) - 1,
+            records,
             entries,
+        }
+    }
+
+    /// The record of bucket `b`: its filter word and where its entries
+    /// start.
+    #[inline]
+    fn record(&self, b: usize) -> (u64, usize) {
+        match self
+            .records
+            .get(b * RECORD..(b + 1) * RECORD)
+            .and_then(|r| <[u8; RECORD]>::try_from(r).ok())
+        {
+            Some(r) => (
+                u64::from_le_bytes([r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]]),
+                u32::from_le_bytes([r[8], r[9], r[10], r[11]]) as usize,
+            ),
+            None => (0, 0),
         }
     }
 
@@ -107,12 +117,7 @@ impl HashIndex {
     /// table and a few percent of the others.
     #[inline]
     pub fn may_contain(&self, key: u64) -> bool {
-        let i = (key & self.words_mask) as usize;
-        let word = self
-            .filter
-            .get(i * 8..i * 8 + 8)
-            .and_then(|s| <[u8; 8]>::try_from(s).ok())
-            .map_or(0, u64::from_le_bytes);
+        let (word, _) = self.record((key >> self.shift) as usize);
         let bits = keys::filter_bits(key);
         word & bits == bits
     }
@@ -150,10 +155,7 @@ impl HashIndex {
     #[inline]
     pub fn range(&self, key: u64) -> (usize, usize) {
         let b = (key >> self.shift) as usize;
-        (
-            u32_at(self.starts, b) as usize,
-            u32_at(self.starts, b + 1) as usize,
-        )
+        (self.record(b).1, self.record(b + 1).1)
     }
 
     /// The first entry of a range, to bring it into the cache ahead of
