@@ -14,10 +14,10 @@ fn main() {
     // Load the corpora first: the benchmark measures lookups.
     let start = Instant::now();
     for e in ecos {
-        black_box(corpus(e).names.len());
+        black_box(corpus(e).len());
     }
     println!(
-        "corpora loaded and indexed in {:.1} ms",
+        "corpora opened (precomputed tables) in {:.3} ms",
         start.elapsed().as_secs_f64() * 1e3
     );
     let mut names: Vec<(Ecosystem, String)> = Vec::with_capacity(100_000);
@@ -25,9 +25,9 @@ fn main() {
     while names.len() < 100_000 {
         let e = ecos[i % 3];
         let c = corpus(e);
-        let base = &c.names[(i * 7919) % c.names.len()];
+        let base = c.name(((i * 7919) % c.len()) as u32).unwrap_or_default();
         let name = match i % 4 {
-            0 => base.clone(),
+            0 => base.to_string(),
             1 => format!("{base}x"),
             2 => base.chars().rev().collect(),
             _ => format!("pkg-{i}-{}", base.len()),

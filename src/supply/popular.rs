@@ -1,359 +1,396 @@
 //! The popularity corpora (npm, PyPI, crates.io) embedded in the binary,
-//! parsed on first use, with the indexes the typosquat detector looks
-//! names up in.
+//! with the indexes the typosquat detector looks names up in.
 //!
-//! Indexes are sorted arrays of (64-bit key hash, rank): building them is
-//! one sort, a lookup is a binary search with no allocation, and a hash
-//! collision only costs the detector one extra comparison (every candidate
-//! is verified on the names themselves).
+//! `build.rs` normalises the lists in `data/` and precomputes every index
+//! at compile time into compact tables (see its header for the layout);
+//! here they are read in place. Opening a corpus only reads four table
+//! headers: no parsing, hashing or allocation at start-up, and only the
+//! ecosystems a scan meets are touched.
+//!
+//! A table maps a 64-bit key ([`keys`]) to ranks: two bits of the filter
+//! word of the key's bucket answer most misses from one read; beside it,
+//! the start of the bucket's entries (four to eight), which are scanned
+//! for the key's 16-bit fingerprint. A fingerprint collision only
+//! costs the detector one extra comparison: every candidate is verified
+//! on the names themselves.
+
+pub mod keys;
 
 use std::sync::OnceLock;
 
 use crate::ecosystem::Ecosystem;
 
-const NPM: &str = include_str!("data/npm.tsv");
-const PYPI: &str = include_str!("data/pypi.tsv");
-const CRATES: &str = include_str!("data/crates.tsv");
+pub use keys::{is_separator, skeleton, sorted_tokens, split_scope, strip_separators};
 
-/// A streaming FNV-1a hash of several string parts, with an optional
-/// character position left out (for one-deletion keys).
-#[derive(Clone, Copy)]
-pub struct KeyHash(u64);
+/// The files `build.rs` writes for one ecosystem.
+struct Embedded {
+    names: &'static str,
+    offsets: &'static [u8],
+    exact: &'static [u8],
+    deletions: &'static [u8],
+    skeletons: &'static [u8],
+    tokens: &'static [u8],
+    unscoped: &'static [u8],
+    dropped: &'static [u8],
+}
 
-impl KeyHash {
-    /// A fresh hash.
-    pub fn new() -> Self {
-        KeyHash(0xcbf2_9ce4_8422_2325)
-    }
-
-    /// Adds the bytes of `s`.
-    pub fn feed(mut self, s: &str) -> Self {
-        for b in s.bytes() {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+macro_rules! embedded {
+    ($eco:literal) => {
+        Embedded {
+            names: include_str!(concat!(env!("OUT_DIR"), "/", $eco, ".names")),
+            offsets: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".offsets")),
+            exact: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".exact")),
+            deletions: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".deletions")),
+            skeletons: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".skeletons")),
+            tokens: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".tokens")),
+            unscoped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".unscoped")),
+            dropped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".dropped")),
         }
-        self
-    }
-
-    /// The hash value, mixed so that its top bits (the index's buckets)
-    /// are as good as its low bits.
-    pub fn finish(self) -> u64 {
-        mix(self.0)
-    }
+    };
 }
 
-impl Default for KeyHash {
-    fn default() -> Self {
-        KeyHash::new()
-    }
+const NPM: Embedded = embedded!("npm");
+const PYPI: Embedded = embedded!("pypi");
+const CRATES: Embedded = embedded!("crates");
+
+/// The u32 (little-endian) at index `i` of `bytes`, 0 past the end.
+#[inline]
+fn u32_at(bytes: &[u8], i: usize) -> u32 {
+    bytes
+        .get(i * 4..i * 4 + 4)
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
-/// The key hash of `scope/key` (or `key` unscoped).
-pub fn key_hash(scope: Option<&str>, key: &str) -> u64 {
-    scope_hash(scope).feed(key).finish()
-}
-
-/// A hash started with the scope, so that keys never cross scopes.
-pub fn scope_hash(scope: Option<&str>) -> KeyHash {
-    match scope {
-        Some(s) => KeyHash::new().feed(s).feed("/"),
-        None => KeyHash::new(),
-    }
-}
-
-/// (key hash, rank) pairs sorted by hash, with a table of where each
-/// bucket of hashes (their top bits) starts: a lookup reads two cache
-/// lines instead of binary-searching the whole array.
-///
-/// A bit filter over the low bits of the hashes (8 bits per key, so it
-/// stays in the CPU cache) answers most misses without touching the table.
-#[derive(Debug, Default)]
+/// One precomputed lookup table: key → ranks (see the module header).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct HashIndex {
-    entries: Vec<(u64, u32)>,
-    starts: Vec<u32>,
     shift: u32,
-    filter: Vec<u64>,
-    filter_mask: u64,
+    len: usize,
+    longest: usize,
+    records: &'static [u8],
+    entries: &'static [u8],
 }
+
+/// Bytes per bucket record: a u64 filter word and a u32 start.
+const RECORD: usize = 12;
 
 impl HashIndex {
-    fn from_pairs(pairs: Vec<(u64, u32)>) -> Self {
-        // Bucket by the top bits with a counting sort: O(n), no comparison
-        // sort (entries inside a bucket need no order, `get` filters them).
-        let bits = (usize::BITS - pairs.len().max(2).leading_zeros()).clamp(1, 31);
-        let shift = 64 - bits;
-        let buckets = 1usize << bits;
-        let mut starts = vec![0u32; buckets + 1];
-        for (h, _) in &pairs {
-            starts[(h >> shift) as usize + 1] += 1;
-        }
-        for b in 0..buckets {
-            starts[b + 1] += starts[b];
-        }
-        let mut fill = starts.clone();
-        let mut entries = vec![(0u64, 0u32); pairs.len()];
-        for &(h, r) in &pairs {
-            let b = (h >> shift) as usize;
-            entries[fill[b] as usize] = (h, r);
-            fill[b] += 1;
-        }
-        let filter_bits = (buckets as u64) << 3;
-        let filter_mask = filter_bits - 1;
-        let mut filter = vec![0u64; (filter_bits / 64).max(1) as usize];
-        for (h, _) in &entries {
-            let bit = h & filter_mask;
-            filter[(bit / 64) as usize] |= 1 << (bit % 64);
+    /// Reads a table header; a malformed table reads as empty.
+    fn open(blob: &'static [u8]) -> Self {
+        let bits = u32_at(blob, 0);
+        let len = u32_at(blob, 1) as usize;
+        let longest = u32_at(blob, 3) as usize;
+        let records_len = ((1usize << bits.min(31)) + 1) * RECORD;
+        let rest = blob.get(16..).unwrap_or(&[]);
+        let (records, entries) = rest.split_at(records_len.min(rest.len()));
+        if !(1..=31).contains(&bits) || records.len() != records_len || entries.len() != len * 4 {
+            return HashIndex::default();
         }
         HashIndex {
+            shift: 64 - bits,
+            len,
+            longest,
+            records,
             entries,
-            starts,
-            shift,
-            filter,
-            filter_mask,
         }
     }
 
-    /// The ranks stored under a key hash.
+    /// The record of bucket `b`: its filter word and where its entries
+    /// start.
+    #[inline]
+    fn record(&self, b: usize) -> (u64, usize) {
+        match self
+            .records
+            .get(b * RECORD..(b + 1) * RECORD)
+            .and_then(|r| <[u8; RECORD]>::try_from(r).ok())
+        {
+            Some(r) => (
+                u64::from_le_bytes([r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]]),
+                u32::from_le_bytes([r[8], r[9], r[10], r[11]]) as usize,
+            ),
+            None => (0, 0),
+        }
+    }
+
+    /// False when no key of the table is `key`; true for the keys of the
+    /// table and a few percent of the others.
+    #[inline]
+    pub fn may_contain(&self, key: u64) -> bool {
+        let (word, _) = self.record((key >> self.shift) as usize);
+        let bits = keys::filter_bits(key);
+        word & bits == bits
+    }
+
+    /// Bit `i` set when `keys[i]` passes [`Self::may_contain`] (`keys`: at
+    /// most 64). The filter words are read with no branch in between, so
+    /// that the memory reads overlap.
+    #[inline]
+    pub fn may_contain_many(&self, keys: &[u64]) -> u64 {
+        let mut hits = 0u64;
+        for (i, &k) in keys.iter().take(64).enumerate() {
+            hits |= u64::from(self.may_contain(k)) << i;
+        }
+        hits
+    }
+
+    /// The ranks stored under a key (and, rarely, under another key with
+    /// the same bucket and fingerprint).
+    #[inline]
     pub fn get(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let bit = key & self.filter_mask;
-        let present = self
-            .filter
-            .get((bit / 64) as usize)
-            .is_some_and(|w| w & (1 << (bit % 64)) != 0);
+        let present = self.may_contain(key);
+        self.bucket(key, present)
+    }
+
+    /// The ranks of the key's bucket with its fingerprint, without the
+    /// filter; none unless `present`.
+    #[inline]
+    pub fn bucket(&self, key: u64, present: bool) -> impl Iterator<Item = u32> + '_ {
+        let range = if present { self.range(key) } else { (0, 0) };
+        self.ranks_in(key, range)
+    }
+
+    /// Where the entries of the key's bucket lie (read from the bucket
+    /// starts).
+    #[inline]
+    pub fn range(&self, key: u64) -> (usize, usize) {
         let b = (key >> self.shift) as usize;
-        let (lo, hi) = if present {
-            (
-                self.starts.get(b).copied().unwrap_or(0) as usize,
-                self.starts.get(b + 1).copied().unwrap_or(0) as usize,
-            )
+        (self.record(b).1, self.record(b + 1).1)
+    }
+
+    /// The first entry of a range, to bring it into the cache ahead of
+    /// [`Self::ranks_in`].
+    #[inline]
+    pub fn first_entry(&self, range: (usize, usize)) -> u32 {
+        if range.0 < range.1 {
+            u32_at(self.entries, range.0)
         } else {
-            (0, 0)
-        };
+            0
+        }
+    }
+
+    /// The ranks in `range` (from [`Self::range`]) with the key's
+    /// fingerprint.
+    #[inline]
+    pub fn ranks_in(&self, key: u64, (lo, hi): (usize, usize)) -> impl Iterator<Item = u32> + '_ {
+        let fp = (key >> 24) as u16;
         self.entries
-            .get(lo..hi)
+            .get(lo * 4..hi * 4)
             .unwrap_or(&[])
-            .iter()
-            .filter(move |(k, _)| *k == key)
-            .map(|(_, r)| *r)
+            .chunks_exact(4)
+            .filter_map(move |e| {
+                let e = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+                ((e >> 16) as u16 == fp).then_some(e & 0xffff)
+            })
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    /// The longest key source indexed, in characters (for the deletion
+    /// index: the longest name without separators).
+    pub fn longest(&self) -> usize {
+        self.longest
     }
 }
 
 /// One ecosystem's corpus and its lookup indexes. Names are stored
-/// normalised with the ecosystem's rules; `rank` 0 is the most popular.
+/// normalised with the ecosystem's rules; rank 0 is the most popular.
 #[derive(Debug, Default)]
 pub struct Corpus {
-    /// Normalised names, most popular first (index = rank).
-    pub names: Vec<String>,
-    /// The popularity figure of each name as the list gives it.
-    pub figures: Vec<u64>,
+    names: &'static str,
+    offsets: &'static [u8],
     /// Name → rank.
     pub exact: HashIndex,
-    /// Each name and its one-deletion variants (also of the name without
-    /// separators) → ranks: names one insertion, deletion, substitution or
-    /// transposition away share a key.
+    /// Each name without separators, and its one-deletion variants →
+    /// ranks: names one insertion, deletion, substitution or transposition
+    /// away (separators aside) share a key.
     pub deletions: HashIndex,
     /// Look-alike skeleton (separators dropped, homoglyphs folded, repeated
     /// letters collapsed) → ranks.
     pub skeletons: HashIndex,
-    /// Sorted tokens of names with two or more tokens → ranks.
+    /// The tokens of names with two or more tokens, in any order
+    /// ([`keys::tokens_key`]) → ranks.
     pub tokens: HashIndex,
     /// npm: the name without its scope → ranks of scoped names.
     pub unscoped: HashIndex,
+    /// The name without a dropped prefix or suffix
+    /// ([`keys::DROPPED_PREFIXES`], [`keys::DROPPED_SUFFIXES`]) → ranks.
+    pub dropped: HashIndex,
 }
 
 impl Corpus {
-    fn build(eco: Ecosystem, text: &str) -> Corpus {
-        let mut c = Corpus::default();
-        let mut exact = Vec::new();
-        for line in text.lines() {
-            let mut cols = line.split('\t');
-            let (Some(name), Some(fig)) = (cols.next(), cols.next()) else {
-                continue;
-            };
-            let name = eco.normalize_name(name.trim());
-            if name.is_empty() {
-                continue;
-            }
-            let rank = c.names.len() as u32;
-            exact.push((key_hash(None, &name), rank));
-            c.figures.push(fig.trim().parse().unwrap_or(0));
-            c.names.push(name);
+    fn open(e: &Embedded) -> Corpus {
+        Corpus {
+            names: e.names,
+            offsets: e.offsets,
+            exact: HashIndex::open(e.exact),
+            deletions: HashIndex::open(e.deletions),
+            skeletons: HashIndex::open(e.skeletons),
+            tokens: HashIndex::open(e.tokens),
+            unscoped: HashIndex::open(e.unscoped),
+            dropped: HashIndex::open(e.dropped),
         }
-        c.exact = HashIndex::from_pairs(exact);
-        let (mut dels, mut skels, mut toks, mut unscoped) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (rank, name) in c.names.iter().enumerate() {
-            let rank = rank as u32;
-            let (scope, base) = split_scope(name);
-            deletion_hashes(scope, base, |h| dels.push((h, rank)));
-            skels.push((key_hash(scope, &skeleton(base)), rank));
-            if let Some(t) = sorted_tokens(base) {
-                toks.push((key_hash(scope, &t), rank));
-            }
-            if scope.is_some() {
-                unscoped.push((key_hash(None, base), rank));
-            }
-        }
-        c.deletions = HashIndex::from_pairs(dels);
-        c.skeletons = HashIndex::from_pairs(skels);
-        c.tokens = HashIndex::from_pairs(toks);
-        c.unscoped = HashIndex::from_pairs(unscoped);
-        c
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        (self.offsets.len() / 4).saturating_sub(1)
+    }
+
+    /// True when the corpus has no names.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The normalised name of a rank.
+    #[inline]
+    pub fn name(&self, rank: u32) -> Option<&'static str> {
+        let r = rank as usize;
+        let (lo, hi) = (u32_at(self.offsets, r), u32_at(self.offsets, r + 1));
+        self.names.get(lo as usize..hi as usize)
+    }
+
+    /// The names, most popular first.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        (0..self.len() as u32).filter_map(|r| self.name(r))
     }
 
     /// The rank of a normalised name.
     pub fn rank(&self, name: &str) -> Option<u32> {
-        self.rank_of_hash(key_hash(None, name), |n| n == name)
+        self.rank_of_key(keys::key(keys::SEED, name), name.len(), |n| n == name)
     }
 
     /// The rank of the name `a` followed by `b` (no allocation).
     pub fn rank_of_concat(&self, a: &str, b: &str) -> Option<u32> {
-        let h = KeyHash::new().feed(a).feed(b).finish();
-        self.rank_of_hash(h, |n| {
-            n.len() == a.len() + b.len() && n.starts_with(a) && n.ends_with(b)
-        })
+        let h = keys::mix(keys::extend(keys::extend(keys::SEED, a), b));
+        self.rank_of_key(h, a.len() + b.len(), |n| n.starts_with(a) && n.ends_with(b))
     }
 
-    fn rank_of_hash(&self, h: u64, is: impl Fn(&str) -> bool) -> Option<u32> {
+    /// The rank of the name whose key is `key`, `len` bytes long, for
+    /// which `is` holds.
+    #[inline]
+    pub fn rank_of_key(&self, key: u64, len: usize, is: impl Fn(&str) -> bool) -> Option<u32> {
         self.exact
-            .get(h)
-            .find(|&r| self.names.get(r as usize).is_some_and(|n| is(n)))
+            .get(key)
+            .find(|&r| self.name(r).is_some_and(|n| n.len() == len && is(n)))
     }
-}
 
-/// Calls `emit` with the hash of every one-deletion key of a name (and of
-/// the name itself), also for the name with its separators removed.
-///
-/// The keys are hashed as polynomials over the characters, so that each
-/// one-deletion hash comes from a prefix and a suffix hash in O(1) and a
-/// name of n characters costs O(n), with no string built.
-pub fn deletion_hashes(scope: Option<&str>, base: &str, mut emit: impl FnMut(u64)) {
-    let seed = scope_hash(scope).finish();
-    let mut one = |chars: &[u64]| {
-        let n = chars.len();
-        let mut pw = Vec::with_capacity(n + 1);
-        let mut pre = Vec::with_capacity(n + 1);
-        pw.push(1u64);
-        pre.push(0u64);
-        for (i, &c) in chars.iter().enumerate() {
-            pw.push(pw[i].wrapping_mul(POLY));
-            pre.push(pre[i].wrapping_mul(POLY).wrapping_add(c));
-        }
-        let mut suf = vec![0u64; n + 1];
-        for i in (0..n).rev() {
-            suf[i] = chars[i]
-                .wrapping_mul(pw[n - 1 - i])
-                .wrapping_add(suf[i + 1]);
-        }
-        emit(mix(seed.wrapping_mul(pw[n]).wrapping_add(pre[n])));
-        for i in 0..n {
-            let h = seed
-                .wrapping_mul(pw[n - 1])
-                .wrapping_add(pre[i].wrapping_mul(pw[n - 1 - i]))
-                .wrapping_add(suf[i + 1]);
-            emit(mix(h));
-        }
-    };
-    let chars: Vec<u64> = base.chars().map(|c| u64::from(c) + 1).collect();
-    one(&chars);
-    if base.contains(is_separator) {
-        let stripped: Vec<u64> = base
+    /// The ranks of the names within one edit of `name` (separators
+    /// aside), by the deletion index: the candidates the detector
+    /// classifies, unverified and without duplicates.
+    pub fn neighbours(&self, name: &str) -> Vec<u32> {
+        let (scope, base) = split_scope(name);
+        let units: Vec<u64> = base
             .chars()
             .filter(|c| !is_separator(*c))
-            .map(|c| u64::from(c) + 1)
+            .map(keys::unit)
             .collect();
-        one(&stripped);
+        let mut out = Vec::new();
+        keys::deletion_keys(keys::scope_seed(scope), &units, &mut Vec::new(), |h| {
+            out.extend(self.deletions.get(h));
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
-/// The multiplier of the polynomial hash (odd, so invertible mod 2^64).
-const POLY: u64 = 0x100_0000_01b3;
-
-/// The splitmix64 finaliser.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// The corpus of an ecosystem (parsed once, on first use).
+/// The corpus of an ecosystem (its tables opened on first use).
 pub fn corpus(eco: Ecosystem) -> &'static Corpus {
     static NPM_C: OnceLock<Corpus> = OnceLock::new();
     static PYPI_C: OnceLock<Corpus> = OnceLock::new();
     static CRATES_C: OnceLock<Corpus> = OnceLock::new();
     match eco {
-        Ecosystem::Npm => NPM_C.get_or_init(|| Corpus::build(eco, NPM)),
-        Ecosystem::PyPI => PYPI_C.get_or_init(|| Corpus::build(eco, PYPI)),
-        Ecosystem::CratesIo => CRATES_C.get_or_init(|| Corpus::build(eco, CRATES)),
+        Ecosystem::Npm => NPM_C.get_or_init(|| Corpus::open(&NPM)),
+        Ecosystem::PyPI => PYPI_C.get_or_init(|| Corpus::open(&PYPI)),
+        Ecosystem::CratesIo => CRATES_C.get_or_init(|| Corpus::open(&CRATES)),
     }
 }
 
-/// `@scope/name` → (`Some("@scope")`, `name`).
-pub fn split_scope(name: &str) -> (Option<&str>, &str) {
-    match name.strip_prefix('@').and_then(|_| name.split_once('/')) {
-        Some((scope, base)) => (Some(scope), base),
-        None => (None, name),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// True for the separators package names use.
-pub fn is_separator(c: char) -> bool {
-    matches!(c, '-' | '_' | '.')
-}
+    const ECOS: [(Ecosystem, &str); 3] = [
+        (Ecosystem::Npm, include_str!("data/npm.tsv")),
+        (Ecosystem::PyPI, include_str!("data/pypi.tsv")),
+        (Ecosystem::CratesIo, include_str!("data/crates.tsv")),
+    ];
 
-/// The name without `-`, `_` and `.`.
-pub fn strip_separators(name: &str) -> String {
-    name.chars().filter(|c| !is_separator(*c)).collect()
-}
-
-/// Separators dropped, look-alike characters folded (`rn`→`m`, `vv`→`w`,
-/// `1`/`i`→`l`, `0`→`o`, `5`→`s`, `3`→`e`), runs of one letter collapsed.
-pub fn skeleton(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars().filter(|c| !is_separator(*c)) {
-        let c = match c {
-            '1' | 'i' | '!' | '|' => 'l',
-            '0' => 'o',
-            '5' | '$' => 's',
-            '3' => 'e',
-            c => c,
-        };
-        if c == 'n' && out.ends_with('r') {
-            out.pop();
-            push_collapsed(&mut out, 'm');
-        } else if c == 'v' && out.ends_with('v') {
-            out.pop();
-            push_collapsed(&mut out, 'w');
-        } else {
-            push_collapsed(&mut out, c);
+    /// The build-time normalisation is the ecosystem's, and every name is
+    /// found again through the exact index at its own rank.
+    #[test]
+    fn embedded_names_match_the_lists() {
+        for (eco, text) in ECOS {
+            let c = corpus(eco);
+            let listed: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.split('\t').next())
+                .map(|n| eco.normalize_name(n.trim()))
+                .filter(|n| !n.is_empty())
+                .collect();
+            assert!(listed.len() > 3000, "{eco:?}");
+            assert_eq!(c.len(), listed.len(), "{eco:?}");
+            let mut first = std::collections::HashMap::new();
+            for (rank, name) in listed.iter().enumerate() {
+                first.entry(name.as_str()).or_insert(rank as u32);
+            }
+            let mut bytes = Vec::new();
+            for (name, want) in c.names().zip(&listed) {
+                assert_eq!(name, want);
+                for form in [name, &name.replace('m', "rn"), &name.replace('o', "0")] {
+                    keys::skeleton_ascii(form.as_bytes(), &mut bytes);
+                    assert_eq!(bytes, skeleton(form).as_bytes(), "{form}");
+                }
+                assert_eq!(c.rank(name), first.get(name).copied(), "{name}");
+            }
         }
     }
-    out
-}
 
-fn push_collapsed(out: &mut String, c: char) {
-    if !out.ends_with(c) {
-        out.push(c);
+    #[test]
+    fn deletion_keys_are_the_keys_of_the_variants() {
+        let units: Vec<u64> = "abbc".chars().map(keys::unit).collect();
+        let mut got = Vec::new();
+        keys::deletion_keys(keys::SEED, &units, &mut Vec::new(), |h| got.push(h));
+        let want: Vec<u64> = ["abbc", "abb", "abc", "bbc"]
+            .iter()
+            .map(|s| keys::key(keys::SEED, s))
+            .collect();
+        got.sort_unstable();
+        let mut want_sorted = want.clone();
+        want_sorted.sort_unstable();
+        assert_eq!(got, want_sorted);
+        // A scoped name's key is its full name's key.
+        assert_eq!(
+            keys::key(keys::scope_seed(Some("@types")), "node"),
+            keys::key(keys::SEED, "@types/node")
+        );
     }
-}
 
-/// The separator-split tokens, sorted and joined, for names of two or more
-/// tokens.
-pub fn sorted_tokens(name: &str) -> Option<String> {
-    let mut t: Vec<&str> = name.split(is_separator).filter(|s| !s.is_empty()).collect();
-    if t.len() < 2 {
-        return None;
+    #[test]
+    fn lookups_and_neighbours() {
+        let c = corpus(Ecosystem::PyPI);
+        let r = c.rank("requests").unwrap();
+        assert_eq!(c.name(r), Some("requests"));
+        assert_eq!(c.rank_of_concat("reque", "sts"), Some(r));
+        assert_eq!(c.rank("requests-not-a-real-name-xyz"), None);
+        assert!(c.neighbours("reqests").contains(&r));
+        assert!(c.neighbours("re-quest-s").contains(&r));
+        assert!(!c.neighbours("zzzzzzzz").contains(&r));
+        assert!(c.deletions.longest() >= "requests".len());
+        let npm = corpus(Ecosystem::Npm);
+        assert!(
+            npm.unscoped
+                .get(keys::key(keys::SEED, "node"))
+                .any(|t| { npm.name(t) == Some("@types/node") })
+        );
     }
-    t.sort_unstable();
-    Some(t.join("-"))
 }

@@ -8,6 +8,7 @@
 //! a confidence. A name that is itself popular is never flagged at high
 //! confidence, and one in the top of its corpus never at all.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use crate::ecosystem::Ecosystem;
@@ -15,9 +16,9 @@ use crate::policy::Policy;
 use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
 
+use super::popular::keys::{self, DROPPED_PREFIXES, DROPPED_SUFFIXES};
 use super::popular::{
-    Corpus, corpus, deletion_hashes, is_separator, key_hash, skeleton, sorted_tokens, split_scope,
-    strip_separators,
+    Corpus, corpus, is_separator, skeleton, sorted_tokens, split_scope, strip_separators,
 };
 
 /// Names ranked above this in their corpus are never flagged.
@@ -30,7 +31,6 @@ const PREFIXES: &[&str] = &[
 const SUFFIXES: &[&str] = &[
     "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
 ];
-
 /// How sure the detector is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Confidence {
@@ -64,26 +64,130 @@ pub struct Suspect {
     pub confidence: Confidence,
 }
 
+/// Buffers reused from one check to the next (per thread), so that a
+/// check allocates nothing unless it finds candidates.
+#[derive(Default)]
+struct Scratch {
+    /// The normalised name, when normalisation changes it.
+    norm: String,
+    /// Hash units of the name without separators.
+    units: Vec<u64>,
+    /// Prefix hashes for [`keys::deletion_keys`].
+    pre: Vec<u64>,
+    /// The skeleton of the name.
+    skeleton: String,
+    /// The skeleton of the name, as bytes.
+    skeleton_bytes: Vec<u8>,
+    /// The one-deletion keys of the name.
+    probes: Vec<u64>,
+    /// Keys that passed the filter, with their bucket ranges.
+    ranges: Vec<(u64, (usize, usize))>,
+    /// Candidates of the deletion index already classified.
+    seen: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
 /// Checks one package name of an ecosystem. `None` when it imitates
 /// nothing (or is itself popular).
 pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => check_with(eco, name, &mut s),
+        Err(_) => check_with(eco, name, &mut Scratch::default()),
+    })
+}
+
+/// `Ecosystem::normalize_name` without allocating: the name itself for
+/// npm, else written into `out` (ASCII fast paths; other PyPI names go
+/// through the ecosystem's own function).
+fn normalize<'a>(eco: Ecosystem, name: &'a str, out: &'a mut String) -> &'a str {
+    match eco {
+        Ecosystem::Npm => name,
+        Ecosystem::CratesIo if name.is_ascii() => {
+            out.clear();
+            out.extend(name.bytes().map(|b| match b {
+                b'_' => '-',
+                b => char::from(b.to_ascii_lowercase()),
+            }));
+            out
+        }
+        Ecosystem::CratesIo => {
+            out.clear();
+            out.extend(name.chars().map(|c| match c {
+                '_' => '-',
+                c => c.to_ascii_lowercase(),
+            }));
+            out
+        }
+        Ecosystem::PyPI if name.is_ascii() => {
+            out.clear();
+            let mut in_sep = false;
+            for c in name.trim().chars() {
+                if is_separator(c) {
+                    if !in_sep {
+                        out.push('-');
+                    }
+                    in_sep = true;
+                } else {
+                    out.push(c.to_ascii_lowercase());
+                    in_sep = false;
+                }
+            }
+            out
+        }
+        Ecosystem::PyPI => {
+            *out = eco.normalize_name(name);
+            out
+        }
+    }
+}
+
+fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspect> {
     let c = corpus(eco);
-    let name = eco.normalize_name(name);
+    let Scratch {
+        norm,
+        units,
+        pre,
+        skeleton: skel,
+        skeleton_bytes: skel_bytes,
+        probes,
+        ranges,
+        seen,
+    } = scratch;
+    let name = normalize(eco, raw, norm);
+    let (scope, base) = split_scope(name);
+    let seed = keys::scope_seed(scope);
+    // ASCII names (nearly all) are handled as bytes: one byte per character.
+    let ascii = name.is_ascii();
+    // The running hash of the whole name: its exact key once mixed.
+    let h_name = if ascii {
+        keys::extend_ascii(seed, base.as_bytes())
+    } else {
+        keys::extend(seed, base)
+    };
     // A name in the corpus is itself a popular package: two popular
     // packages that look alike are both legitimate.
-    if c.rank(&name).is_some() {
+    if c.rank_of_key(keys::mix(h_name), name.len(), |n| n == name)
+        .is_some()
+    {
         return None;
     }
-    let own_rank = None;
+    let base_len = if ascii {
+        base.len()
+    } else {
+        base.chars().count()
+    };
     let mut best: Option<(i32, u32, &'static str)> = None;
     let mut consider = |target: u32, rule: &'static str, strength: i32| {
-        let Some(tname) = c.names.get(target as usize) else {
+        let Some(tname) = c.name(target) else {
             return;
         };
-        if *tname == name || same_owner(&name, tname) {
+        if tname == name || same_owner(name, tname) {
             return;
         }
-        let score = score(&name, rule, own_rank, strength);
+        let score = score(base_len, rule, strength);
         let better = match best {
             None => true,
             Some((s, t, _)) => score > s || (score == s && target < t),
@@ -92,72 +196,133 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
             best = Some((score, target, rule));
         }
     };
-    let (scope, base) = split_scope(&name);
-    let base_len = base.chars().count();
 
     // Look-alike skeletons: separators, homoglyphs, repeated letters.
     if base_len >= 4 {
-        for t in c.skeletons.get(key_hash(scope, &skeleton(base))) {
-            let (_, tbase) = split_scope(&c.names[t as usize]);
-            consider(t, look_alike_rule(base, tbase), 3);
+        let key = if ascii {
+            keys::skeleton_ascii(base.as_bytes(), skel_bytes);
+            keys::mix(keys::extend_ascii(seed, skel_bytes))
+        } else {
+            keys::skeleton_into(base, skel);
+            skel_bytes.clear();
+            skel_bytes.extend_from_slice(skel.as_bytes());
+            keys::key(seed, skel)
+        };
+        for t in c.skeletons.get(key) {
+            if let Some(tbase) = same_scope_base(c, t, scope)
+                && skeleton(tbase).as_bytes() == skel_bytes.as_slice()
+            {
+                consider(t, look_alike_rule(base, tbase), 3);
+            }
         }
     }
-    // One edit away: the deletion neighbourhood.
+    // One edit away (separators aside): the deletion neighbourhood of the
+    // name without separators. Longer names cannot share a key with any
+    // corpus name.
     if base_len >= 4 {
-        let mut seen = BTreeSet::new();
-        let stripped = strip_separators(base);
-        deletion_hashes(scope, base, |h| {
-            for t in c.deletions.get(h) {
-                if !seen.insert(t) {
-                    continue;
+        units.clear();
+        if ascii {
+            units.extend(
+                base.bytes()
+                    .filter(|b| !matches!(b, b'-' | b'_' | b'.'))
+                    .map(|b| u64::from(b) + 1),
+            );
+        } else {
+            units.extend(base.chars().filter(|c| !is_separator(*c)).map(keys::unit));
+        }
+        if units.len() <= c.deletions.longest() + 1 {
+            seen.clear();
+            probes.clear();
+            probes.reserve(units.len() + 1);
+            keys::deletion_keys(seed, units, pre, |h| probes.push(h));
+            let d = &c.deletions;
+            for chunk in probes.chunks(64) {
+                // Filter words, then the bucket starts of the keys that
+                // pass, then their first entries, each round of reads
+                // independent of the others so that they overlap.
+                let mut hits = d.may_contain_many(chunk);
+                ranges.clear();
+                while hits != 0 {
+                    let i = hits.trailing_zeros() as usize;
+                    hits &= hits - 1;
+                    if let Some(&h) = chunk.get(i) {
+                        ranges.push((h, d.range(h)));
+                    }
                 }
-                let Some(tname) = c.names.get(t as usize) else {
-                    continue;
-                };
-                let (_, tbase) = split_scope(tname);
-                if let Some((rule, strength)) = one_edit(base, tbase) {
-                    consider(t, rule, strength);
-                } else {
-                    let tstripped = strip_separators(tbase);
-                    if tstripped != stripped
-                        && let Some((_, strength)) = one_edit(&stripped, &tstripped)
-                    {
-                        consider(t, "separator-and-edit", strength.min(2));
+                std::hint::black_box(ranges.iter().fold(0, |acc, &(_, r)| acc ^ d.first_entry(r)));
+                for &(h, range) in ranges.iter() {
+                    for t in d.ranks_in(h, range) {
+                        if seen.contains(&t) {
+                            continue;
+                        }
+                        seen.push(t);
+                        let Some(tbase) = same_scope_base(c, t, scope) else {
+                            continue;
+                        };
+                        if let Some((rule, strength)) = one_edit(base, tbase) {
+                            consider(t, rule, strength);
+                        } else if let Some(strength) = stripped_edit(base, tbase) {
+                            consider(t, "separator-and-edit", strength.min(2));
+                        }
                     }
                 }
             }
-        });
+        }
     }
     // Tokens in another order.
-    if let Some(key) = sorted_tokens(base) {
-        for t in c.tokens.get(key_hash(scope, &key)) {
-            consider(t, "reordered-tokens", 2);
+    if let Some(key) = tokens_key(seed, base, ascii) {
+        for t in c.tokens.get(key) {
+            if let Some(tbase) = same_scope_base(c, t, scope)
+                && sorted_tokens(tbase) == sorted_tokens(base)
+            {
+                consider(t, "reordered-tokens", 2);
+            }
         }
     }
     // Affixes added or dropped.
     if scope.is_none() {
+        let b = base.as_bytes();
         for p in PREFIXES {
-            if let Some(rest) = base.strip_prefix(p).filter(|r| r.len() >= 3)
+            if b.len() >= p.len() + 3
+                && b.iter().zip(p.as_bytes()).all(|(x, y)| x == y)
+                && let Some(rest) = base.get(p.len()..)
                 && let Some(t) = c.rank(rest.trim_start_matches(is_separator))
             {
                 consider(t, "prefix-added", 3);
             }
         }
         for s in SUFFIXES {
-            if let Some(rest) = base.strip_suffix(s).filter(|r| r.len() >= 3)
+            if b.len() >= s.len() + 3
+                && b.iter()
+                    .rev()
+                    .zip(s.as_bytes().iter().rev())
+                    .all(|(x, y)| x == y)
+                && let Some(rest) = base.get(..base.len() - s.len())
                 && let Some(t) = c.rank(rest.trim_end_matches(is_separator))
             {
                 consider(t, "suffix-added", 3);
             }
         }
         if base_len >= 5 {
-            for p in PREFIXES.iter().filter(|p| p.ends_with('-')) {
-                if let Some(t) = c.rank_of_concat(p, base) {
+            // Names that are this one plus a separated prefix or suffix,
+            // found by their remainder (this name's own key).
+            for t in c.dropped.get(keys::mix(h_name)) {
+                let Some(n) = c.name(t) else {
+                    continue;
+                };
+                let Some(extra) = n.len().checked_sub(base.len()) else {
+                    continue;
+                };
+                if DROPPED_PREFIXES
+                    .iter()
+                    .any(|p| p.len() == extra && n.starts_with(p) && n.ends_with(base))
+                {
                     consider(t, "prefix-dropped", 1);
                 }
-            }
-            for s in SUFFIXES.iter().filter(|s| s.starts_with(['-', '.'])) {
-                if let Some(t) = c.rank_of_concat(base, s) {
+                if DROPPED_SUFFIXES
+                    .iter()
+                    .any(|s| s.len() == extra && n.starts_with(base) && n.ends_with(s))
+                {
                     consider(t, "suffix-dropped", 1);
                 }
             }
@@ -165,22 +330,51 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
     }
     // npm scope tricks.
     if eco == Ecosystem::Npm {
-        scope_tricks(c, scope, base, &mut consider);
+        scope_tricks(c, scope, base, keys::mix(h_name), &mut consider);
     }
     let (score, target, rule) = best?;
     Some(Suspect {
-        imitates: c.names[target as usize].clone(),
+        imitates: c.name(target)?.to_string(),
         rule,
         confidence: confidence_of(score),
     })
 }
 
+/// The name of rank `t` without its scope, when its scope is `scope`.
+fn same_scope_base(c: &Corpus, t: u32, scope: Option<&str>) -> Option<&'static str> {
+    let (tscope, tbase) = split_scope(c.name(t)?);
+    (tscope == scope).then_some(tbase)
+}
+
+/// [`keys::tokens_key`], over bytes for ASCII names.
+fn tokens_key(seed: u64, base: &str, ascii: bool) -> Option<u64> {
+    if !ascii {
+        return keys::tokens_key(seed, base);
+    }
+    let (mut sum, mut n) = (0u64, 0u64);
+    let (mut h, mut len) = (keys::SEED, 0);
+    for &b in base.as_bytes().iter().chain(b"-") {
+        if matches!(b, b'-' | b'_' | b'.') {
+            if len > 0 {
+                sum = sum.wrapping_add(keys::mix(h));
+                n += 1;
+                (h, len) = (keys::SEED, 0);
+            }
+        } else {
+            h = keys::extend_ascii(h, &[b]);
+            len += 1;
+        }
+    }
+    (n >= 2).then(|| keys::tokens_key_of(seed, sum, n))
+}
+
 /// `@types/x` copied as `types-x`, and an unscoped copy of a popular
-/// scoped package.
+/// scoped package (`base_key`: the key of the unscoped name).
 fn scope_tricks(
     c: &Corpus,
     scope: Option<&str>,
     base: &str,
+    base_key: u64,
     consider: &mut impl FnMut(u32, &'static str, i32),
 ) {
     // A popular unscoped name under an unknown scope is how forks are
@@ -196,11 +390,8 @@ fn scope_tricks(
         }
     }
     if base.len() >= 5 {
-        for t in c.unscoped.get(key_hash(None, base)) {
-            if c.names
-                .get(t as usize)
-                .is_some_and(|n| split_scope(n).1 == base)
-            {
+        for t in c.unscoped.get(base_key) {
+            if c.name(t).is_some_and(|n| split_scope(n).1 == base) {
                 consider(t, "scope-dropped", 1);
             }
         }
@@ -214,8 +405,7 @@ fn same_owner(a: &str, b: &str) -> bool {
 
 /// Which look-alike rule makes `a` and `b` share a skeleton.
 fn look_alike_rule(a: &str, b: &str) -> &'static str {
-    let strip = |s: &str| s.chars().filter(|c| !is_separator(*c)).collect::<String>();
-    if strip(a) == strip(b) {
+    if strip_separators(a) == strip_separators(b) {
         "separator"
     } else if a.chars().filter(|c| !is_separator(*c)).count()
         != b.chars().filter(|c| !is_separator(*c)).count()
@@ -238,12 +428,35 @@ fn collapse(s: &str) -> String {
     out
 }
 
+/// The strength of `a` one edit away from `b` once both lose their
+/// separators, when that differs from `a` and `b` as they are.
+fn stripped_edit(a: &str, b: &str) -> Option<i32> {
+    let (sa, sb) = (strip_separators(a), strip_separators(b));
+    if sa == sb {
+        return None;
+    }
+    one_edit(&sa, &sb).map(|(_, strength)| strength)
+}
+
 /// Classifies `a` one edit away from `b` (optimal string alignment): the
 /// rule and its strength, or `None` when they are further apart.
 fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let p = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if a.is_ascii() && b.is_ascii() {
+        one_edit_units(a.as_bytes(), b.as_bytes())
+    } else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        one_edit_units(&a, &b)
+    }
+}
+
+/// [`one_edit`] over characters (bytes when both names are ASCII).
+fn one_edit_units<T: Copy + Eq + Into<char>>(a: &[T], b: &[T]) -> Option<(&'static str, i32)> {
+    if a.len().abs_diff(b.len()) > 1 {
+        return None;
+    }
+    let sep = |x: T| is_separator(x.into());
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let s = a[p..]
         .iter()
         .rev()
@@ -254,9 +467,9 @@ fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
         &a[p..a.len() - s.min(a.len() - p)],
         &b[p..b.len() - s.min(b.len() - p)],
     );
-    match (ra.len(), rb.len()) {
-        (1, 1) => {
-            let (x, y) = (ra[0], rb[0]);
+    match (ra, rb) {
+        (&[x], &[y]) => {
+            let (x, y) = (x.into(), y.into());
             if is_separator(x) || is_separator(y) {
                 Some(("separator", 3))
             } else if keyboard_neighbours(x, y) || homoglyphs(x, y) {
@@ -265,10 +478,9 @@ fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
                 Some(("substitution", 2))
             }
         }
-        (2, 2) if ra[0] == rb[1] && ra[1] == rb[0] => Some(("transposition", 3)),
-        (1, 0) => {
-            let extra = ra[0];
-            if is_separator(extra) {
+        (&[x0, x1], &[y0, y1]) if x0 == y1 && x1 == y0 => Some(("transposition", 3)),
+        (&[extra], &[]) => {
+            if sep(extra) {
                 Some(("separator", 3))
             } else if a.get(p.wrapping_sub(1)) == Some(&extra) || a.get(p + 1) == Some(&extra) {
                 Some(("repeated-character", 3))
@@ -276,9 +488,8 @@ fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
                 Some(("insertion", 2))
             }
         }
-        (0, 1) => {
-            let gone = rb[0];
-            if is_separator(gone) {
+        (&[], &[gone]) => {
+            if sep(gone) {
                 Some(("separator", 3))
             } else if b.get(p.wrapping_sub(1)) == Some(&gone) || b.get(p + 1) == Some(&gone) {
                 Some(("dropped-repeated-character", 3))
@@ -308,29 +519,22 @@ fn homoglyphs(a: char, b: char) -> bool {
     GROUPS.iter().any(|g| g.contains(a) && g.contains(b))
 }
 
-/// The rule strength adjusted by the evidence: short names and popular
-/// candidates weaken it; a target much more popular keeps it.
-fn score(candidate: &str, rule: &str, own_rank: Option<u32>, strength: i32) -> i32 {
-    let len = split_scope(candidate).1.chars().count();
+/// The rule strength adjusted by the evidence: a plain one-letter edit
+/// means more the longer the name (`len`: characters without the scope);
+/// short names weaken every rule.
+fn score(len: usize, rule: &str, strength: i32) -> i32 {
     let weak_edit = matches!(rule, "substitution" | "insertion" | "deletion");
-    let mut s = strength;
     if weak_edit {
-        // A plain one-letter edit means more the longer the name.
-        s = match len {
+        match len {
             0..=4 => 1,
             5..=6 => 2,
             _ => 3,
-        };
+        }
     } else if len <= 4 {
-        s -= 1;
+        strength - 1
+    } else {
+        strength
     }
-    if let Some(own) = own_rank {
-        // Both are popular: two real packages that look alike. Only a
-        // target far more popular leaves a weak signal.
-        let _ = own;
-        s = s.min(1);
-    }
-    s
 }
 
 fn confidence_of(score: i32) -> Confidence {
@@ -451,6 +655,65 @@ mod tests {
             (Ecosystem::CratesIo, "serde-json"),
         ] {
             assert_eq!(check(eco, name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn dropped_affixes_are_the_separated_ones() {
+        let want: Vec<&str> = PREFIXES
+            .iter()
+            .copied()
+            .filter(|p| p.ends_with('-'))
+            .collect();
+        assert_eq!(DROPPED_PREFIXES.to_vec(), want);
+        let want: Vec<&str> = SUFFIXES
+            .iter()
+            .copied()
+            .filter(|s| s.starts_with(['-', '.']))
+            .collect();
+        assert_eq!(DROPPED_SUFFIXES.to_vec(), want);
+    }
+
+    #[test]
+    fn token_keys_ignore_order_and_encoding_path() {
+        let seed = keys::scope_seed(None);
+        for (a, b) in [
+            ("yaml-parser", "parser_yaml"),
+            ("a-b-c", "c.b-a"),
+            ("x--y", "y-x"),
+        ] {
+            assert_eq!(tokens_key(seed, a, true), tokens_key(seed, b, true));
+            assert_eq!(tokens_key(seed, a, true), keys::tokens_key(seed, a));
+        }
+        assert_ne!(tokens_key(seed, "a-b", true), tokens_key(seed, "a-c", true));
+        assert_eq!(tokens_key(seed, "single", true), None);
+        assert_eq!(tokens_key(seed, "-single-", true), None);
+    }
+
+    #[test]
+    fn normalisation_is_the_ecosystems() {
+        let mut buf = String::new();
+        for name in [
+            "Requests",
+            "  Py_Yaml..x ",
+            "serde_json",
+            "Zope.Interface",
+            "ÜBER_lib",
+            "a--b__c",
+            "@Types/Node",
+            "",
+            "-",
+            "İstanbul",
+            "x\u{b}",
+            "\u{b}Django\u{a0}",
+        ] {
+            for eco in [Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::CratesIo] {
+                assert_eq!(
+                    normalize(eco, name, &mut buf),
+                    eco.normalize_name(name),
+                    "{name}"
+                );
+            }
         }
     }
 
