@@ -123,6 +123,7 @@ pub struct Auditor<'a> {
     opts: &'a AuditOptions,
     lookups: Mutex<HashMap<Key, Arc<Vec<IndexEntry>>>>,
     records: Mutex<HashMap<String, Option<Arc<OsvRecord>>>>,
+    typosquats: crate::supply::typosquat::CheckCache,
     /// CPU time per stage.
     pub times: AuditTimes,
 }
@@ -136,6 +137,7 @@ impl<'a> Auditor<'a> {
             opts,
             lookups: Mutex::new(HashMap::new()),
             records: Mutex::new(HashMap::new()),
+            typosquats: Default::default(),
             times: AuditTimes::default(),
         }
     }
@@ -247,6 +249,7 @@ impl<'a> Auditor<'a> {
             d,
             policy,
             &self.opts.supply,
+            &self.typosquats,
         ));
         add_ns(&self.times.supply_ns, matched.elapsed());
         Ok(DeploymentAudit {

@@ -26,23 +26,15 @@ pub struct SupplyOptions {
     pub cache_path: Option<std::path::PathBuf>,
 }
 
-/// Builds the popularity indexes of the given ecosystems in parallel (the
-/// audit calls it while it reads the advisory store, so that the typosquat
-/// check finds them ready).
-pub fn prepare(ecosystems: &[crate::ecosystem::Ecosystem]) {
-    use rayon::prelude::*;
-    ecosystems.par_iter().for_each(|e| {
-        popular::corpus(*e);
-    });
-}
-
-/// Typosquat and dependency-confusion findings of one deployment.
+/// Typosquat and dependency-confusion findings of one deployment. `cache`
+/// is shared by the deployments of a scan.
 pub fn deployment_findings(
     deployment: &ParsedDeployment,
     policy: &Policy,
     options: &SupplyOptions,
+    cache: &typosquat::CheckCache,
 ) -> Vec<Finding> {
-    let mut out = typosquat::findings(deployment, policy);
+    let mut out = typosquat::findings(deployment, policy, cache);
     out.extend(confusion::findings(deployment, policy, options));
     out
 }

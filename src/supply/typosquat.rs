@@ -545,9 +545,41 @@ fn confidence_of(score: i32) -> Confidence {
     }
 }
 
+/// Check results by (ecosystem, name), shared by the deployments of one
+/// scan: a name met in many deployments is checked once.
+#[derive(Debug, Default)]
+pub struct CheckCache {
+    results: std::sync::Mutex<std::collections::HashMap<(Ecosystem, String), Option<Suspect>>>,
+}
+
+impl CheckCache {
+    /// [`check`], or its earlier result for the same name.
+    pub fn check(&self, eco: Ecosystem, name: &str) -> Option<Suspect> {
+        let key = (eco, name.to_string());
+        if let Some(hit) = self
+            .results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return hit.clone();
+        }
+        let result = check(eco, name);
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, result.clone());
+        result
+    }
+}
+
 /// Typosquat findings of one deployment: every registry package of every
 /// source, once per name, unless allowed by `[typosquat] allow`.
-pub fn findings(deployment: &ParsedDeployment, policy: &Policy) -> Vec<Finding> {
+pub fn findings(
+    deployment: &ParsedDeployment,
+    policy: &Policy,
+    cache: &CheckCache,
+) -> Vec<Finding> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for s in &deployment.sources {
@@ -560,7 +592,7 @@ pub fn findings(deployment: &ParsedDeployment, policy: &Policy) -> Vec<Finding> 
             if !seen.insert(key.clone()) || allowed(policy, p.ecosystem, &p.name) {
                 continue;
             }
-            let Some(suspect) = check(p.ecosystem, &p.name) else {
+            let Some(suspect) = cache.check(p.ecosystem, &p.name) else {
                 continue;
             };
             let mut f = Finding::new(
