@@ -10,6 +10,7 @@ use crate::parse::{
     Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source,
 };
 use crate::source::SourceRef;
+use crate::supply::registry_config::{self, RegistryConfig};
 
 /// One source and what parsing it gave.
 #[derive(Debug)]
@@ -27,6 +28,10 @@ pub struct ParsedDeployment {
     pub deployment: Deployment,
     /// Its sources, in discovery order.
     pub sources: Vec<SourceOutcome>,
+    /// The registry configuration (`.npmrc`, `pip.conf`, ...) of its root
+    /// and parents, read through the same file system as its sources (so
+    /// inside a zip too).
+    pub registry: RegistryConfig,
 }
 
 impl ParsedDeployment {
@@ -106,6 +111,7 @@ pub fn parse_deployments(
     let mut parsed: Vec<ParsedDeployment> = deployments
         .into_iter()
         .map(|deployment| ParsedDeployment {
+            registry: registry_config::read(fs, &deployment.root, &deployment.scan_root),
             deployment,
             sources: Vec::new(),
         })
