@@ -136,27 +136,53 @@ pub fn pep508_requirement(
 /// (after the first `;`; in a URL requirement, a `;` preceded by
 /// whitespace, as URLs may hold `;`).
 fn non_ascii_in_marker(text: &str) -> Option<(usize, char)> {
-    let mut in_marker = false;
-    let mut quote: Option<char> = None;
     let mut seen_at = false;
     let mut prev_space = false;
     for (i, c) in text.char_indices() {
-        if in_marker {
-            match quote {
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if c == '"' || c == '\'' => quote = Some(c),
-                None if !c.is_ascii() && !c.is_whitespace() => return Some((i, c)),
-                None => {}
-            }
-        } else if c == '@' {
+        if c == '@' {
             seen_at = true;
         } else if c == ';' && (!seen_at || prev_space) {
-            in_marker = true;
+            let from = i + 1;
+            return non_ascii_outside_quotes(&text[from..]).map(|(j, c)| (from + j, c));
         }
         prev_space = c.is_whitespace();
     }
     None
+}
+
+/// The first non-ASCII, non-whitespace character outside quoted strings
+/// of a marker expression, with its byte position.
+fn non_ascii_outside_quotes(marker: &str) -> Option<(usize, char)> {
+    let mut quote: Option<char> = None;
+    for (i, c) in marker.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if !c.is_ascii() && !c.is_whitespace() => return Some((i, c)),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Parses a PEP 508 environment marker (`python_version < "3.10"`); `None`
+/// when it does not parse. A non-ASCII character outside quoted strings is
+/// refused before `pep508_rs`, which panics on it (see
+/// [`pep508_requirement`]); any other panic of the crate is caught and
+/// counted in [`PEP508_PANICS_CAUGHT`].
+pub fn pep508_marker(marker: &str) -> Option<pep508_rs::MarkerTree> {
+    use std::str::FromStr;
+    if non_ascii_outside_quotes(marker).is_some() {
+        return None;
+    }
+    match std::panic::catch_unwind(|| pep508_rs::MarkerTree::from_str(marker)) {
+        Ok(r) => r.ok(),
+        Err(_) => {
+            PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            None
+        }
+    }
 }
 
 /// The message of a PEP 508 error, without the underlined input.
@@ -214,6 +240,9 @@ mod tests {
         // crate's to judge.
         assert!(pep508_requirement("a; platform_release == '\u{e9}t\u{e9}'").is_ok());
         assert!(non_ascii_in_marker("x @ https://h/\u{e9};x.whl").is_none());
+        assert!(pep508_marker("python_version < \"3\" -Dist:\u{30b9}\u{30c8}").is_none());
+        assert!(pep508_marker("os_name == 'x' a\u{e9}").is_none());
+        assert!(pep508_marker("python_version < \"3.10\" and os_name == '\u{e9}'").is_some());
         assert_eq!(
             PEP508_PANICS_CAUGHT.load(std::sync::atomic::Ordering::Relaxed),
             before
