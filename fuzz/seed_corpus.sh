@@ -24,10 +24,10 @@ seed poetry_lock -path '*poetry*' ! -name expected.json
 seed pipfile_lock -path '*pipfile*' ! -name expected.json
 seed uv_lock -path '*uv*' ! -name expected.json
 seed pdm_lock -path '*pdm*' ! -name expected.json
-seed pylock -name 'pylock*.toml'
+seed pylock \( -name 'pylock*.toml' -o -path '*pylock*' -name '*.toml' \)
 seed dist_info_metadata \( -name METADATA -o -name PKG-INFO \)
 seed cargo_lock \( -name 'Cargo.lock' -o -path '*cargo-lock*' ! -name expected.json \)
 seed cargo_toml -name 'Cargo.toml'
 seed auditable -path '*auditable*' ! -name expected.json
 seed policy -name 'depwarden*.toml'
-mkdir -p fuzz/corpus/osv_record
+seed osv_record -path '*osv*' -name '*.json'

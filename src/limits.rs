@@ -103,6 +103,20 @@ pub fn pep508_requirement(
             });
         }
     }
+    // Markers: the crate slices the word after a complete marker by its
+    // char count as bytes, and panics when that word holds a non-ASCII
+    // character (`a;os_name=='x' \u{e9}`). Outside quoted strings a marker
+    // is ASCII, so such a character is refused here.
+    if let Some((at, c)) = non_ascii_in_marker(text) {
+        return Err(pep508_rs::Pep508Error {
+            message: pep508_rs::Pep508ErrorSource::String(format!(
+                "Unexpected character '{c}' in the marker, expected ASCII outside quoted strings"
+            )),
+            start: text[..at].chars().count(),
+            len: 1,
+            input: text.to_string(),
+        });
+    }
     // Last resort for panics not foreseen above: an error, not a crash.
     std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text)).unwrap_or_else(|_| {
         PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -115,6 +129,69 @@ pub fn pep508_requirement(
             input: text.to_string(),
         })
     })
+}
+
+/// The byte position and value of the first non-ASCII, non-whitespace
+/// character outside quoted strings in the marker part of a requirement
+/// (after the first `;`; in a URL requirement, a `;` preceded by
+/// whitespace, as URLs may hold `;`).
+fn non_ascii_in_marker(text: &str) -> Option<(usize, char)> {
+    let mut seen_at = false;
+    let mut prev_space = false;
+    for (i, c) in text.char_indices() {
+        if c == '@' {
+            seen_at = true;
+        } else if c == ';' && (!seen_at || prev_space) {
+            let from = i + 1;
+            return non_ascii_outside_quotes(&text[from..]).map(|(j, c)| (from + j, c));
+        }
+        prev_space = c.is_whitespace();
+    }
+    None
+}
+
+/// The first non-ASCII, non-whitespace character outside quoted strings
+/// of a marker expression, with its byte position.
+fn non_ascii_outside_quotes(marker: &str) -> Option<(usize, char)> {
+    let mut quote: Option<char> = None;
+    for (i, c) in marker.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if !c.is_ascii() && !c.is_whitespace() => return Some((i, c)),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Parses a PEP 508 environment marker (`python_version < "3.10"`); `None`
+/// when it does not parse. A non-ASCII character outside quoted strings is
+/// refused before `pep508_rs`, which panics on it (see
+/// [`pep508_requirement`]); any other panic of the crate is caught and
+/// counted in [`PEP508_PANICS_CAUGHT`].
+pub fn pep508_marker(marker: &str) -> Option<pep508_rs::MarkerTree> {
+    use std::str::FromStr;
+    if non_ascii_outside_quotes(marker).is_some() {
+        return None;
+    }
+    match std::panic::catch_unwind(|| pep508_rs::MarkerTree::from_str(marker)) {
+        Ok(r) => r.ok(),
+        Err(_) => {
+            PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// The message of a PEP 508 error, without the underlined input.
+///
+/// `Display` of `pep508_rs::Pep508Error` (0.9) slices the input by byte
+/// at what are char offsets, and panics when a non-ASCII character comes
+/// before or inside the span (`a;os_name=='x' é`): never display it.
+pub fn pep508_message(e: &pep508_rs::Pep508Error) -> String {
+    e.message.to_string()
 }
 
 #[cfg(test)]
@@ -145,5 +222,30 @@ mod tests {
             assert!(pep508_requirement(bad).is_err(), "{bad}");
         }
         assert!(pep508_requirement("flask[dotenv,async]==2.0").is_ok());
+    }
+
+    #[test]
+    fn pep508_non_ascii_in_markers_is_an_error_not_a_panic() {
+        let before = PEP508_PANICS_CAUGHT.load(std::sync::atomic::Ordering::Relaxed);
+        for bad in [
+            "a;os_name=='x' \u{e9}",
+            "a; python_version < \"2.7\" \u{feff}",
+            "a;python_version<\"2\" a\u{e9}b",
+            "x @ https://h/x.whl ; os_name == 'nt' \u{e9}",
+        ] {
+            let e = pep508_requirement(bad).unwrap_err();
+            assert!(pep508_message(&e).contains("in the marker"), "{bad}");
+        }
+        // Non-ASCII inside a quoted value, or in a URL before `;`, is the
+        // crate's to judge.
+        assert!(pep508_requirement("a; platform_release == '\u{e9}t\u{e9}'").is_ok());
+        assert!(non_ascii_in_marker("x @ https://h/\u{e9};x.whl").is_none());
+        assert!(pep508_marker("python_version < \"3\" -Dist:\u{30b9}\u{30c8}").is_none());
+        assert!(pep508_marker("os_name == 'x' a\u{e9}").is_none());
+        assert!(pep508_marker("python_version < \"3.10\" and os_name == '\u{e9}'").is_some());
+        assert_eq!(
+            PEP508_PANICS_CAUGHT.load(std::sync::atomic::Ordering::Relaxed),
+            before
+        );
     }
 }

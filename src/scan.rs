@@ -10,6 +10,7 @@ use crate::parse::{
     Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source,
 };
 use crate::source::SourceRef;
+use crate::supply::registry_config::{self, RegistryConfig};
 
 /// One source and what parsing it gave.
 #[derive(Debug)]
@@ -29,6 +30,10 @@ pub struct ParsedDeployment {
     pub sources: Vec<SourceOutcome>,
     /// CPU time spent parsing its sources (for `--timings`).
     pub parse_time: std::time::Duration,
+    /// The registry configuration (`.npmrc`, `pip.conf`, ...) of its root
+    /// and parents, read through the same file system as its sources (so
+    /// inside a zip too).
+    pub registry: RegistryConfig,
 }
 
 impl ParsedDeployment {
@@ -117,10 +122,12 @@ pub fn parse_deployment(
             }
         })
         .collect();
+    let registry = registry_config::read(fs, &deployment.root, &deployment.scan_root);
     ParsedDeployment {
         deployment,
         sources,
         parse_time: started.elapsed(),
+        registry,
     }
 }
 

@@ -232,3 +232,50 @@ fn online_lookups_answer_claimed_unclaimed_and_failures_and_are_cached() {
     );
     assert!(got[0].2.contains("timed out"), "{got:?}");
 }
+
+/// Zips the files of `dir` (flat) into `to`, as `zip -j` would.
+fn zip_flat(dir: &Path, to: &Path) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(&std::fs::read(dir.join(&name)).unwrap())
+            .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn npmrc_inside_a_zip_gives_the_same_finding_as_the_folder() {
+    let (_keep, db) = fresh_db();
+    let dir = testdata("confusion/npmrc-in-zip");
+    let (_, report) = scan_json(&db, &["--fail-on", "none", dir.to_str().unwrap()]);
+    let from_dir = confusion(&report);
+    // Only the .npmrc scope mapping makes @acme/queue internal.
+    assert_eq!(from_dir.len(), 1, "{from_dir:?}");
+    assert_eq!(
+        (from_dir[0].0.as_str(), from_dir[0].1.as_str()),
+        ("@acme/queue", "high")
+    );
+    assert!(
+        from_dir[0]
+            .2
+            .contains("mapped to the private registry npm.acme.internal"),
+        "{from_dir:?}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let z = tmp.path().join("fn.zip");
+    zip_flat(&dir.join("fn"), &z);
+    let (_, report) = scan_json(&db, &["--fail-on", "none", z.to_str().unwrap()]);
+    assert_eq!(confusion(&report), from_dir);
+    let text = all_outputs(&db, &z);
+    assert!(!text.contains("npm_ZiPpEdToKeN789"), "credential printed");
+}

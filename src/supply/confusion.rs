@@ -11,10 +11,9 @@
 use std::collections::BTreeMap;
 
 use super::SupplyOptions;
-use super::registry_config::{self, RegistryConfig, host_of, is_public};
+use super::registry_config::{RegistryConfig, host_of, is_public};
 use super::registry_lookup::{Claim, Lookup};
 use crate::ecosystem::Ecosystem;
-use crate::fs::OsFs;
 use crate::graph::{Package, PackageSource};
 use crate::parse::ParsedSource;
 use crate::policy::Policy;
@@ -83,7 +82,7 @@ pub fn findings(
     options: &SupplyOptions,
 ) -> Vec<Finding> {
     let d = &deployment.deployment;
-    let cfg = registry_config::read(&OsFs::default(), &d.root, &d.scan_root);
+    let cfg = &deployment.registry;
     let mut lookup = Lookup::new(
         options.online,
         options.cache_path.clone(),
@@ -108,11 +107,11 @@ pub fn findings(
             if p.root || !seen.insert((p.ecosystem, p.normalized_name(), s.source.path.clone())) {
                 continue;
             }
-            let Some(internal) = internal(p, &cfg, policy, &public) else {
+            let Some(internal) = internal(p, cfg, policy, &public) else {
                 continue;
             };
             if let Some((risk, reason, needs_claim)) =
-                assess(p, &internal, &cfg, &public, extra_index)
+                assess(p, &internal, cfg, &public, extra_index)
             {
                 candidates.push(Candidate {
                     pkg: p,

@@ -398,6 +398,11 @@ fn v1_checksums(metadata: &BTreeMap<String, toml::Value>) -> HashMap<(String, St
         let Ok(dep) = key.checksum_dependency() else {
             continue;
         };
+        // cargo-lock slices the value by byte pairs and panics on a
+        // non-ASCII character: only 64 hex digits are a checksum.
+        if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
         let Ok(value) = MetadataValue::from_str(value) else {
             continue;
         };

@@ -336,11 +336,10 @@ pub fn target_env(ctx: &ParseContext<'_>) -> Option<pep508_rs::MarkerEnvironment
 /// lockfile lists an extra's packages because some install asks for it);
 /// a marker that does not parse counts as true.
 pub fn marker_false(marker: &str, env: Option<&pep508_rs::MarkerEnvironment>) -> bool {
-    use std::str::FromStr;
     let Some(env) = env else {
         return false;
     };
-    let Ok(tree) = pep508_rs::MarkerTree::from_str(marker) else {
+    let Some(tree) = crate::limits::pep508_marker(marker) else {
         return false;
     };
     let extras: Vec<pep508_rs::ExtraName> = marker_extras(marker)

@@ -442,7 +442,7 @@ impl State<'_, '_> {
                             format!(
                                 "line {}: not a valid requirement, skipped: {}",
                                 line.line,
-                                first_line(&e.to_string())
+                                first_line(&crate::limits::pep508_message(e))
                             ),
                         );
                         return;
