@@ -94,7 +94,6 @@ pub fn findings(
     let mut public: Vec<String> = PUBLIC_HOSTS.iter().map(|h| h.to_string()).collect();
     public.extend(lookup.base_hosts());
     let mut candidates = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
     for s in &deployment.sources {
         let Ok(parsed) = &s.result else { continue };
         let extra_index = parsed
@@ -103,8 +102,9 @@ pub fn findings(
             .iter()
             .any(|i| i.kind == "extra-index-url")
             || !cfg.pip_extra.is_empty();
+        let mut seen = std::collections::HashSet::new();
         for (id, p) in parsed.graph.iter() {
-            if p.root || !seen.insert((p.ecosystem, p.normalized_name(), s.source.path.clone())) {
+            if p.root || !seen.insert((p.ecosystem, p.normalized_name())) {
                 continue;
             }
             let Some(internal) = internal(p, cfg, policy, &public) else {

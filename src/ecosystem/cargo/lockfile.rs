@@ -215,7 +215,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     }
 
     // Edges.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         by_name.entry(n.raw.name.as_str()).or_default().push(i);
     }
@@ -239,12 +239,13 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                 }
                 continue;
             };
-            let kinds = match member_of.get(&i) {
-                Some(m) => declared_kinds(m, nodes[j].raw),
-                None => vec![DepKind::Normal],
-            };
-            for k in kinds {
-                graph.add_edge(ids[i], ids[j], k);
+            match member_of.get(&i) {
+                Some(m) => {
+                    for k in declared_kinds(m, nodes[j].raw) {
+                        graph.add_edge(ids[i], ids[j], k);
+                    }
+                }
+                None => graph.add_edge(ids[i], ids[j], DepKind::Normal),
             }
         }
     }
@@ -286,27 +287,22 @@ fn resolve(
     by_name: &HashMap<&str, Vec<usize>>,
     d: &DepRef<'_>,
 ) -> Option<usize> {
-    let candidates: Vec<usize> = by_name
-        .get(d.name)?
-        .iter()
-        .copied()
-        .filter(|&i| d.version.is_none_or(|v| nodes[i].raw.version == v))
-        .collect();
-    if candidates.len() <= 1 {
-        return candidates.first().copied();
-    }
+    let same_version = |i: &usize| d.version.is_none_or(|v| nodes[*i].raw.version == v);
+    let mut candidates = by_name.get(d.name)?.iter().copied().filter(same_version);
+    let first = candidates.next()?;
+    let Some(second) = candidates.next() else {
+        return Some(first);
+    };
+    let mut all = [first, second].into_iter().chain(candidates);
     let want = d.source.and_then(|s| SourceId::from_str(s).ok());
     if let Some(want) = want {
-        if let Some(&i) = candidates
-            .iter()
-            .find(|&&i| nodes[i].source_id.as_ref() == Some(&want))
-        {
+        if let Some(i) = all.find(|&i| nodes[i].source_id.as_ref() == Some(&want)) {
             return Some(i);
         }
     } else if d.source.is_none() {
         // An entry with no source prefers the default registry, then a
         // local crate.
-        if let Some(&i) = candidates.iter().find(|&&i| {
+        if let Some(i) = all.find(|&i| {
             nodes[i]
                 .source_id
                 .as_ref()
@@ -315,7 +311,7 @@ fn resolve(
             return Some(i);
         }
     }
-    candidates.first().copied()
+    Some(first)
 }
 
 /// The edge kinds a member manifest declares for the locked package `dep`:
