@@ -82,6 +82,9 @@ def main():
                                  a.runs)
                 print(f"{n:5} deployments, {n * 500:7} entries:        {fmt(w, m)}")
                 shutil.rmtree(d, ignore_errors=True)
+                # Let the kernel write back the removed tree before the next case.
+                os.sync()
+                time.sleep(2)
 
         if want("cargo-audit"):
             lock = os.path.join(ROOT, "testdata/cargo/audit/gix/Cargo.lock")

@@ -227,7 +227,43 @@ impl<'a> Auditor<'a> {
         d: &ParsedDeployment,
     ) -> Result<DeploymentAudit, StoreError> {
         add_ns(&self.times.parse_ns, d.parse_time);
-        let started = Instant::now();
+        // Advisory matching and the supply-chain checks are independent:
+        // run them side by side.
+        let (advisories, supply) = rayon::join(
+            || {
+                let started = Instant::now();
+                let advisories = self.advisory_findings(d);
+                add_ns(&self.times.advisories_ns, started.elapsed());
+                advisories
+            },
+            || {
+                let started = Instant::now();
+                let policy = self.policies.for_deployment(i);
+                let supply = crate::supply::deployment_findings(
+                    d,
+                    policy,
+                    &self.opts.supply,
+                    &self.typosquats,
+                );
+                add_ns(&self.times.supply_ns, started.elapsed());
+                supply
+            },
+        );
+        let (mut findings, notes) = advisories?;
+        findings.extend(supply);
+        Ok(DeploymentAudit {
+            index: i,
+            scan_root: d.deployment.scan_root.clone(),
+            report: deployment_report(d, findings, notes),
+        })
+    }
+
+    /// Vulnerability and malicious-package findings of one deployment
+    /// (with fix advice), and the matcher's notes.
+    fn advisory_findings(
+        &self,
+        d: &ParsedDeployment,
+    ) -> Result<(Vec<Finding>, Vec<ErrorEntry>), StoreError> {
         let index = self.index_for(d)?;
         let m = match_deployment(d, &index);
         let ids: BTreeSet<String> = m
@@ -242,21 +278,7 @@ impl<'a> Auditor<'a> {
             .map(|g| build_finding(g, &records))
             .collect();
         crate::fix::advise(&mut findings);
-        let matched = Instant::now();
-        add_ns(&self.times.advisories_ns, matched - started);
-        let policy = self.policies.for_deployment(i);
-        findings.extend(crate::supply::deployment_findings(
-            d,
-            policy,
-            &self.opts.supply,
-            &self.typosquats,
-        ));
-        add_ns(&self.times.supply_ns, matched.elapsed());
-        Ok(DeploymentAudit {
-            index: i,
-            scan_root: d.deployment.scan_root.clone(),
-            report: deployment_report(d, findings, m.notes),
-        })
+        Ok((findings, m.notes))
     }
 
     /// Applies ignores and the gate to every deployment's findings (in
