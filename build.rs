@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 #[path = "src/supply/popular/keys.rs"]
 mod keys;
+#[path = "src/ecosystem/names.rs"]
+mod names;
 
 use keys::{
     SEED, deletion_keys, dropped_remainders, filter_bits, is_separator, key, scope_seed, skeleton,
@@ -27,6 +29,7 @@ use keys::{
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/supply/popular/keys.rs");
+    println!("cargo::rerun-if-changed=src/ecosystem/names.rs");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     for (eco, file) in [
         ("npm", "npm.tsv"),
@@ -113,29 +116,16 @@ fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// The ecosystem's name normalisation (the same as
-/// `Ecosystem::normalize_name`; a unit test compares them on the corpora).
+/// The ecosystem's name normalisation (`Ecosystem::normalize_name`, from
+/// the same file).
 fn normalize(eco: &str, name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
     match eco {
-        "pypi" => {
-            let mut out = String::with_capacity(name.len());
-            let mut in_sep = false;
-            for c in name.trim().chars() {
-                if is_separator(c) {
-                    if !in_sep {
-                        out.push('-');
-                    }
-                    in_sep = true;
-                } else {
-                    out.extend(c.to_lowercase());
-                    in_sep = false;
-                }
-            }
-            out
-        }
-        "crates" => name.to_ascii_lowercase().replace('_', "-"),
-        _ => name.to_string(),
+        "pypi" => names::pypi_into(name, &mut out),
+        "crates" => names::crate_into(name, &mut out),
+        _ => out.push_str(name),
     }
+    out
 }
 
 /// One lookup table over (key, rank) pairs: buckets by the top bits of

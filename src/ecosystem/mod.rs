@@ -3,6 +3,7 @@
 //! source format.
 
 pub mod cargo;
+pub mod names;
 pub mod npm;
 pub mod pypi;
 
@@ -62,10 +63,21 @@ impl Ecosystem {
     /// The package-name key used for matching: PEP 503 for PyPI, lower-case
     /// with `_` folded to `-` for crates.io, unchanged for npm.
     pub fn normalize_name(self, name: &str) -> String {
+        let mut out = String::with_capacity(name.len());
+        self.normalize_name_into(name, &mut out);
+        out
+    }
+
+    /// [`Ecosystem::normalize_name`] written into `out` (cleared first), for
+    /// callers that normalise many names with one buffer.
+    pub fn normalize_name_into(self, name: &str, out: &mut String) {
         match self {
-            Ecosystem::Npm => name.to_string(),
-            Ecosystem::PyPI => normalize_pypi_name(name),
-            Ecosystem::CratesIo => name.to_ascii_lowercase().replace('_', "-"),
+            Ecosystem::Npm => {
+                out.clear();
+                out.push_str(name);
+            }
+            Ecosystem::PyPI => names::pypi_into(name, out),
+            Ecosystem::CratesIo => names::crate_into(name, out),
         }
     }
 
@@ -87,20 +99,7 @@ impl fmt::Display for Ecosystem {
 
 /// PEP 503 name normalisation: lower-case, runs of `-`, `_` and `.` become `-`.
 pub fn normalize_pypi_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_sep = false;
-    for c in name.trim().chars() {
-        if c == '-' || c == '_' || c == '.' {
-            if !in_sep {
-                out.push('-');
-            }
-            in_sep = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_sep = false;
-        }
-    }
-    out
+    Ecosystem::PyPI.normalize_name(name)
 }
 
 #[cfg(test)]

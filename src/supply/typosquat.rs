@@ -100,45 +100,12 @@ pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
 }
 
 /// `Ecosystem::normalize_name` without allocating: the name itself for
-/// npm, else written into `out` (ASCII fast paths; other PyPI names go
-/// through the ecosystem's own function).
+/// npm, else written into `out`.
 fn normalize<'a>(eco: Ecosystem, name: &'a str, out: &'a mut String) -> &'a str {
     match eco {
         Ecosystem::Npm => name,
-        Ecosystem::CratesIo if name.is_ascii() => {
-            out.clear();
-            out.extend(name.bytes().map(|b| match b {
-                b'_' => '-',
-                b => char::from(b.to_ascii_lowercase()),
-            }));
-            out
-        }
-        Ecosystem::CratesIo => {
-            out.clear();
-            out.extend(name.chars().map(|c| match c {
-                '_' => '-',
-                c => c.to_ascii_lowercase(),
-            }));
-            out
-        }
-        Ecosystem::PyPI if name.is_ascii() => {
-            out.clear();
-            let mut in_sep = false;
-            for c in name.trim().chars() {
-                if is_separator(c) {
-                    if !in_sep {
-                        out.push('-');
-                    }
-                    in_sep = true;
-                } else {
-                    out.push(c.to_ascii_lowercase());
-                    in_sep = false;
-                }
-            }
-            out
-        }
-        Ecosystem::PyPI => {
-            *out = eco.normalize_name(name);
+        _ => {
+            eco.normalize_name_into(name, out);
             out
         }
     }
