@@ -226,6 +226,70 @@ impl Fs for OsFs {
     }
 }
 
+/// A file system holding one file in memory, at an absolute path, with
+/// the directories above it: lets a parser read bytes that are not on disk
+/// (fuzzing, tests) exactly as it reads a scanned tree.
+#[derive(Debug, Clone)]
+pub struct SingleFileFs {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl SingleFileFs {
+    /// `bytes` as the file at `path`.
+    pub fn new(path: impl Into<PathBuf>, bytes: Vec<u8>) -> SingleFileFs {
+        SingleFileFs {
+            path: path.into(),
+            bytes,
+        }
+    }
+}
+
+impl Fs for SingleFileFs {
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
+        if path == self.path {
+            Ok(self.bytes.clone())
+        } else {
+            Err(FsError::Other {
+                path: path.to_path_buf(),
+                reason: "not found".into(),
+            })
+        }
+    }
+    fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, FsError> {
+        let rest = self.path.strip_prefix(path).map_err(|_| FsError::Other {
+            path: path.to_path_buf(),
+            reason: "not a directory".into(),
+        })?;
+        let mut comps = rest.components();
+        let Some(first) = comps.next() else {
+            return Ok(Vec::new());
+        };
+        let kind = if comps.next().is_some() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        };
+        Ok(vec![DirEntry {
+            name: first.as_os_str().to_string_lossy().into_owned(),
+            path: path.join(first),
+            kind,
+        }])
+    }
+    fn kind(&self, path: &Path) -> Option<EntryKind> {
+        if path == self.path {
+            Some(EntryKind::File)
+        } else if self.path.starts_with(path) {
+            Some(EntryKind::Dir)
+        } else {
+            None
+        }
+    }
+    fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
+        self.kind(path).map(|_| path.to_path_buf())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

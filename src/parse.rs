@@ -260,6 +260,27 @@ impl ParsedSource {
     }
 }
 
+/// Parses `bytes` as a source of `format` found at `rel` (a path relative
+/// to the deployment root, e.g. `node_modules/x/package.json`) inside a
+/// deployment at `root`, without touching the disk.
+pub fn parse_bytes(
+    format: SourceFormat,
+    root: &Path,
+    rel: &str,
+    bytes: Vec<u8>,
+    options: &ParseOptions,
+) -> Result<ParsedSource, ParseError> {
+    let path = root.join(rel);
+    let fs = crate::fs::SingleFileFs::new(path.clone(), bytes);
+    let source = SourceRef::new(&path, format);
+    parse_source(&ParseContext {
+        fs: &fs,
+        source: &source,
+        root,
+        options,
+    })
+}
+
 /// Parses one source with the parser of its format.
 pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut parsed = match ctx.source.format {

@@ -5,12 +5,11 @@
 //! in-memory deployment). None may panic, an error must name the file, and
 //! no panic may be left for the last-resort catch around `pep508_rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use depwarden::fs::{DirEntry, EntryKind, Fs, FsError};
-use depwarden::parse::{ParseContext, ParseOptions, parse_source};
-use depwarden::source::{SourceFormat, SourceRef};
+use depwarden::parse::{ParseOptions, parse_bytes};
+use depwarden::source::SourceFormat;
 
 /// The format and the deployment-relative path each fuzz target uses.
 fn target(name: &str) -> Option<(SourceFormat, &'static str)> {
@@ -38,74 +37,12 @@ fn target(name: &str) -> Option<(SourceFormat, &'static str)> {
     })
 }
 
-/// One file held in memory (as the fuzz harness holds it).
-struct OneFile {
-    path: PathBuf,
-    bytes: Vec<u8>,
-}
-
-impl Fs for OneFile {
-    fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
-        if path == self.path {
-            Ok(self.bytes.clone())
-        } else {
-            Err(FsError::Other {
-                path: path.to_path_buf(),
-                reason: "not found".into(),
-            })
-        }
-    }
-    fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, FsError> {
-        let rest = self.path.strip_prefix(path).map_err(|_| FsError::Other {
-            path: path.to_path_buf(),
-            reason: "not a directory".into(),
-        })?;
-        let mut comps = rest.components();
-        let Some(first) = comps.next() else {
-            return Ok(Vec::new());
-        };
-        let kind = if comps.next().is_some() {
-            EntryKind::Dir
-        } else {
-            EntryKind::File
-        };
-        Ok(vec![DirEntry {
-            name: first.as_os_str().to_string_lossy().into_owned(),
-            path: path.join(first),
-            kind,
-        }])
-    }
-    fn kind(&self, path: &Path) -> Option<EntryKind> {
-        if path == self.path {
-            Some(EntryKind::File)
-        } else if self.path.starts_with(path) {
-            Some(EntryKind::Dir)
-        } else {
-            None
-        }
-    }
-    fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
-        self.kind(path).map(|_| path.to_path_buf())
-    }
-}
-
 /// Parses `bytes` as the fuzz target would; returns the error text, if any.
 fn parse_as(format: SourceFormat, rel: &str, bytes: Vec<u8>) -> Option<String> {
-    let root = PathBuf::from("/fuzz/deployment");
-    let path = root.join(rel);
-    let fs = OneFile {
-        path: path.clone(),
-        bytes,
-    };
-    let source = SourceRef::new(&path, format);
     let options = ParseOptions::default();
-    let ctx = ParseContext {
-        fs: &fs,
-        source: &source,
-        root: &root,
-        options: &options,
-    };
-    parse_source(&ctx).err().map(|e| e.to_string())
+    parse_bytes(format, Path::new("/fuzz/deployment"), rel, bytes, &options)
+        .err()
+        .map(|e| e.to_string())
 }
 
 #[test]

@@ -3,4 +3,8 @@
 use depwarden::source::SourceFormat;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| depwarden_fuzz::run(SourceFormat::InstalledPackageJson, "node_modules/pkg/package.json", data));
+fuzz_target!(|data: &[u8]| depwarden_fuzz::run(
+    SourceFormat::InstalledPackageJson,
+    "node_modules/pkg/package.json",
+    data
+));
