@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::ecosystem::pypi::requirements::redact_url;
+use crate::ecosystem::redact_url;
 use crate::fs::Fs;
 
 /// What the configuration files say.

@@ -197,14 +197,14 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             },
             (Some(_), Some(id)) => package_source(id),
             (Some(raw), None) => PackageSource::Url {
-                url: super::redact_url(raw),
+                url: crate::ecosystem::redact_url(raw),
             },
         };
         if let Some(id) = &node.source_id
             && id.is_registry()
             && !id.is_default_registry()
         {
-            pkg.note("registry", super::redact_url(&id.to_string()));
+            pkg.note("registry", crate::ecosystem::redact_url(&id.to_string()));
         }
         let is_root = p.source.is_none() && (!roots_known || member_of.contains_key(&i));
         ids.push(if is_root {
@@ -367,7 +367,7 @@ fn package_source(id: &SourceId) -> PackageSource {
                 .map(|r| r.to_string())
         });
         PackageSource::Git {
-            url: super::redact_url(url.as_str()),
+            url: crate::ecosystem::redact_url(url.as_str()),
             rev,
         }
     } else if id.is_path() {
@@ -378,7 +378,7 @@ fn package_source(id: &SourceId) -> PackageSource {
         PackageSource::Registry { url: None }
     } else {
         PackageSource::Registry {
-            url: Some(super::redact_url(&id.to_string())),
+            url: Some(crate::ecosystem::redact_url(&id.to_string())),
         }
     }
 }

@@ -245,7 +245,7 @@ fn apply_detail(dep: &mut DeclaredDep, t: &Table) {
     } else if let Some(g) = s("git") {
         let rev = s("rev").or_else(|| s("tag")).or_else(|| s("branch"));
         dep.source = PackageSource::Git {
-            url: super::redact_url(&g),
+            url: crate::ecosystem::redact_url(&g),
             rev,
         };
     } else if let Some(r) = s("registry") {
@@ -254,7 +254,7 @@ fn apply_detail(dep: &mut DeclaredDep, t: &Table) {
         };
     } else if let Some(r) = s("registry-index") {
         dep.source = PackageSource::Registry {
-            url: Some(super::redact_url(&r)),
+            url: Some(crate::ecosystem::redact_url(&r)),
         };
     }
 }

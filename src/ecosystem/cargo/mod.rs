@@ -11,19 +11,6 @@ use std::path::Path;
 
 use crate::graph::{DepGraph, DepKind};
 
-/// Removes credentials (`user:password@`) from a URL.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..host_end].rfind('@') {
-        Some(at) => format!("{}://{}", &url[..scheme_end], &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
 /// `dir` relative to `base` with `/` separators, `.` when they are equal.
 pub fn relative_dir(base: &Path, dir: &Path) -> String {
     let rel = dir.strip_prefix(base).unwrap_or(dir);
@@ -83,23 +70,4 @@ fn build_only(graph: &DepGraph) -> Vec<bool> {
     let runtime = reach(&|k| !matches!(k, DepKind::Dev | DepKind::Build));
     let with_build = reach(&|k| k != DepKind::Dev);
     (0..n).map(|i| with_build[i] && !runtime[i]).collect()
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_credentials() {
-        assert_eq!(
-            redact_url("https://user:tok@git.example.com/a/b.git?x=1"),
-            "https://git.example.com/a/b.git?x=1"
-        );
-        assert_eq!(
-            redact_url("https://example.com/a@b"),
-            "https://example.com/a@b"
-        );
-        assert_eq!(redact_url("not a url"), "not a url");
-    }
 }

@@ -159,7 +159,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         pkg.source = if pkg.version.is_some() {
             match &t.registry {
                 Some(r) if r.starts_with("http") => PackageSource::Registry {
-                    url: Some(crate::ecosystem::cargo::redact_url(r)),
+                    url: Some(crate::ecosystem::redact_url(r)),
                 },
                 _ => PackageSource::Registry { url: None },
             }

@@ -14,7 +14,7 @@ pub mod package_lock;
 pub mod pnpm;
 pub mod yarn;
 
-use crate::ecosystem::cargo::redact_url;
+use crate::ecosystem::redact_url;
 use crate::graph::{Package, PackageSource};
 
 /// True when a specifier or resolved location names a git repository.

@@ -20,7 +20,7 @@ use super::json::{OrderedMap, ensure_text, json_error, line_of_offset};
 use super::manifest::{PackageJson, workspace_matches};
 use super::{is_plain_version, name_from_location, npm_alias, resolve_up, set_flags, source_from};
 use crate::ecosystem::Ecosystem;
-use crate::ecosystem::cargo::redact_url;
+use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 use crate::source::SourceFormat;

@@ -19,7 +19,7 @@ use serde::de::{self, Deserializer, Visitor};
 use super::manifest::PackageJson;
 use super::source_from;
 use crate::ecosystem::Ecosystem;
-use crate::ecosystem::cargo::redact_url;
+use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 

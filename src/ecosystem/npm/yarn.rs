@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use super::manifest::{PackageJson, expand_workspaces, root_package};
 use super::{git_source, is_git_spec, npm_alias, source_from, split_name_spec};
 use crate::ecosystem::Ecosystem;
-use crate::ecosystem::cargo::redact_url;
+use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 

@@ -20,7 +20,7 @@ use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSourc
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{marker_false, normalize, requirement_name, target_env};
-use super::requirements::redact_url;
+use crate::ecosystem::redact_url;
 
 /// Largest metadata file read from an archive (bytes).
 const MAX_METADATA: u64 = 4 * 1024 * 1024;

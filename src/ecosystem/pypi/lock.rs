@@ -310,7 +310,7 @@ pub fn git_source(url: &str, rev: Option<&str>) -> PackageSource {
     };
     let base = base.split_once('?').map(|(b, _)| b).unwrap_or(base);
     PackageSource::Git {
-        url: super::requirements::redact_url(base.strip_prefix("git+").unwrap_or(base)),
+        url: crate::ecosystem::redact_url(base.strip_prefix("git+").unwrap_or(base)),
         rev: rev.or(frag).filter(|r| !r.is_empty()).map(str::to_string),
     }
 }

@@ -12,7 +12,7 @@ use super::lock::{
     read_text, requirement_name, str_field, str_list, table_lines, target_env,
 };
 use super::pyproject;
-use super::requirements::redact_url;
+use crate::ecosystem::redact_url;
 
 /// Parses a `pdm.lock`.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {

@@ -13,7 +13,7 @@ use crate::graph::{DepGraph, FlagMode, Package, PackageSource};
 use crate::parse::{Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{git_source, normalize, read_text};
-use super::requirements::redact_url;
+use crate::ecosystem::redact_url;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -10,7 +10,7 @@ use super::lock::{
     Flags, LockedPackage, build_graph, git_source, marker_false, package_tables, parse_toml,
     read_text, str_field, target_env,
 };
-use super::requirements::redact_url;
+use crate::ecosystem::redact_url;
 
 /// Parses a `pylock.toml`.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {

@@ -297,7 +297,7 @@ fn requirement_source(req: Option<&str>) -> PackageSource {
     }
     if r.starts_with("https://") || r.starts_with("http://") || r.starts_with("file:") {
         return PackageSource::Url {
-            url: super::requirements::redact_url(r.split(';').next().unwrap_or(r).trim()),
+            url: crate::ecosystem::redact_url(r.split(';').next().unwrap_or(r).trim()),
         };
     }
     PackageSource::Registry { url: None }

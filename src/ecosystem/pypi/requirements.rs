@@ -21,6 +21,7 @@
 //!   environment variable (`${VAR}`) is reported as written and not
 //!   resolved.
 
+use crate::ecosystem::redact_url;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -105,21 +106,6 @@ pub fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
         sys_platform: &t.sys_platform,
     })
     .ok()
-}
-
-/// Replaces `user:password@` in URLs by `***@`.
-pub fn redact_url(url: &str) -> String {
-    match url.find("://") {
-        Some(scheme_end) => {
-            let rest = &url[scheme_end + 3..];
-            let host_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..host_end].rfind('@') {
-                Some(at) => format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
 }
 
 /// Splits a file into logical lines: continuations joined, comments removed.

@@ -13,7 +13,7 @@ use super::lock::{
     Flags, LockedPackage, ProjectRoot, build_graph, git_source, marker_false, normalize,
     package_tables, parse_toml, read_text, str_field, table_lines, target_env,
 };
-use super::requirements::redact_url;
+use crate::ecosystem::redact_url;
 
 /// The public index uv records for PyPI packages.
 const PYPI_SIMPLE: &str = "https://pypi.org/simple";
