@@ -199,11 +199,10 @@ fn raw_pin(text: &str) -> Option<String> {
 
 /// The name as written at the start of a requirement.
 fn raw_name(text: &str) -> Option<&str> {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-        .unwrap_or(text.len());
-    let name = &text[..end];
-    (!name.is_empty() && name.as_bytes()[0].is_ascii_alphanumeric()).then_some(name)
+    if text.starts_with(char::is_whitespace) {
+        return None;
+    }
+    super::lock::requirement_name(text).filter(|n| n.as_bytes()[0].is_ascii_alphanumeric())
 }
 
 impl State<'_, '_> {
