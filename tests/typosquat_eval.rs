@@ -24,16 +24,20 @@ fn eco_of(s: &str) -> Ecosystem {
 fn recall_on_documented_typosquats() {
     // TYPOSQUAT_EVAL names the file when the repository is checked out
     // elsewhere than beside ../shared.
-    let path = std::env::var_os("TYPOSQUAT_EVAL")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/typosquats.tsv")
-        });
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        // The evaluation set lives beside the repository (../shared); CI
-        // has it. Without it there is nothing to measure.
-        eprintln!("{} not found; recall not measured", path.display());
-        return;
+    // When it is set (CI sets it), the file must be there.
+    let named = std::env::var_os("TYPOSQUAT_EVAL").map(std::path::PathBuf::from);
+    let path = named.clone().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/typosquats.tsv")
+    });
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if named.is_some() => panic!("TYPOSQUAT_EVAL {}: {e}", path.display()),
+        Err(_) => {
+            // The evaluation set lives beside the repository (../shared);
+            // without it there is nothing to measure.
+            eprintln!("{} not found; recall not measured", path.display());
+            return;
+        }
     };
     let mut per_eco: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
     let mut per_target: BTreeMap<String, (usize, usize)> = BTreeMap::new();
