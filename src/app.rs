@@ -18,7 +18,7 @@ use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 /// How the process ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,8 +495,7 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 fn timed<R>(nanos: &AtomicU64, f: impl FnOnce() -> R) -> R {
     let started = std::time::Instant::now();
     let out = f();
-    let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    nanos.fetch_add(spent, Ordering::Relaxed);
+    crate::progress::add_time(nanos, started.elapsed());
     out
 }
 

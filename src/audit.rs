@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -20,6 +20,7 @@ use crate::graph::Package;
 use crate::matcher::{self, Verdict};
 use crate::parse::{Diagnostic, Level};
 use crate::policy::{Policy, today};
+use crate::progress::add_time;
 use crate::report::model::*;
 use crate::scan::{Inventory, ParsedDeployment};
 
@@ -226,14 +227,14 @@ impl<'a> Auditor<'a> {
         i: usize,
         d: &ParsedDeployment,
     ) -> Result<DeploymentAudit, StoreError> {
-        add_ns(&self.times.parse_ns, d.parse_time);
+        add_time(&self.times.parse_ns, d.parse_time);
         // Advisory matching and the supply-chain checks are independent:
         // run them side by side.
         let (advisories, supply) = rayon::join(
             || {
                 let started = Instant::now();
                 let advisories = self.advisory_findings(d);
-                add_ns(&self.times.advisories_ns, started.elapsed());
+                add_time(&self.times.advisories_ns, started.elapsed());
                 advisories
             },
             || {
@@ -245,7 +246,7 @@ impl<'a> Auditor<'a> {
                     &self.opts.supply,
                     &self.typosquats,
                 );
-                add_ns(&self.times.supply_ns, started.elapsed());
+                add_time(&self.times.supply_ns, started.elapsed());
                 supply
             },
         );
@@ -418,13 +419,6 @@ impl<'a> Auditor<'a> {
             },
         })
     }
-}
-
-fn add_ns(counter: &AtomicU64, d: std::time::Duration) {
-    counter.fetch_add(
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
-        Ordering::Relaxed,
-    );
 }
 
 /// One occurrence of a package in a source.

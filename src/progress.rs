@@ -94,6 +94,14 @@ impl Progress {
 }
 
 /// A byte-count progress bar on stderr, or `None` when disabled or stderr
+/// Adds `d` to a nanosecond counter read later by [`Progress::detail`].
+pub fn add_time(counter: &std::sync::atomic::AtomicU64, d: Duration) {
+    counter.fetch_add(
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// is not a terminal.
 pub fn bytes_bar(enabled: bool, total: Option<u64>, message: &str) -> Option<ProgressBar> {
     if !enabled || !std::io::stderr().is_terminal() {
