@@ -11,7 +11,7 @@ use crate::advisory::store::Store;
 use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
 use crate::parse::Diagnostic;
-use crate::parse::ParseOptions;
+use crate::parse::{Limits, ParseOptions};
 use crate::policy::{FailOn, Policy};
 use crate::progress::Progress;
 use crate::report::model::ErrorEntry;
@@ -143,8 +143,11 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // and independent, and a one-lockfile CI scan feels every millisecond.
     progress.stage("opening database, discovering");
     let pool = thread_pool(args.jobs)?;
-    let options = ParseOptions::default();
-    let tree = crate::zipfs::ScanTree::new(&paths, args.zips);
+    let options = ParseOptions {
+        limits: Limits::configured(&policy.limits),
+        ..ParseOptions::default()
+    };
+    let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
     let (store, discovery) = pool.install(|| {
@@ -507,9 +510,20 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().context("cannot start worker threads")
 }
 
-fn run_inventory(_global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
+fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    let options = ParseOptions::default();
+    // Only `[limits]` of the configuration matters to an inventory.
+    let limits = match Policy::find(&paths[0], global.config.as_deref()) {
+        Ok(found) => Limits::configured(&found.map(|(_, p)| p.limits).unwrap_or_default()),
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let options = ParseOptions {
+        limits,
+        ..ParseOptions::default()
+    };
     let pool = thread_pool(args.jobs)?;
     let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,

@@ -43,14 +43,13 @@ impl Default for ZipLimits {
 /// Environment variable that sets the per-file size cap, in bytes.
 pub const MAX_FILE_SIZE_ENV: &str = "DEPWARDEN_MAX_FILE_SIZE";
 
-/// The per-file size cap: `DEPWARDEN_MAX_FILE_SIZE` when it holds a
-/// positive number of bytes, else [`DEFAULT_MAX_FILE_SIZE`] (256 MiB).
-pub fn max_file_size_from_env() -> u64 {
+/// The per-file size cap set by `DEPWARDEN_MAX_FILE_SIZE`, when it holds
+/// a positive number of bytes.
+pub fn max_file_size_from_env() -> Option<u64> {
     std::env::var(MAX_FILE_SIZE_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_FILE_SIZE)
 }
 
 /// How many panics inside `pep508_rs` [`pep508_requirement`] turned into

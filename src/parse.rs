@@ -170,15 +170,29 @@ impl Default for PythonTarget {
 pub struct Limits {
     /// Maximum number of packages one source may declare.
     pub max_packages: usize,
-    /// Maximum nesting depth of JSON/YAML documents.
-    pub max_depth: usize,
+    /// Largest file read, in bytes (zip entries included).
+    pub max_file_size: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_packages: 1_000_000,
-            max_depth: 128,
+            max_file_size: crate::fs::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits of a scan: `[limits]` of the configuration over the
+    /// defaults, and `DEPWARDEN_MAX_FILE_SIZE` over both for the file size.
+    pub fn configured(config: &crate::policy::LimitsConfig) -> Limits {
+        let d = Limits::default();
+        Limits {
+            max_packages: config.max_packages.unwrap_or(d.max_packages),
+            max_file_size: crate::limits::max_file_size_from_env()
+                .or(config.max_file_size)
+                .unwrap_or(d.max_file_size),
         }
     }
 }

@@ -210,6 +210,19 @@ pub struct DatabaseConfig {
     pub max_age_days: Option<u64>,
 }
 
+/// `[limits]`: resource caps for hostile input. Read from the scan-wide
+/// configuration only (a `depwarden.toml` inside a deployment cannot raise
+/// them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest file read, in bytes (default 256 MiB; the environment
+    /// variable `DEPWARDEN_MAX_FILE_SIZE` overrides it).
+    pub max_file_size: Option<u64>,
+    /// Most packages one source may declare (default 1,000,000).
+    pub max_packages: Option<usize>,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -224,6 +237,8 @@ pub struct Policy {
     pub registries: RegistriesConfig,
     /// Database settings.
     pub database: DatabaseConfig,
+    /// Resource limits.
+    pub limits: LimitsConfig,
 }
 
 impl Policy {
@@ -278,6 +293,19 @@ impl Policy {
                     path,
                     line_of(text, s),
                     &format!("registries.internal_scopes: {s:?} must start with '@'"),
+                ));
+            }
+        }
+        let l = &self.limits;
+        for (key, value) in [
+            ("max_file_size", l.max_file_size),
+            ("max_packages", l.max_packages.map(|n| n as u64)),
+        ] {
+            if value == Some(0) {
+                return Err(invalid(
+                    path,
+                    line_of(text, key),
+                    &format!("limits.{key} must be a positive number"),
                 ));
             }
         }
@@ -431,6 +459,21 @@ internal_names = ["acme-*"]
         assert_eq!(p.gate.confusion, Level3::Medium);
         assert_eq!(p.ignore[0].package.as_deref(), Some("lodash"));
         assert_eq!(p.registries.internal_names, vec!["acme-*"]);
+    }
+
+    #[test]
+    fn limits_are_read_and_zero_is_refused() {
+        let text = "[limits]\nmax_file_size = 4096\n";
+        let p = Policy::from_toml(text, Path::new("depwarden.toml")).unwrap();
+        assert_eq!(p.limits.max_file_size, Some(4096));
+        assert_eq!(p.limits.max_packages, None);
+        let err = Policy::from_toml("[limits]\nmax_packages = 0\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("limits.max_packages"),
+            "{err}"
+        );
     }
 
     #[test]

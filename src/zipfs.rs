@@ -564,7 +564,7 @@ pub fn inventory(
     zips: bool,
     options: &crate::parse::ParseOptions,
 ) -> Result<Inventory, crate::discover::DiscoverError> {
-    let tree = ScanTree::new(paths, zips);
+    let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
     let discovery = tree.discover()?;
     let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
     let mut inv = Inventory {
@@ -590,12 +590,12 @@ pub struct ScanTree {
 impl ScanTree {
     /// The tree under `paths`; with `zips`, zips found during discovery are
     /// opened too (a zip named on the command line always is).
-    pub fn new(paths: &[PathBuf], zips: bool) -> ScanTree {
-        let max = crate::limits::max_file_size_from_env();
-        let os = OsFs::with_limit(max);
+    /// `max_file_size` caps every file read, on disk or in a zip.
+    pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
+        let os = OsFs::with_limit(max_file_size);
         let paths = mount_arguments(&os, paths);
         let limits = ZipLimits {
-            max_entry_size: max,
+            max_entry_size: max_file_size,
             ..ZipLimits::default()
         };
         ScanTree {

@@ -663,3 +663,77 @@ fn file_size_cap_is_configurable_and_names_the_file() {
         names(&inv)
     );
 }
+
+#[test]
+fn file_size_cap_from_the_configuration_and_the_environment_over_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = tmp.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    std::fs::write(small.join("requirements.txt"), "flask==2.0.0\n").unwrap();
+    let cfg = tmp.path().join("depwarden.toml");
+    std::fs::write(&cfg, "[limits]\nmax_file_size = 4096\n").unwrap();
+    let inventory_with = |env: Option<&str>| -> Value {
+        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("depwarden"));
+        cmd.env_remove("DEPWARDEN_MAX_FILE_SIZE");
+        if let Some(v) = env {
+            cmd.env("DEPWARDEN_MAX_FILE_SIZE", v);
+        }
+        let out = cmd
+            .args(["--no-progress", "--config"])
+            .arg(&cfg)
+            .args(["inventory", "--format", "json"])
+            .arg(&small)
+            .arg(orders_api())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let capped = |inv: &Value| {
+        all_errors(inv).iter().any(|(l, p, m)| {
+            l == "error" && p.contains("package-lock.json") && m.contains("4096-byte limit")
+        })
+    };
+    let inv = inventory_with(None);
+    assert!(capped(&inv), "{:?}", all_errors(&inv));
+    assert!(names(&inv).iter().any(|n| n == "flask"));
+    let inv = inventory_with(Some("100000000"));
+    assert!(!capped(&inv), "{:?}", all_errors(&inv));
+    assert_rest_reports(&inv);
+}
+
+#[test]
+fn package_cap_from_the_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("fn");
+    for name in ["alpha", "beta", "gamma"] {
+        let d = site.join(format!("{name}-1.0.dist-info"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+        )
+        .unwrap();
+    }
+    let cfg = tmp.path().join("depwarden.toml");
+    let run_with = |limits: &str| -> Value {
+        std::fs::write(&cfg, limits).unwrap();
+        let out = StdCommand::new(assert_cmd::cargo::cargo_bin("depwarden"))
+            .args(["--no-progress", "--config"])
+            .arg(&cfg)
+            .args(["inventory", "--format", "json"])
+            .arg(&site)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let inv = run_with("[limits]\nmax_packages = 2\n");
+    let errs = all_errors(&inv);
+    assert!(
+        errs.iter()
+            .any(|(l, _, m)| l == "error" && m.contains("too many installed distributions")),
+        "{errs:?}"
+    );
+    let inv = run_with("[limits]\nmax_packages = 3\n");
+    assert_eq!(all_errors(&inv), Vec::new());
+    assert_eq!(names(&inv).len(), 3, "{:?}", names(&inv));
+}
