@@ -13,7 +13,7 @@ use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs
 use crate::parse::Diagnostic;
 use crate::parse::{Limits, ParseOptions};
 use crate::policy::{FailOn, Policy};
-use crate::progress::Progress;
+use crate::progress::{Progress, timed};
 use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
 use std::collections::HashMap;
@@ -492,14 +492,6 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     } else {
         paths.to_vec()
     }
-}
-
-/// Runs `f` and adds its wall time to `nanos` (for `--timings`).
-fn timed<R>(nanos: &AtomicU64, f: impl FnOnce() -> R) -> R {
-    let started = std::time::Instant::now();
-    let out = f();
-    crate::progress::add_time(nanos, started.elapsed());
-    out
 }
 
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {

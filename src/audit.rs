@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use crate::advisory::model::{AdvisoryKind, IndexEntry, OsvRecord};
 use crate::advisory::severity::{self, Severity};
@@ -20,7 +19,7 @@ use crate::graph::Package;
 use crate::matcher::{self, Verdict};
 use crate::parse::{Diagnostic, Level};
 use crate::policy::{Policy, today};
-use crate::progress::add_time;
+use crate::progress::{add_time, timed};
 use crate::report::model::*;
 use crate::scan::{Inventory, ParsedDeployment};
 
@@ -231,23 +230,16 @@ impl<'a> Auditor<'a> {
         // Advisory matching and the supply-chain checks are independent:
         // run them side by side.
         let (advisories, supply) = rayon::join(
+            || timed(&self.times.advisories_ns, || self.advisory_findings(d)),
             || {
-                let started = Instant::now();
-                let advisories = self.advisory_findings(d);
-                add_time(&self.times.advisories_ns, started.elapsed());
-                advisories
-            },
-            || {
-                let started = Instant::now();
-                let policy = self.policies.for_deployment(i);
-                let supply = crate::supply::deployment_findings(
-                    d,
-                    policy,
-                    &self.opts.supply,
-                    &self.typosquats,
-                );
-                add_time(&self.times.supply_ns, started.elapsed());
-                supply
+                timed(&self.times.supply_ns, || {
+                    crate::supply::deployment_findings(
+                        d,
+                        self.policies.for_deployment(i),
+                        &self.opts.supply,
+                        &self.typosquats,
+                    )
+                })
             },
         );
         let (mut findings, notes) = advisories?;

@@ -93,7 +93,6 @@ impl Progress {
     }
 }
 
-/// A byte-count progress bar on stderr, or `None` when disabled or stderr
 /// Adds `d` to a nanosecond counter read later by [`Progress::detail`].
 pub fn add_time(counter: &std::sync::atomic::AtomicU64, d: Duration) {
     counter.fetch_add(
@@ -102,6 +101,15 @@ pub fn add_time(counter: &std::sync::atomic::AtomicU64, d: Duration) {
     );
 }
 
+/// Runs `f` and adds its wall time to `counter` (see [`add_time`]).
+pub fn timed<R>(counter: &std::sync::atomic::AtomicU64, f: impl FnOnce() -> R) -> R {
+    let started = Instant::now();
+    let out = f();
+    add_time(counter, started.elapsed());
+    out
+}
+
+/// A byte-count progress bar on stderr, or `None` when disabled or stderr
 /// is not a terminal.
 pub fn bytes_bar(enabled: bool, total: Option<u64>, message: &str) -> Option<ProgressBar> {
     if !enabled || !std::io::stderr().is_terminal() {
