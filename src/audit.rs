@@ -7,8 +7,8 @@
 
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 
 use crate::advisory::model::{AdvisoryKind, IndexEntry, OsvRecord};
 use crate::advisory::severity::{self, Severity};
@@ -17,6 +17,7 @@ use crate::discover::relative_display;
 use crate::ecosystem::Ecosystem;
 use crate::graph::Package;
 use crate::matcher::{self, Verdict};
+use crate::memo::Memo;
 use crate::parse::{Diagnostic, Level};
 use crate::policy::{Policy, today};
 use crate::progress::{add_time, timed};
@@ -121,8 +122,8 @@ pub struct Auditor<'a> {
     store: &'a Store,
     policies: &'a Policies<'a>,
     opts: &'a AuditOptions,
-    lookups: Mutex<HashMap<Key, Arc<Vec<IndexEntry>>>>,
-    records: Mutex<HashMap<String, Option<Arc<OsvRecord>>>>,
+    lookups: Memo<Key, Arc<Vec<IndexEntry>>>,
+    records: Memo<String, Option<Arc<OsvRecord>>>,
     typosquats: crate::supply::typosquat::CheckCache,
     /// CPU time per stage.
     pub times: AuditTimes,
@@ -135,8 +136,8 @@ impl<'a> Auditor<'a> {
             store,
             policies,
             opts,
-            lookups: Mutex::new(HashMap::new()),
-            records: Mutex::new(HashMap::new()),
+            lookups: Memo::default(),
+            records: Memo::default(),
             typosquats: Default::default(),
             times: AuditTimes::default(),
         }
@@ -156,33 +157,12 @@ impl<'a> Auditor<'a> {
                 }
             }
         }
-        let mut missing = Vec::new();
-        let mut out = HashMap::new();
-        {
-            let cache = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
-            for k in keys {
-                match cache.get(&k) {
-                    Some(v) if v.is_empty() => {}
-                    Some(v) => {
-                        out.insert(k, Arc::clone(v));
-                    }
-                    None => missing.push(k),
-                }
-            }
-        }
-        let mut fetched = Vec::with_capacity(missing.len());
-        for k in missing {
-            let v = Arc::new(self.store.lookup(k.0, &k.1)?);
-            fetched.push((k, v));
-        }
-        let mut cache = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
-        for (k, v) in fetched {
-            if !v.is_empty() {
-                out.insert(k.clone(), Arc::clone(&v));
-            }
-            cache.insert(k, v);
-        }
-        Ok(out)
+        Ok(self
+            .lookups
+            .get_many(keys, |k| self.store.lookup(k.0, &k.1).map(Arc::new))?
+            .into_iter()
+            .filter(|(_, entries)| !entries.is_empty())
+            .collect())
     }
 
     /// Full records of the given ids, from the cache or the store.
@@ -190,33 +170,12 @@ impl<'a> Auditor<'a> {
         &self,
         ids: BTreeSet<String>,
     ) -> Result<HashMap<String, Arc<OsvRecord>>, StoreError> {
-        let mut out = HashMap::new();
-        let mut missing = Vec::new();
-        {
-            let cache = self.records.lock().unwrap_or_else(|e| e.into_inner());
-            for id in ids {
-                match cache.get(&id) {
-                    Some(Some(r)) => {
-                        out.insert(id, Arc::clone(r));
-                    }
-                    Some(None) => {}
-                    None => missing.push(id),
-                }
-            }
-        }
-        let mut fetched = Vec::with_capacity(missing.len());
-        for id in missing {
-            let r = self.store.record(&id)?.map(Arc::new);
-            fetched.push((id, r));
-        }
-        let mut cache = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        for (id, r) in fetched {
-            if let Some(r) = &r {
-                out.insert(id.clone(), Arc::clone(r));
-            }
-            cache.insert(id, r);
-        }
-        Ok(out)
+        Ok(self
+            .records
+            .get_many(ids, |id| Ok(self.store.record(id)?.map(Arc::new)))?
+            .into_iter()
+            .filter_map(|(id, record)| Some((id, record?)))
+            .collect())
     }
 
     /// Audits deployment number `i`: advisory matches with fix advice, and

@@ -28,6 +28,7 @@ pub mod fs;
 pub mod graph;
 pub mod limits;
 pub mod matcher;
+pub mod memo;
 pub mod parse;
 pub mod policy;
 pub mod progress;

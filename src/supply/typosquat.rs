@@ -516,27 +516,14 @@ fn confidence_of(score: i32) -> Confidence {
 /// scan: a name met in many deployments is checked once.
 #[derive(Debug, Default)]
 pub struct CheckCache {
-    results: std::sync::Mutex<std::collections::HashMap<(Ecosystem, String), Option<Suspect>>>,
+    results: crate::memo::Memo<(Ecosystem, String), Option<Suspect>>,
 }
 
 impl CheckCache {
     /// [`check`], or its earlier result for the same name.
     pub fn check(&self, eco: Ecosystem, name: &str) -> Option<Suspect> {
-        let key = (eco, name.to_string());
-        if let Some(hit) = self
-            .results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return hit.clone();
-        }
-        let result = check(eco, name);
         self.results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, result.clone());
-        result
+            .get((eco, name.to_string()), |(eco, name)| check(*eco, name))
     }
 }
 
