@@ -2,9 +2,8 @@
 //! (rayon, at this one place), grouped back per deployment.
 
 use rayon::prelude::*;
-use std::path::PathBuf;
 
-use crate::discover::{Deployment, DiscoverError, Discovery, discover};
+use crate::discover::Deployment;
 use crate::fs::Fs;
 use crate::parse::{
     Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source,
@@ -69,20 +68,6 @@ pub struct Inventory {
     pub deployments: Vec<ParsedDeployment>,
     /// Problems that belong to no deployment.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Discovers and parses. Sources are parsed in parallel on the current
-/// rayon pool.
-pub fn inventory(
-    fs: &dyn Fs,
-    paths: &[PathBuf],
-    options: &ParseOptions,
-) -> Result<Inventory, DiscoverError> {
-    let Discovery {
-        deployments,
-        diagnostics,
-    } = discover(fs, paths)?;
-    Ok(parse_deployments(fs, deployments, diagnostics, options))
 }
 
 /// Parses already-discovered deployments.

@@ -193,6 +193,15 @@ impl std::fmt::Debug for Packed {
     }
 }
 
+/// A damaged-file error naming the packed file at `path`.
+fn damaged(path: &Path, reason: String) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        key: "packed index".into(),
+        reason,
+    }
+}
+
 fn read_u64(b: &[u8], at: usize) -> Option<u64> {
     let s = b.get(at..at.checked_add(8)?)?;
     let mut w = [0u8; 8];
@@ -230,10 +239,11 @@ impl Packed {
     }
 
     fn from_map(path: PathBuf, map: memmap2::Mmap) -> Result<Packed, StoreError> {
-        let corrupt = |reason: &str| StoreError::Corrupt {
-            path: path.clone(),
-            key: "packed index".into(),
-            reason: format!("{reason}; rebuild it with `depwarden db import` or `db sync`"),
+        let corrupt = |reason: &str| {
+            damaged(
+                &path,
+                format!("{reason}; rebuild it with `depwarden db import` or `db sync`"),
+            )
         };
         let b: &[u8] = &map;
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
@@ -295,13 +305,8 @@ impl Packed {
     }
 
     /// Number of entries of a table.
-    pub fn len(&self, table: Table) -> usize {
+    fn len(&self, table: Table) -> usize {
         self.tables[table as usize].1
-    }
-
-    /// True when a table is empty.
-    pub fn is_empty(&self, table: Table) -> bool {
-        self.len(table) == 0
     }
 
     fn slice(&self, off: u64, len: u32) -> Result<&[u8], StoreError> {
@@ -311,10 +316,11 @@ impl Packed {
             (Some(s), Some(e)) => self.map.get(s..e),
             _ => None,
         }
-        .ok_or_else(|| StoreError::Corrupt {
-            path: self.path.clone(),
-            key: "packed index".into(),
-            reason: format!("entry points outside the file ({off}+{len})"),
+        .ok_or_else(|| {
+            damaged(
+                &self.path,
+                format!("entry points outside the file ({off}+{len})"),
+            )
         })
     }
 
@@ -323,11 +329,7 @@ impl Packed {
         let (off, _) = self.tables[table as usize];
         let at = off + i * ENTRY_LEN;
         let b: &[u8] = &self.map;
-        let bad = || StoreError::Corrupt {
-            path: self.path.clone(),
-            key: "packed index".into(),
-            reason: "table entry outside the file".into(),
-        };
+        let bad = || damaged(&self.path, "table entry outside the file".into());
         let key_off = read_u64(b, at).ok_or_else(bad)?;
         let key_len = read_u32(b, at + 8).ok_or_else(bad)?;
         let val_off = read_u64(b, at + 12).ok_or_else(bad)?;
@@ -348,28 +350,6 @@ impl Packed {
             }
         }
         Ok(None)
-    }
-
-    /// Every key of a table that starts with `prefix`, in key order.
-    pub fn keys_with_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
-        let (mut lo, mut hi) = (0usize, self.len(table));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.entry(table, mid)?.0 < prefix {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let mut out = Vec::new();
-        for i in lo..self.len(table) {
-            let (k, _, _) = self.entry(table, i)?;
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push(k);
-        }
-        Ok(out)
     }
 }
 
@@ -418,8 +398,6 @@ mod tests {
         assert_eq!(p.get(Table::Index, b"npm\0c").unwrap(), None);
         assert_eq!(p.get(Table::Records, b"GHSA-1").unwrap(), Some(&b"{}"[..]));
         assert_eq!(p.get(Table::Aliases, b"x").unwrap(), None);
-        let keys = p.keys_with_prefix(Table::Index, b"npm\0").unwrap();
-        assert_eq!(keys, vec![&b"npm\0a"[..], &b"npm\0b"[..]]);
     }
 
     #[test]

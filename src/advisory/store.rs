@@ -285,11 +285,6 @@ impl Store {
         &self.warnings
     }
 
-    /// True when reads are served by the packed index.
-    pub fn is_packed(&self) -> bool {
-        self.packed.is_some()
-    }
-
     /// Opens the store at `dir`, first importing the snapshot embedded in
     /// the binary when the store is empty (so a fresh install works
     /// offline).
