@@ -127,29 +127,25 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut parsed_sources: HashMap<&str, SourceId> = HashMap::new();
     for (p, _) in &entries {
         let source_id = match &p.source {
-            Some(s) => match parsed_sources
-                .get(s.as_str())
-                .cloned()
-                .map(Ok)
-                .unwrap_or_else(|| SourceId::from_str(s))
-            {
-                Ok(id) => {
-                    parsed_sources
-                        .entry(s.as_str())
-                        .or_insert_with(|| id.clone());
-                    Some(id)
-                }
-                Err(e) => {
-                    diagnostics.push(Diagnostic::new(
-                        Level::Warning,
-                        path,
-                        format!(
-                            "package {} {}: unreadable source `{s}`: {e}",
-                            p.name, p.version
-                        ),
-                    ));
-                    None
-                }
+            Some(s) => match parsed_sources.get(s.as_str()) {
+                Some(id) => Some(id.clone()),
+                None => match SourceId::from_str(s) {
+                    Ok(id) => {
+                        parsed_sources.insert(s.as_str(), id.clone());
+                        Some(id)
+                    }
+                    Err(e) => {
+                        diagnostics.push(Diagnostic::new(
+                            Level::Warning,
+                            path,
+                            format!(
+                                "package {} {}: unreadable source `{s}`: {e}",
+                                p.name, p.version
+                            ),
+                        ));
+                        None
+                    }
+                },
             },
             None => None,
         };
