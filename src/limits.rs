@@ -73,14 +73,12 @@ pub fn pep508_requirement(
     if name_len > 0 && name_len < trimmed.len() {
         let last = trimmed[..name_len].chars().last();
         if let Some(c @ ('.' | '-' | '_')) = last {
-            return Err(pep508_rs::Pep508Error {
-                message: pep508_rs::Pep508ErrorSource::String(format!(
-                    "Package name must end with an alphanumeric character, not '{c}'"
-                )),
-                start: offset + name_len - 1,
-                len: 1,
-                input: text.to_string(),
-            });
+            return Err(pep508_error(
+                text,
+                format!("Package name must end with an alphanumeric character, not '{c}'"),
+                offset + name_len - 1,
+                1,
+            ));
         }
     }
     // Extras (`name[a, b-]`): the crate panics on one ending in punctuation.
@@ -92,14 +90,12 @@ pub fn pep508_requirement(
             .filter_map(|token| token.chars().last())
             .find(|c| matches!(c, '.' | '-' | '_'));
         if let Some(c) = bad {
-            return Err(pep508_rs::Pep508Error {
-                message: pep508_rs::Pep508ErrorSource::String(format!(
-                    "Extra name must end with an alphanumeric character, not '{c}'"
-                )),
-                start: offset + name_len,
-                len: 1,
-                input: text.to_string(),
-            });
+            return Err(pep508_error(
+                text,
+                format!("Extra name must end with an alphanumeric character, not '{c}'"),
+                offset + name_len,
+                1,
+            ));
         }
     }
     // Markers: the crate slices the word after a complete marker by its
@@ -107,27 +103,43 @@ pub fn pep508_requirement(
     // character (`a;os_name=='x' \u{e9}`). Outside quoted strings a marker
     // is ASCII, so such a character is refused here.
     if let Some((at, c)) = non_ascii_in_marker(text) {
-        return Err(pep508_rs::Pep508Error {
-            message: pep508_rs::Pep508ErrorSource::String(format!(
+        return Err(pep508_error(
+            text,
+            format!(
                 "Unexpected character '{c}' in the marker, expected ASCII outside quoted strings"
-            )),
-            start: text[..at].chars().count(),
-            len: 1,
-            input: text.to_string(),
-        });
+            ),
+            text[..at].chars().count(),
+            1,
+        ));
     }
     // Last resort for panics not foreseen above: an error, not a crash.
-    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text)).unwrap_or_else(|_| {
-        PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Err(pep508_rs::Pep508Error {
-            message: pep508_rs::Pep508ErrorSource::String(
-                "requirement could not be parsed".to_string(),
-            ),
-            start: 0,
-            len: text.len(),
-            input: text.to_string(),
-        })
+    without_panic(|| pep508_rs::Requirement::from_str(text)).unwrap_or_else(|| {
+        Err(pep508_error(
+            text,
+            "requirement could not be parsed".to_string(),
+            0,
+            text.len(),
+        ))
     })
+}
+
+/// A `pep508_rs` error of our own over `input`, spanning `len` characters
+/// from character `start`.
+fn pep508_error(input: &str, message: String, start: usize, len: usize) -> pep508_rs::Pep508Error {
+    pep508_rs::Pep508Error {
+        message: pep508_rs::Pep508ErrorSource::String(message),
+        start,
+        len,
+        input: input.to_string(),
+    }
+}
+
+/// Runs a `pep508_rs` call; `None` (counted in [`PEP508_PANICS_CAUGHT`])
+/// when it panics.
+fn without_panic<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    std::panic::catch_unwind(f)
+        .map_err(|_| PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        .ok()
 }
 
 /// The byte position and value of the first non-ASCII, non-whitespace
@@ -175,13 +187,7 @@ pub fn pep508_marker(marker: &str) -> Option<pep508_rs::MarkerTree> {
     if non_ascii_outside_quotes(marker).is_some() {
         return None;
     }
-    match std::panic::catch_unwind(|| pep508_rs::MarkerTree::from_str(marker)) {
-        Ok(r) => r.ok(),
-        Err(_) => {
-            PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            None
-        }
-    }
+    without_panic(|| pep508_rs::MarkerTree::from_str(marker))?.ok()
 }
 
 /// The message of a PEP 508 error, without the underlined input.
