@@ -19,7 +19,7 @@ use crate::graph::Package;
 use crate::matcher::{self, Verdict};
 use crate::memo::Memo;
 use crate::parse::{Diagnostic, Level};
-use crate::policy::{Policy, today};
+use crate::policy::Policy;
 use crate::progress::{add_time, timed};
 use crate::report::model::*;
 use crate::scan::{Inventory, ParsedDeployment};
@@ -35,9 +35,7 @@ pub fn data_age_days(db: &DatabaseInfo) -> Option<i64> {
         .filter_map(|e| e.newest_modified.as_deref())
         .max()?;
     let then = crate::clock::days_of(newest)?;
-    let t = today();
-    let now = crate::clock::days_of(&format!("{:04}-{:02}-{:02}", t.year, t.month, t.day))?;
-    Some(now - then)
+    Some(crate::clock::today().days_since_epoch() - then)
 }
 
 /// Options of the audit beyond the policy.
@@ -243,7 +241,7 @@ impl<'a> Auditor<'a> {
     ) -> Result<ScanReport, StoreError> {
         audits.sort_by_key(|a| a.index);
         let policies = self.policies;
-        let today = today();
+        let today = crate::clock::today();
         let mut deployments = Vec::with_capacity(audits.len());
         let mut expired_notes = BTreeSet::new();
         let mut used_ignores: BTreeSet<(usize, usize)> = BTreeSet::new();
@@ -643,7 +641,7 @@ fn apply_ignores(
     f: &mut Finding,
     policy: &Policy,
     policy_index: usize,
-    today: crate::policy::Date,
+    today: crate::clock::Date,
     used: &mut BTreeSet<(usize, usize)>,
     expired_notes: &mut BTreeSet<String>,
 ) {

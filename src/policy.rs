@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::advisory::severity::Severity;
+use crate::clock::Date;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -275,13 +276,13 @@ impl Policy {
                 ));
             }
             if let Some(exp) = &ig.expires
-                && parse_date(exp).is_none()
+                && (exp.len() != 10 || Date::parse(exp).is_none())
             {
                 return Err(invalid(
                     path,
                     line_of(text, exp),
                     &format!(
-                        "ignore for {}: `expires` must be a date YYYY-MM-DD, not {exp:?}",
+                        "ignore for {}: `expires` must be a date YYYY-MM-DD that exists, not {exp:?}",
                         ig.id
                     ),
                 ));
@@ -360,72 +361,13 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    /// Year.
-    pub year: i32,
-    /// Month 1-12.
-    pub month: u32,
-    /// Day 1-31.
-    pub day: u32,
-}
-
-/// Parses `YYYY-MM-DD` (a longer RFC 3339 timestamp is cut to its date).
-pub fn parse_date(s: &str) -> Option<Date> {
-    let s = s.get(..10)?;
-    let mut it = s.split('-');
-    let year: i32 = it.next()?.parse().ok()?;
-    let month: u32 = it.next()?.parse().ok()?;
-    let day: u32 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(Date { year, month, day })
-}
-
-/// Today's date (UTC), from the system clock; `DEPWARDEN_TODAY=YYYY-MM-DD`
-/// overrides it (for reproducible reports and tests).
-pub fn today() -> Date {
-    if let Some(d) = std::env::var("DEPWARDEN_TODAY")
-        .ok()
-        .as_deref()
-        .and_then(parse_date)
-    {
-        return d;
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    civil_from_days((secs / 86_400) as i64)
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    Date {
-        year: (if m <= 2 { y + 1 } else { y }) as i32,
-        month: m,
-        day: d,
-    }
-}
-
 impl Ignore {
     /// True when the ignore has expired on `today` (it applies up to and
     /// including the day before `expires`).
     pub fn expired(&self, today: Date) -> bool {
         self.expires
             .as_deref()
-            .and_then(parse_date)
+            .and_then(Date::parse)
             .is_some_and(|d| today >= d)
     }
 }
@@ -523,23 +465,7 @@ internal_names = ["acme-*"]
     }
 
     #[test]
-    fn dates_and_expiry() {
-        assert_eq!(
-            civil_from_days(0),
-            Date {
-                year: 1970,
-                month: 1,
-                day: 1
-            }
-        );
-        assert_eq!(
-            civil_from_days(20_415),
-            Date {
-                year: 2025,
-                month: 11,
-                day: 23
-            }
-        );
+    fn expiry() {
         let ig = Ignore {
             id: "X".into(),
             package: None,

@@ -800,13 +800,10 @@ fn new_generation_dir(db_dir: &Path) -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     loop {
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        let nanos = crate::clock::subsec_nanos();
         let dir = db_dir.join(format!(
             "gen-{}-{}-{}-{}",
-            crate::clock::unix_now(),
+            crate::clock::now(),
             nanos,
             std::process::id(),
             n

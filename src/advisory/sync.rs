@@ -446,7 +446,7 @@ fn changed_since(csv: &[u8], watermark: &str) -> Option<Vec<String>> {
         lines += 1;
         let (modified, id) = line.split_once(',')?;
         let (modified, id) = (modified.trim(), id.trim());
-        if crate::policy::parse_date(modified).is_none()
+        if crate::clock::Date::parse(modified).is_none()
             || id.is_empty()
             || id.contains('/')
             || id.contains("..")

@@ -250,6 +250,5 @@ fn ask_registry(client: &reqwest::blocking::Client, url: &str) -> Result<bool, S
 }
 
 fn today() -> String {
-    let now = crate::clock::now_rfc3339();
-    now.get(..10).unwrap_or(&now).to_string()
+    crate::clock::today().to_string()
 }
