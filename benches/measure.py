@@ -7,12 +7,14 @@ Usage: python3 benches/measure.py [--bin target/release/depwarden]
 
 Needs the release binary (`cargo build --release`) and the scale bench
 binary (`cargo bench --bench scale --no-run` prints its path). cargo-audit
-is compared when `cargo audit` and ../shared/rustsec-advisory-db exist.
+is compared when `cargo audit` exists and RUSTSEC_DB names a RustSec
+advisory-db checkout (the same data as the embedded snapshot).
 """
 import argparse
 import os
 import shutil
 import statistics
+import sys
 import subprocess
 import tempfile
 import time
@@ -88,9 +90,9 @@ def main():
 
         if want("cargo-audit"):
             lock = os.path.join(ROOT, "testdata/cargo/audit/gix/Cargo.lock")
-            advdb = os.path.join(ROOT, "..", "..", "shared", "rustsec-advisory-db")
+            advdb = os.environ.get("RUSTSEC_DB", "")
             if not os.path.isdir(advdb):
-                advdb = "/work/shared/rustsec-advisory-db"
+                sys.exit("cargo-audit comparison: set RUSTSEC_DB to a RustSec advisory-db directory")
             ca = [os.path.expanduser("~/.cargo/bin/cargo-audit"), "audit", "--db", advdb,
                   "--no-fetch", "--stale", "--no-yanked", "--json", "-f", lock]
             dw = [b, "--db", db, "--no-progress", "scan", "--format", "json", lock]

@@ -52,10 +52,18 @@ pub fn max_file_size_from_env() -> Option<u64> {
         .filter(|n| *n > 0)
 }
 
-/// How many panics inside `pep508_rs` [`pep508_requirement`] turned into
-/// errors (the fuzz tests require none: each should be foreseen).
-pub static PEP508_PANICS_CAUGHT: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    static PEP508_PANICS_CAUGHT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many panics inside `pep508_rs` ([`pep508_requirement`],
+/// [`pep508_marker`]) turned into errors on the calling thread. Counted per
+/// thread, so a test that parses on its own thread sees only its own
+/// parses, whatever other tests run beside it (the regression tests require
+/// none: each should be foreseen).
+pub fn pep508_panics_caught() -> usize {
+    PEP508_PANICS_CAUGHT.with(std::cell::Cell::get)
+}
 
 /// Parses a PEP 508 requirement without the panic `pep508_rs` 0.9 hits on
 /// a name whose last character is `.`, `-` or `_` followed by more input
@@ -134,11 +142,11 @@ fn pep508_error(input: &str, message: String, start: usize, len: usize) -> pep50
     }
 }
 
-/// Runs a `pep508_rs` call; `None` (counted in [`PEP508_PANICS_CAUGHT`])
+/// Runs a `pep508_rs` call; `None` (counted in [`pep508_panics_caught`])
 /// when it panics.
 fn without_panic<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
     std::panic::catch_unwind(f)
-        .map_err(|_| PEP508_PANICS_CAUGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        .map_err(|_| PEP508_PANICS_CAUGHT.with(|n| n.set(n.get() + 1)))
         .ok()
 }
 
@@ -181,7 +189,7 @@ fn non_ascii_outside_quotes(marker: &str) -> Option<(usize, char)> {
 /// when it does not parse. A non-ASCII character outside quoted strings is
 /// refused before `pep508_rs`, which panics on it (see
 /// [`pep508_requirement`]); any other panic of the crate is caught and
-/// counted in [`PEP508_PANICS_CAUGHT`].
+/// counted in [`pep508_panics_caught`].
 pub fn pep508_marker(marker: &str) -> Option<pep508_rs::MarkerTree> {
     use std::str::FromStr;
     if non_ascii_outside_quotes(marker).is_some() {
@@ -231,7 +239,7 @@ mod tests {
 
     #[test]
     fn pep508_non_ascii_in_markers_is_an_error_not_a_panic() {
-        let before = PEP508_PANICS_CAUGHT.load(std::sync::atomic::Ordering::Relaxed);
+        let before = pep508_panics_caught();
         for bad in [
             "a;os_name=='x' \u{e9}",
             "a; python_version < \"2.7\" \u{feff}",
@@ -248,9 +256,6 @@ mod tests {
         assert!(pep508_marker("python_version < \"3\" -Dist:\u{30b9}\u{30c8}").is_none());
         assert!(pep508_marker("os_name == 'x' a\u{e9}").is_none());
         assert!(pep508_marker("python_version < \"3.10\" and os_name == '\u{e9}'").is_some());
-        assert_eq!(
-            PEP508_PANICS_CAUGHT.load(std::sync::atomic::Ordering::Relaxed),
-            before
-        );
+        assert_eq!(pep508_panics_caught(), before);
     }
 }

@@ -1,0 +1,33 @@
+//! The integration tests: one binary, one module per area. `common` holds
+//! the shared helpers (a private advisory database per test, a pinned clock,
+//! a loopback HTTP server).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod advisory_store;
+mod cargo_audit_fixtures;
+mod cargo_audit_parity;
+mod cargo_auditable;
+mod cargo_bootstrap;
+mod cargo_lockfile;
+mod cargo_manifest;
+mod cli_basics;
+mod confusion;
+mod core_e2e;
+mod hostile_fuzz;
+mod hostile_limits;
+mod hostile_regressions;
+mod npm_features;
+mod npm_large_app;
+mod npm_same_set;
+mod pypi_installed;
+mod pypi_lockfiles;
+mod report_formats;
+mod report_gate;
+mod snapshot_property;
+mod store_packed;
+mod sync_loopback;
+mod typosquat_eval;
+mod typosquat_scan;
+mod version_vectors;
