@@ -138,6 +138,17 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     if args.include_dev {
         policy.gate.include_dev = true;
     }
+    let report_only = match args.gate.as_deref() {
+        None | Some("on") => false,
+        Some("none") => true,
+        Some(other) => {
+            eprintln!("depwarden: error: --gate {other}: expected none or on");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if report_only {
+        policy.gate.open_for_every_kind();
+    }
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
     // and independent, and a one-lockfile CI scan feels every millisecond.
@@ -186,6 +197,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                         p.gate.fail_on = policy.gate.fail_on;
                     }
                     p.gate.include_dev |= args.include_dev;
+                    if report_only {
+                        p.gate.open_for_every_kind();
+                    }
                     overrides.insert(i, p);
                 }
                 Err(e) => {

@@ -161,6 +161,18 @@ impl Default for Gate {
     }
 }
 
+impl Gate {
+    /// No finding of any kind closes the gate (`scan --gate none`): every
+    /// threshold at `none`, malicious packages and warnings included.
+    pub fn open_for_every_kind(&mut self) {
+        self.fail_on = FailOn::None;
+        self.malicious = false;
+        self.typosquat = Level3::None;
+        self.confusion = Level3::None;
+        self.warnings.clear();
+    }
+}
+
 /// One `[[ignore]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,8 +206,12 @@ pub struct RegistriesConfig {
     /// Internal package names, `*` wildcards allowed (`acme-*`).
     pub internal_names: Vec<String>,
     /// Public registry base URLs (for tests and mirrors): keys `npm`,
-    /// `pypi`, `crates`.
+    /// `pypi`, `crates`, and `npm-downloads` for the npm downloads API.
     pub public: std::collections::BTreeMap<String, String>,
+    /// Registries that serve public packages under their public names
+    /// (Artifactory, Nexus, CodeArtifact proxying the public registry):
+    /// resolving through them does not make a package internal.
+    pub mirrors: Vec<String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
     /// 5000).
     pub timeout_ms: Option<u64>,

@@ -148,14 +148,12 @@ fn what(f: &Finding) -> String {
     let mut s = match f.kind {
         FindingKind::Typosquat => format!("imitates {}", f.imitates.as_deref().unwrap_or("?")),
         FindingKind::DependencyConfusion => f.reason.clone().unwrap_or_default(),
-        _ => format!(
-            "{}{}",
-            f.id.as_deref().unwrap_or(""),
-            f.summary
-                .as_ref()
-                .map(|s| format!(": {}", shorten(s, 90)))
-                .unwrap_or_default()
-        ),
+        _ => match (&f.id, &f.summary) {
+            (Some(id), Some(s)) => format!("{id}: {}", shorten(s, 90)),
+            (Some(id), None) => id.clone(),
+            (None, Some(s)) => shorten(s, 90),
+            (None, None) => String::new(),
+        },
     };
     if f.ignored.is_some() {
         s.push_str(" (ignored)");
