@@ -14,7 +14,7 @@ use toml::{Table, Value};
 
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 /// Upper bound on workspace members followed, against hostile globs.
@@ -499,7 +499,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             graph.add_edge(root, id, edge_kind(d));
         }
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     super::assign_groups(&mut graph);
     diagnostics.push(Diagnostic::new(
         Level::Info,

@@ -16,11 +16,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
-use super::json::OrderedMap;
-use super::{is_plain_version, source_from, split_name_spec};
+use super::json::{Lenient, OrderedMap, Strings};
+use super::{is_plain_version, platform, source_from, split_name_spec};
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
 type Deps = OrderedMap<String, String>;
 
@@ -39,6 +39,12 @@ struct Meta {
     name: Option<String>,
     #[serde(default)]
     version: Option<String>,
+    #[serde(default)]
+    os: Strings,
+    #[serde(default)]
+    cpu: Strings,
+    #[serde(default)]
+    libc: Strings,
 }
 
 /// A `packages` tuple: the identifier, then (for registry packages) the
@@ -103,7 +109,7 @@ struct Lock {
     #[serde(default)]
     workspaces: Option<OrderedMap<String, Meta>>,
     #[serde(default)]
-    packages: Option<OrderedMap<String, Tuple>>,
+    packages: Option<OrderedMap<String, Lenient<Tuple>>>,
 }
 
 /// Parses a `bun.lock`.
@@ -140,13 +146,29 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let packages = lock.packages.as_ref().unwrap_or(&empty);
     let mut by_path: HashMap<&str, PackageId> = HashMap::new();
     let mut merged: HashMap<(String, Option<String>, PackageSource), PackageId> = HashMap::new();
+    let mut read: Vec<(&String, &Tuple)> = Vec::with_capacity(packages.len());
     for (key, t) in packages.iter() {
+        match &t.0 {
+            Ok(t) => read.push((key, t)),
+            Err(e) => diagnostics.push(Diagnostic::new(
+                Level::Error,
+                path,
+                format!("package `{key}` cannot be read ({e}); this entry is skipped, the rest of the file is read"),
+            )),
+        }
+    }
+    for &(key, t) in &read {
         let (name, spec) = split_name_spec(&t.ident);
         if name.is_empty() {
-            return Err(ParseError::invalid(
+            diagnostics.push(Diagnostic::new(
+                Level::Error,
                 path,
-                format!("package `{key}`: unreadable identifier `{}`", t.ident),
+                format!(
+                    "package `{key}`: unreadable identifier `{}`; this entry is skipped, the rest of the file is read",
+                    t.ident
+                ),
             ));
+            continue;
         }
         if let Some(ws) = spec.strip_prefix("workspace:") {
             if let Some(&id) = ws_ids.get(ws) {
@@ -173,6 +195,12 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             source_from(None, Some(spec))
         };
         pkg.checksum = t.integrity.clone();
+        pkg.not_on_target = platform::excluded(
+            &ctx.options.target,
+            &t.meta.os.0,
+            &t.meta.cpu.0,
+            &t.meta.libc.0,
+        );
         let alias = key.rsplit('/').next().unwrap_or(key);
         if !key.ends_with(name) && !name.contains('/') && alias != name {
             pkg.note("alias", alias);
@@ -195,7 +223,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
         None
     };
-    for (key, t) in packages.iter() {
+    let mut missing = MissingDeps::new(path);
+    for &(key, t) in &read {
         let Some(&from) = by_path.get(key.as_str()) else {
             continue;
         };
@@ -205,14 +234,18 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             (&t.meta.optional_dependencies, DepKind::Optional),
             (&t.meta.peer_dependencies, DepKind::Peer),
         ] {
-            for (dep, _) in deps.iter().flat_map(|d| d.iter()) {
-                if let Some(to) = lookup(&segs, dep) {
-                    graph.add_edge(from, to, kind);
+            for (dep, spec) in deps.iter().flat_map(|d| d.iter()) {
+                match lookup(&segs, dep) {
+                    Some(to) => graph.add_edge(from, to, kind),
+                    None if kind == DepKind::Normal => {
+                        missing.add(|| format!("dependency {dep}@{spec} of `{key}`"));
+                    }
+                    None => {}
                 }
             }
         }
     }
-    let mut project: HashMap<PackageId, bool> = HashMap::new();
+    let mut project: Vec<(PackageId, DepKind)> = Vec::new();
     for (dir, meta) in workspaces.iter() {
         let from = ws_ids.get(dir).copied();
         for (deps, kind) in [
@@ -224,33 +257,22 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             for (dep, spec) in deps.iter().flat_map(|d| d.iter()) {
                 let Some(to) = lookup(&[], dep) else {
                     if kind == DepKind::Normal {
-                        diagnostics.push(Diagnostic::new(
-                            Level::Warning,
-                            path,
-                            format!("dependency {dep}@{spec} of workspace `{dir}` is not in the lockfile"),
-                        ));
+                        missing.add(|| format!("dependency {dep}@{spec} of workspace `{dir}`"));
                     }
                     continue;
                 };
                 match from {
                     Some(f) => graph.add_edge(f, to, kind),
-                    None => {
-                        let e = project.entry(to).or_insert(true);
-                        *e = *e && kind == DepKind::Dev;
-                    }
+                    None => project.push((to, kind)),
                 }
             }
         }
     }
-    for (id, dev) in project {
-        if graph.package(id).root {
-            continue;
-        }
-        let p = graph.package_mut(id);
-        p.direct = true;
-        p.dev = dev;
+    for (id, kind) in project {
+        graph.add_direct(id, kind);
     }
-    graph.finalize(FlagMode::FromEdges);
+    missing.finish(&mut diagnostics);
+    graph.finalize();
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = lock.lockfile_version.map(|v| v.to_string());

@@ -13,11 +13,11 @@
 use std::collections::HashMap;
 
 use super::manifest::{PackageJson, expand_workspaces, root_package};
-use super::{git_source, is_git_spec, npm_alias, source_from, split_name_spec};
+use super::{git_source, is_git_spec, npm_alias, platform, source_from, split_name_spec};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
 /// One lockfile entry.
 #[derive(Default, Debug)]
@@ -29,6 +29,7 @@ struct Entry<'a> {
     integrity: Option<&'a str>,
     resolution: Option<String>,
     checksum: Option<&'a str>,
+    conditions: Option<&'a str>,
     deps: Vec<(String, String, DepKind)>,
 }
 
@@ -113,6 +114,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             let id = graph.add_root(pkg);
             for s in &e.specs {
                 by_spec.insert(s.as_str(), id);
+                if let Some(u) = unbound(s) {
+                    by_spec.entry(u).or_insert(id);
+                }
             }
             entry_ids.push(Some(id));
             continue;
@@ -139,6 +143,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             pkg.note("alias", spec_name);
         }
         pkg.source = source;
+        if let Some(c) = e.conditions {
+            pkg.not_on_target = platform::berry_excluded(&ctx.options.target, c);
+        }
         let key = (name.clone(), pkg.version.clone(), pkg.source.clone());
         let id = match merged.get(&key) {
             Some(&id) => id,
@@ -151,20 +158,28 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         };
         for s in &e.specs {
             by_spec.insert(s.as_str(), id);
+            if let Some(u) = unbound(s) {
+                by_spec.entry(u).or_insert(id);
+            }
         }
         entry_ids.push(Some(id));
     }
 
+    // A dependency `name: range` to the entry whose header lists the
+    // descriptor `name@range`; berry writes ranges with their protocol
+    // (`npm:^4.0.0`), classic without, and a berry header may bind a
+    // descriptor to a locator (see `unbound`).
     let lookup = |name: &str, range: &str| -> Option<PackageId> {
-        let key = format!("{name}@{range}");
-        if let Some(&id) = by_spec.get(key.as_str()) {
-            return Some(id);
-        }
+        let mut keys = vec![format!("{name}@{range}")];
         if !range.contains(':') {
-            let key = format!("{name}@npm:{range}");
-            if let Some(&id) = by_spec.get(key.as_str()) {
-                return Some(id);
-            }
+            keys.push(format!("{name}@npm:{range}"));
+        } else if let Some(plain) = range.strip_prefix("npm:")
+            && npm_alias(range).is_none()
+        {
+            keys.push(format!("{name}@{plain}"));
+        }
+        if let Some(&id) = keys.iter().find_map(|k| by_spec.get(k.as_str())) {
+            return Some(id);
         }
         match by_name.get(name).map(Vec::as_slice) {
             Some([only]) => Some(*only),
@@ -172,30 +187,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
     };
 
-    let mut unresolved = 0usize;
+    let mut missing = MissingDeps::new(path);
     for (i, e) in entries.iter().enumerate() {
         let from = entry_ids.get(i).copied().flatten();
         for (dep, range, kind) in &e.deps {
             let Some(to) = lookup(dep, range) else {
                 if *kind == DepKind::Normal {
-                    unresolved += 1;
-                    if unresolved <= 20 {
-                        diagnostics.push(Diagnostic::new(
-                            Level::Warning,
-                            path,
-                            format!(
-                                "dependency {dep}@{range} (line {}) is not in the lockfile",
-                                e.line
-                            ),
-                        ));
-                    }
+                    missing.add(|| format!("dependency {dep}@{range} (line {})", e.line));
                 }
                 continue;
             };
             match from {
                 Some(from) => graph.add_edge(from, to, *kind),
                 None if project_entry == Some(i) && manifest.is_none() => {
-                    graph.package_mut(to).direct = true;
+                    graph.add_direct(to, *kind);
                 }
                 None => {}
             }
@@ -229,20 +234,12 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     if let Some(m) = &manifest {
         for (n, s, k) in m.declared() {
             let to = member_ids.get(n).copied().or_else(|| lookup(n, s));
-            if let Some(to) = to
-                && !graph.package(to).root
-            {
-                let p = graph.package_mut(to);
-                if !p.direct {
-                    p.direct = true;
-                    p.dev = k == DepKind::Dev;
-                } else if k != DepKind::Dev {
-                    p.dev = false;
-                }
+            if let Some(to) = to {
+                graph.add_direct(to, k);
             }
         }
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     for p in graph.packages_mut() {
         if p.root {
             continue;
@@ -255,6 +252,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             Vec::new()
         };
     }
+    missing.finish(&mut diagnostics);
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = Some(if berry { "berry" } else { "v1" }.to_string());
@@ -381,31 +379,54 @@ fn find_quote_end(s: &str) -> Option<usize> {
     None
 }
 
-/// Splits an entry header (`"a@^1", a@^1.2:`) into specifiers.
+/// Splits an entry header into its descriptors: classic quotes each one
+/// (`"a@^1", a@^1.2:`), berry quotes the whole list
+/// (`"chalk@npm:^4.0.0, chalk@npm:^4.1.0":`); both are split at every
+/// comma, as yarn itself does.
 fn header_specs(line: &str) -> Vec<String> {
     let line = line.trim_end();
     let line = line.strip_suffix(':').unwrap_or(line);
-    let mut out = Vec::new();
+    let mut tokens = Vec::new();
     let mut cur = String::new();
     let mut in_q = false;
+    let mut escaped = false;
     for c in line.chars() {
+        if in_q && escaped {
+            escaped = false;
+            cur.push(c);
+            continue;
+        }
         match c {
-            '"' => in_q = !in_q,
-            ',' if !in_q => {
-                let t = cur.trim();
-                if !t.is_empty() {
-                    out.push(t.to_string());
-                }
-                cur.clear();
+            '\\' if in_q => {
+                escaped = true;
+                cur.push(c);
             }
+            '"' => {
+                in_q = !in_q;
+                cur.push(c);
+            }
+            ',' if !in_q => tokens.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }
-    let t = cur.trim();
-    if !t.is_empty() {
-        out.push(t.to_string());
-    }
-    out
+    tokens.push(cur);
+    tokens
+        .iter()
+        .flat_map(|t| {
+            unquote(t)
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// A berry descriptor without the locator it is bound to
+/// (`local@file:./x::locator=app%40workspace%3A.` → `local@file:./x`):
+/// dependencies refer to it unbound.
+fn unbound(spec: &str) -> Option<&str> {
+    spec.find("::").map(|i| &spec[..i])
 }
 
 /// Reads the entries; returns them and whether the file is berry.
@@ -459,6 +480,7 @@ fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
                 "resolved" => entry.resolved = Some(strip_quotes(value)),
                 "integrity" => entry.integrity = Some(strip_quotes(value)),
                 "checksum" => entry.checksum = Some(strip_quotes(value)),
+                "conditions" => entry.conditions = Some(strip_quotes(value)),
                 "resolution" => entry.resolution = Some(unquote(value)),
                 "dependencies" => section = Some(DepKind::Normal),
                 "optionalDependencies" => section = Some(DepKind::Optional),
@@ -510,6 +532,24 @@ mod tests {
         assert_eq!(
             header_specs(r#""@a/b@^1", a@^1.2:"#),
             vec!["@a/b@^1".to_string(), "a@^1.2".to_string()]
+        );
+        assert_eq!(
+            header_specs(r#""chalk@npm:^4.0.0, chalk@npm:^4.1.0":"#),
+            vec![
+                "chalk@npm:^4.0.0".to_string(),
+                "chalk@npm:^4.1.0".to_string()
+            ]
+        );
+        assert_eq!(
+            header_specs(r#""@ws/lib@workspace:*, @ws/lib@workspace:packages/lib":"#),
+            vec![
+                "@ws/lib@workspace:*".to_string(),
+                "@ws/lib@workspace:packages/lib".to_string()
+            ]
+        );
+        assert_eq!(
+            unbound("local@file:./x::locator=app%40workspace%3A."),
+            Some("local@file:./x")
         );
         assert_eq!(
             key_value(r#"version "1.0.0""#),

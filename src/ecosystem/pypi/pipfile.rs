@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{git_source, normalize, read_text};
@@ -101,7 +101,6 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             }
             let version = version.trim_start_matches("===").trim_start_matches("==");
             let mut pkg = Package::new(Ecosystem::PyPI, name.clone(), Some(version.to_string()));
-            pkg.dev = dev;
             if dev {
                 pkg.groups = vec!["dev".to_string()];
             }
@@ -124,7 +123,10 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             pkg.direct = direct
                 .as_ref()
                 .is_some_and(|d| d.contains(&normalize(name)));
-            graph.add_package(pkg);
+            // The lock records no edges: its sections are the only word on
+            // what production installs.
+            let id = graph.add_package(pkg);
+            graph.declare(id, if dev { DepKind::Dev } else { DepKind::Normal });
         }
     }
     // Without a Pipfile every package counts as direct (the lock has no
@@ -134,7 +136,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             p.direct = true;
         }
     }
-    graph.finalize(FlagMode::Declared);
+    graph.finalize();
     parsed.graph = graph;
     Ok(parsed)
 }

@@ -1,7 +1,9 @@
 //! `poetry.lock` (lock-version 1.x and 2.x): packages with their groups
-//! (`category` in 1.x, `groups` in 2.x), `optional`, sources (git, url,
+//! (`category` in 1.x, `groups` in 2.1), `optional`, sources (git, url,
 //! file, directory, legacy index) and edges from `[package.dependencies]`;
-//! direct dependencies from the `pyproject.toml` beside it.
+//! direct dependencies from the `pyproject.toml` beside it. Lock-version
+//! 2.0 (Poetry 1.5 to 1.8) records neither `category` nor `groups`: dev
+//! and groups then follow from the project's groups through the edges.
 
 use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
@@ -30,6 +32,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let entries = package_tables(ctx, &doc, "package")?;
     let lines = table_lines(&text, "package");
     let mut packages = Vec::with_capacity(entries.len());
+    let declares_groups = entries
+        .iter()
+        .any(|t| t.contains_key("groups") || t.contains_key("category"));
     for (i, t) in entries.into_iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
             continue;
@@ -78,6 +83,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .map(|p| vec![p.as_root(".")])
         .unwrap_or_default();
     parsed.graph = build_graph(packages, &project, Flags::Declared);
+    if !declares_groups {
+        // Poetry 1.5 to 1.8 write lock-version 2.0 without `category` or
+        // `groups`: the groups follow from the project's declarations.
+        for p in parsed.graph.packages_mut() {
+            if p.root || !p.groups.is_empty() {
+                continue;
+            }
+            if p.dev {
+                p.groups = vec!["dev".to_string()];
+            } else if p.optional {
+                p.groups = vec!["optional".to_string()];
+            }
+        }
+    }
     Ok(parsed)
 }
 
