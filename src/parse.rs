@@ -429,6 +429,7 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         SourceFormat::Pyproject => pypi::pyproject::parse(ctx),
         SourceFormat::PoetryLock => pypi::poetry::parse(ctx),
         SourceFormat::PipfileLock => pypi::pipfile::parse(ctx),
+        SourceFormat::Pipfile => pypi::pipfile::parse_manifest(ctx),
         SourceFormat::PdmLock => pypi::pdm::parse(ctx),
         SourceFormat::UvLock => pypi::uv::parse(ctx),
         SourceFormat::PylockToml => pypi::pylock::parse(ctx),

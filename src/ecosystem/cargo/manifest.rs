@@ -311,7 +311,10 @@ pub fn load_workspace(fs: &dyn Fs, path: &Path) -> Result<Workspace, ParseError>
     }
     loop {
         for p in pending_paths.drain(..) {
-            if p.starts_with(&root_dir) {
+            // Compared once `..` is applied: `ws/../shared` is not inside
+            // `ws`.
+            let p = normalize(&p);
+            if p.starts_with(normalize(&root_dir)) && !p.starts_with("..") {
                 queue.push_back(p);
             }
         }

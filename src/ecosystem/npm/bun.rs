@@ -124,6 +124,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .map_err(|e| ParseError::syntax(path, format!("not a valid bun.lock: {e}")))?;
     let mut diagnostics = Vec::new();
     let mut graph = DepGraph::new();
+    let lines = package_lines(text);
 
     // Workspaces: "" is the project; others are roots.
     let mut ws_ids: HashMap<String, PackageId> = HashMap::new();
@@ -195,6 +196,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             source_from(None, Some(spec))
         };
         pkg.checksum = t.integrity.clone();
+        pkg.line = lines.get(key.as_str()).copied();
         pkg.not_on_target = platform::excluded(
             &ctx.options.target,
             &t.meta.os.0,
@@ -277,6 +279,32 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = lock.lockfile_version.map(|v| v.to_string());
     Ok(parsed)
+}
+
+/// The 1-based line of each `"key": [` entry of `packages`.
+fn package_lines(text: &str) -> HashMap<&str, u32> {
+    let mut out = HashMap::new();
+    let mut in_packages = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if !in_packages {
+            in_packages = t.starts_with("\"packages\"");
+            continue;
+        }
+        let Some(rest) = t.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = rest.find('"') else { continue };
+        let value = rest[end + 1..].trim_start();
+        if value
+            .strip_prefix(':')
+            .is_some_and(|v| v.trim_start().starts_with('['))
+        {
+            out.entry(&rest[..end])
+                .or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        }
+    }
+    out
 }
 
 /// The package names along an install path (`@a/b/c` = [`@a/b`, `c`]).
