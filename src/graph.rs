@@ -175,6 +175,9 @@ pub struct DepGraph {
     /// `dev: true`, poetry `category`, Pipfile.lock sections): an input of
     /// the dev rule for packages no declared root reaches.
     declared: Vec<Option<DepKind>>,
+    /// Edges that are not followed on the target platform (their
+    /// environment marker is false there).
+    off_target_edges: std::collections::HashSet<(PackageId, PackageId)>,
     parents: Vec<Option<PackageId>>,
     finalized: bool,
 }
@@ -251,6 +254,13 @@ impl DepGraph {
                 *slot = Some(kind);
             }
         }
+    }
+
+    /// Records that the edge `from -> to` is not followed on the target
+    /// platform (a Python environment marker false there): a package only
+    /// such edges lead to is `not_on_target`.
+    pub fn mark_edge_off_target(&mut self, from: PackageId, to: PackageId) {
+        self.off_target_edges.insert((from, to));
     }
 
     /// What the format declared about a package (see [`DepGraph::declare`]).
@@ -425,7 +435,8 @@ impl DepGraph {
             matches!(k, DepKind::Normal | DepKind::Build)
         });
         // Not installed on the target: reached only through packages the
-        // format marks as not installed there.
+        // format marks as not installed there, or through edges whose
+        // marker is false there.
         let on_target = self.reachable_avoiding(&starts, |id| {
             self.packages[id.index()].not_on_target.is_some()
         });
@@ -437,8 +448,9 @@ impl DepGraph {
             p.dev = !prod[i];
             p.optional = prod[i] && !required[i];
             if p.not_on_target.is_none() && !on_target[i] {
-                p.not_on_target =
-                    Some("only required by packages not installed on the target".to_string());
+                p.not_on_target = Some(
+                    "only required through packages or markers that exclude the target".to_string(),
+                );
             }
         }
     }
@@ -534,7 +546,8 @@ impl DepGraph {
     }
 
     /// Packages reachable from `starts` (any edge kind) without entering a
-    /// package for which `blocked` holds.
+    /// package for which `blocked` holds nor crossing an edge that is off
+    /// the target.
     fn reachable_avoiding(
         &self,
         starts: &[(PackageId, DepKind)],
@@ -550,7 +563,10 @@ impl DepGraph {
         }
         while let Some(cur) = queue.pop_front() {
             for &(next, _) in &self.edges[cur.index()] {
-                if !blocked(next) && !seen[next.index()] {
+                if !blocked(next)
+                    && !seen[next.index()]
+                    && !self.off_target_edges.contains(&(cur, next))
+                {
                     seen[next.index()] = true;
                     queue.push_back(next);
                 }

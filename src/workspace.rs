@@ -95,19 +95,23 @@ fn normalize(path: &Path) -> PathBuf {
 /// a manifest beside a lockfile of its ecosystem is that lockfile's
 /// companion; a manifest below such a directory belongs to that lockfile
 /// only when the lockfile lists its directory as a workspace member or
-/// local package ([`Members`]); otherwise it is a
-/// project of its own.
+/// local package ([`Members`]), or, in a tree without a lockfile, when the
+/// workspace manifest above lists it; otherwise it is a project of its
+/// own.
 pub fn resolve_companions(
     fs: &dyn Fs,
     mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
 ) -> BTreeMap<PathBuf, Vec<SourceRef>> {
     use crate::ecosystem::Ecosystem;
     use SourceFormat::*;
-    // Lockfiles per directory, for the workspace-member rule.
+    // What may list workspace members: lockfiles, and the manifests that
+    // declare workspaces (package.json `workspaces`, Cargo `[workspace]`)
+    // for trees without a lockfile.
     let mut locks: Vec<SourceRef> = Vec::new();
     for (root, set) in &sources {
         for s in set {
-            if s.format.is_lockfile() && s.dir() == root.as_path() {
+            let lists = s.format.is_lockfile() || matches!(s.format, PackageJson | CargoToml);
+            if lists && s.dir() == root.as_path() {
                 locks.push(s.clone());
             }
         }

@@ -210,16 +210,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             ));
             continue;
         };
-        let Some(version) = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) else {
+        let source = entry_source(key, entry);
+        let version = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+        if version.is_none() && !matches!(source, PackageSource::Path { .. }) {
             diagnostics.push(Diagnostic::new(
                 Level::Warning,
                 path,
                 format!("package key `{key}` has no version; skipped"),
             ));
             continue;
-        };
-        let mut pkg = Package::new(Ecosystem::Npm, name.clone(), Some(version.clone()));
-        pkg.source = entry_source(key, entry);
+        }
+        // A local directory package (`file:../lib`) records no version in
+        // 6.x and 9.x: it is kept, unversioned, with its edges.
+        let mut pkg = Package::new(Ecosystem::Npm, name.clone(), version.clone());
+        pkg.source = source;
         pkg.checksum = entry.resolution.as_ref().and_then(|r| r.integrity.clone());
         pkg.line = lines.get(key.as_str()).copied();
         pkg.not_on_target = platform::excluded(
@@ -247,7 +251,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         };
         by_key.insert(bare.to_string(), id);
         by_key.entry(strip_peers(bare).to_string()).or_insert(id);
-        by_nv.entry((name, version)).or_insert(id);
+        if let Some(version) = version {
+            by_nv.entry((name, version)).or_insert(id);
+        }
     }
     if v9 {
         // Snapshot keys (with peer context) to package ids.

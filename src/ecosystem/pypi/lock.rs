@@ -26,6 +26,9 @@ pub struct LockedPackage {
     pub optional: bool,
     /// Dependencies by name, with their kind.
     pub dependencies: Vec<(String, DepKind)>,
+    /// Dependencies (by name) required only under an environment marker
+    /// that is false for the target.
+    pub off_target_dependencies: Vec<String>,
     /// 1-based line of the package's table.
     pub line: Option<u32>,
     /// Environment marker under which it is installed, as written.
@@ -74,7 +77,9 @@ pub fn build_graph(
 ) -> DepGraph {
     let mut graph = DepGraph::new();
     let mut by_name: HashMap<String, Vec<PackageId>> = HashMap::new();
-    let mut deps: Vec<(PackageId, Vec<(String, DepKind)>)> = Vec::new();
+    // Per package: its dependencies and those off the target.
+    type Deps = (Vec<(String, DepKind)>, Vec<String>);
+    let mut deps: Vec<(PackageId, Deps)> = Vec::new();
     for lp in packages {
         let key = normalize(&lp.name);
         let mut pkg = Package::new(Ecosystem::PyPI, lp.name, lp.version);
@@ -98,16 +103,20 @@ pub fn build_graph(
             graph.declare(id, DepKind::Optional);
         }
         by_name.entry(key).or_default().push(id);
-        deps.push((id, lp.dependencies));
+        deps.push((id, (lp.dependencies, lp.off_target_dependencies)));
     }
-    for (from, list) in deps {
+    for (from, (list, off)) in deps {
         for (name, kind) in list {
+            let off = off.iter().any(|o| normalize(o) == normalize(&name));
             for &to in by_name
                 .get(&normalize(&name))
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
                 graph.add_edge(from, to, kind);
+                if off {
+                    graph.mark_edge_off_target(from, to);
+                }
             }
         }
     }

@@ -56,9 +56,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         } else {
             vec!["optional".to_string()]
         };
-        let dependencies = str_list(t, "dependencies")
+        let requirements = str_list(t, "dependencies");
+        let dependencies = requirements
             .iter()
             .filter_map(|d| requirement_name(d).map(|n| (n.to_string(), DepKind::Normal)))
+            .collect();
+        // `colorama; sys_platform == "win32"`: required only where the
+        // marker holds.
+        let off_target_dependencies = requirements
+            .iter()
+            .filter(|d| {
+                d.split_once(';')
+                    .is_some_and(|(_, m)| marker_false(m.trim(), env.as_ref()))
+            })
+            .filter_map(|d| requirement_name(d).map(str::to_string))
             .collect();
         packages.push(LockedPackage {
             name: name.to_string(),
@@ -68,6 +79,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             dev,
             optional,
             dependencies,
+            off_target_dependencies,
             line: lines.get(i).copied(),
             marker: str_field(t, "marker").map(str::to_string),
             off_target: str_field(t, "marker").is_some_and(|m| marker_false(m, env.as_ref())),

@@ -74,6 +74,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             optional: optional && in_main,
             groups: declared,
             dependencies: dependencies(t),
+            off_target_dependencies: off_target_dependencies(t, env.as_ref()),
             line: lines.get(i).copied(),
             marker: str_field(t, "markers").map(str::to_string),
             off_target: str_field(t, "markers").is_some_and(|m| marker_false(m, env.as_ref())),
@@ -120,6 +121,31 @@ fn dependencies(t: &toml::Table) -> Vec<(String, DepKind)> {
             };
             (name.clone(), kind)
         })
+        .collect()
+}
+
+/// The dependencies of `[package.dependencies]` whose every alternative
+/// carries a `markers` expression false for the target (`colorama =
+/// {version = "*", markers = "sys_platform == \"win32\""}`).
+fn off_target_dependencies(
+    t: &toml::Table,
+    env: Option<&pep508_rs::MarkerEnvironment>,
+) -> Vec<String> {
+    let Some(deps) = t.get("dependencies").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    let false_marker = |v: &toml::Value| {
+        v.as_table()
+            .and_then(|s| s.get("markers"))
+            .and_then(toml::Value::as_str)
+            .is_some_and(|m| marker_false(m, env))
+    };
+    deps.iter()
+        .filter(|(_, spec)| match spec {
+            toml::Value::Array(alts) => !alts.is_empty() && alts.iter().all(false_marker),
+            other => false_marker(other),
+        })
+        .map(|(name, _)| name.clone())
         .collect()
 }
 
