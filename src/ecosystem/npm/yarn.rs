@@ -41,10 +41,28 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ParseError::syntax(path, format!("not a valid yarn.lock: not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (entries, berry) = read_entries(text).map_err(|(line, msg)| {
+    let (entries, berry, problems) = read_entries(text).map_err(|(line, msg)| {
         ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
     })?;
     let mut diagnostics = Vec::new();
+    for (line, msg) in problems.iter().take(MissingDeps::LISTED) {
+        diagnostics.push(Diagnostic::new(
+            Level::Error,
+            path,
+            format!("line {line}: {msg}; skipped, the rest of the file is read"),
+        ));
+    }
+    if problems.len() > MissingDeps::LISTED {
+        diagnostics.push(Diagnostic::new(
+            Level::Error,
+            path,
+            format!(
+                "{} more unreadable lines ({} in all)",
+                problems.len() - MissingDeps::LISTED,
+                problems.len()
+            ),
+        ));
+    }
 
     // Companion manifests: the project and its workspace members.
     let base = ctx.source.dir();
@@ -429,13 +447,22 @@ fn unbound(spec: &str) -> Option<&str> {
     spec.find("::").map(|i| &spec[..i])
 }
 
-/// Reads the entries; returns them and whether the file is berry.
-fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
+/// The entries of a lockfile, whether it is berry, and the lines that
+/// could not be read (with what was skipped because of them).
+type Entries<'a> = (Vec<Entry<'a>>, bool, Vec<(usize, String)>);
+
+/// Reads the entries. A line that fits no entry is a problem for that line
+/// (and the lines indented under it), not for the file; a file of which no
+/// entry can be read is not a yarn.lock.
+fn read_entries(text: &str) -> Result<Entries<'_>, (usize, String)> {
     let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut problems: Vec<(usize, String)> = Vec::new();
     let mut berry = false;
     let mut section: Option<DepKind> = None;
     let mut skip_block = false;
     let mut in_metadata = false;
+    // Lines indented under an unreadable header belong to nothing.
+    let mut orphan = false;
     for (idx, raw_line) in text.lines().enumerate() {
         let lineno = idx + 1;
         let trimmed = raw_line.trim_end();
@@ -448,13 +475,16 @@ fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
             section = None;
             skip_block = false;
             in_metadata = false;
+            orphan = false;
             if content.starts_with("__metadata:") {
                 berry = true;
                 in_metadata = true;
                 continue;
             }
             if !content.ends_with(':') {
-                return Err((lineno, format!("unexpected line `{}`", truncate(content))));
+                problems.push((lineno, format!("unexpected line `{}`", truncate(content))));
+                orphan = true;
+                continue;
             }
             entries.push(Entry {
                 specs: header_specs(content),
@@ -463,14 +493,17 @@ fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
             });
             continue;
         }
-        if in_metadata {
+        if in_metadata || orphan {
             continue;
         }
         let Some(entry) = entries.last_mut() else {
-            return Err((lineno, "indented line before any entry".to_string()));
+            problems.push((lineno, "indented line before any entry".to_string()));
+            orphan = true;
+            continue;
         };
         let Some((key, value)) = key_value(content) else {
-            return Err((lineno, format!("unreadable line `{}`", truncate(content))));
+            problems.push((lineno, format!("unreadable line `{}`", truncate(content))));
+            continue;
         };
         if indent <= 2 {
             section = None;
@@ -503,7 +536,12 @@ fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
             }
         }
     }
-    Ok((entries, berry))
+    if entries.is_empty()
+        && let Some(first) = problems.first()
+    {
+        return Err(first.clone());
+    }
+    Ok((entries, berry, problems))
 }
 
 fn strip_quotes(s: &str) -> &str {
@@ -563,6 +601,17 @@ mod tests {
             key_value("dependencies:"),
             Some(("dependencies".to_string(), ""))
         );
+    }
+
+    #[test]
+    fn an_unreadable_line_costs_its_entry_only() {
+        let text = "a@^1:\n  version \"1.0.0\"\n\ngarbage\n  version \"9\"\n\nb@^2:\n  version \"2.0.0\"\n";
+        let (entries, _, problems) = read_entries(text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].version, Some("2.0.0"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, 4);
+        assert!(read_entries("not a lockfile\n").is_err());
     }
 
     #[test]
