@@ -461,3 +461,32 @@ pub fn unsupported(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         format: ctx.source.format,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_dependencies_are_all_counted() {
+        let mut m = MissingDeps::new(Path::new("yarn.lock"));
+        for i in 0..45 {
+            m.add(|| format!("dependency d{i}@^1"));
+        }
+        assert_eq!(m.total(), 45);
+        let mut out = Vec::new();
+        m.finish(&mut out);
+        assert_eq!(out.len(), MissingDeps::LISTED + 1);
+        assert_eq!(out[0].message, "dependency d0@^1 is not in the lockfile");
+        let last = &out.last().unwrap().message;
+        assert!(
+            last.starts_with("25 more dependencies are not in the lockfile (45 in all"),
+            "{last}"
+        );
+        let mut few = MissingDeps::new(Path::new("yarn.lock"));
+        few.add(|| "dependency a@1".to_string());
+        let mut out = Vec::new();
+        few.finish(&mut out);
+        assert_eq!(out.len(), 1);
+    }
+}

@@ -83,9 +83,13 @@ fn has(graph: &[Edge], nodes: &Nodes, want: &Edge) -> bool {
 fn declared(path: &Path, format: SourceFormat) -> Vec<Edge> {
     let text = std::fs::read_to_string(path).unwrap();
     let eco = format.ecosystem();
+    let shrinkwrap_beside = path.with_file_name("npm-shrinkwrap.json").is_file()
+        && path.file_name().is_some_and(|n| n == "package-lock.json");
     let raw = match format {
+        // npm reads the shrinkwrap and ignores package-lock.json beside it.
+        SourceFormat::PackageLock if shrinkwrap_beside => Vec::new(),
         SourceFormat::PackageLock | SourceFormat::NpmShrinkwrap => package_lock(&text),
-        SourceFormat::PnpmLock => pnpm(&text),
+        SourceFormat::PnpmLock => pnpm(&text, path.parent().unwrap_or(Path::new("."))),
         SourceFormat::YarnLock => yarn(&text),
         SourceFormat::BunLock => bun(&text),
         SourceFormat::PoetryLock | SourceFormat::UvLock | SourceFormat::PdmLock => {
@@ -135,7 +139,7 @@ fn package_lock(text: &str) -> Vec<Edge> {
         e["name"].as_str().map(str::to_string).unwrap_or_else(|| {
             loc.rsplit_once("node_modules/")
                 .map(|(_, n)| n.to_string())
-                .unwrap_or_default()
+                .unwrap_or_else(|| loc.rsplit('/').next().unwrap_or("").to_string())
         })
     };
     let target = |loc: &str| -> Option<(String, Value)> {
@@ -148,22 +152,38 @@ fn package_lock(text: &str) -> Vec<Edge> {
     };
     let mut out = Vec::new();
     for (loc, e) in &locs {
-        if !loc.contains("node_modules/") || e["link"].as_bool() == Some(true) {
+        if e["link"].as_bool() == Some(true) {
             continue;
         }
+        let installed = loc.contains("node_modules/");
         // Node's lookup: this folder's node_modules, then each one above.
         let inner = loc.strip_prefix("node_modules/").unwrap_or(loc);
-        let parts: Vec<&str> = inner.split("/node_modules/").collect();
-        for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
-            for dep in e[field].as_object().into_iter().flatten().map(|(k, _)| k) {
-                let found = (0..=parts.len()).rev().find_map(|n| {
-                    let base = parts[..n].join("/node_modules/");
-                    let cand = if base.is_empty() {
-                        format!("node_modules/{dep}")
-                    } else {
-                        format!("node_modules/{base}/node_modules/{dep}")
-                    };
-                    target(&cand)
+        let parts: Vec<&str> = if installed {
+            inner.split("/node_modules/").collect()
+        } else {
+            Vec::new()
+        };
+        // The project and workspace folders declare devDependencies too.
+        let fields: &[&str] = if installed {
+            &["dependencies", "optionalDependencies", "peerDependencies"]
+        } else {
+            &["dependencies", "optionalDependencies", "devDependencies"]
+        };
+        for field in fields {
+            for dep in e[*field].as_object().into_iter().flatten().map(|(k, _)| k) {
+                let own = (!installed && !loc.is_empty())
+                    .then(|| target(&format!("{loc}/node_modules/{dep}")))
+                    .flatten();
+                let found = own.or_else(|| {
+                    (0..=parts.len()).rev().find_map(|n| {
+                        let base = parts[..n].join("/node_modules/");
+                        let cand = if base.is_empty() {
+                            format!("node_modules/{dep}")
+                        } else {
+                            format!("node_modules/{base}/node_modules/{dep}")
+                        };
+                        target(&cand)
+                    })
                 });
                 if let Some((tloc, t)) = found {
                     out.push((
@@ -213,7 +233,7 @@ fn pnpm_ref(s: &str, v6: bool) -> Option<(String, String)> {
     Some((segs.join("/"), version))
 }
 
-fn pnpm(text: &str) -> Vec<Edge> {
+fn pnpm(text: &str, dir: &Path) -> Vec<Edge> {
     let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
         return Vec::new();
     };
@@ -259,51 +279,86 @@ fn pnpm(text: &str) -> Vec<Edge> {
             }
         }
     }
-    let mut out = Vec::new();
+    // A reference (`1.0.0(peer)`, `/real/1.0.0`, `real@1.0.0`, a URL) to
+    // the package it names, when the lockfile holds it.
+    let resolve = |d: &str, r: &str| -> Option<(String, Option<String>)> {
+        if r.starts_with("link:") {
+            return None;
+        }
+        let (tn, tv) = if r.starts_with('/')
+            || (v6 && r.contains('@') && !r.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            ident(r)?
+        } else if r.contains("://") || r.starts_with("file:") || r.contains('/') {
+            let full = if major >= 9 {
+                format!("{d}@{r}")
+            } else {
+                r.to_string()
+            };
+            ident(&full).unwrap_or((d.to_string(), String::new()))
+        } else {
+            let v = r.split('(').next().unwrap_or(r);
+            let v = v.split('_').next().unwrap_or(v);
+            (d.to_string(), v.to_string())
+        };
+        if !held
+            .iter()
+            .any(|(n, v)| *n == tn && (tv.is_empty() || *v == tv))
+        {
+            return None;
+        }
+        Some((
+            tn,
+            Some(tv).filter(|v| v.starts_with(|c: char| c.is_ascii_digit())),
+        ))
+    };
+    let scalar = |v: &serde_yaml::Value| -> Option<String> {
+        v.as_str()
+            .map(str::to_string)
+            .or_else(|| v.as_f64().map(|f| f.to_string()))
+            .or_else(|| v["version"].as_str().map(str::to_string))
+    };
+    // (from name, from version, its entry, the fields that hold edges).
+    let mut sources: Vec<(String, Option<String>, &serde_yaml::Value, &[&str])> = Vec::new();
     for (k, e) in map {
         let Some(k) = k.as_str() else { continue };
         let Some((name, version)) = ident(k) else {
             continue;
         };
-        let from_version = Some(version).filter(|v| v.starts_with(|c: char| c.is_ascii_digit()));
-        for field in ["dependencies", "optionalDependencies"] {
-            for (d, r) in e[field].as_mapping().into_iter().flatten() {
-                let (Some(d), Some(r)) = (
-                    d.as_str(),
-                    r.as_str()
-                        .map(str::to_string)
-                        .or_else(|| r.as_f64().map(|f| f.to_string())),
-                ) else {
+        let v = Some(version).filter(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+        sources.push((name, v, e, &["dependencies", "optionalDependencies"]));
+    }
+    // Importers: the project (`.`, not a package) and workspace members,
+    // named by their package.json.
+    let importer_fields: &[&str] = &["dependencies", "optionalDependencies", "devDependencies"];
+    if let Some(importers) = doc["importers"].as_mapping() {
+        for (k, e) in importers {
+            let Some(k) = k.as_str() else { continue };
+            let manifest: Value = std::fs::read_to_string(dir.join(k).join("package.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null);
+            let name = if k == "." {
+                PROJECT.to_string()
+            } else {
+                manifest["name"].as_str().unwrap_or(k).to_string()
+            };
+            let version = manifest["version"].as_str().map(str::to_string);
+            sources.push((name, version, e, importer_fields));
+        }
+    } else {
+        sources.push((PROJECT.to_string(), None, &doc, importer_fields));
+    }
+    let mut out = Vec::new();
+    for (name, from_version, e, fields) in sources {
+        for field in fields {
+            for (d, r) in e[*field].as_mapping().into_iter().flatten() {
+                let (Some(d), Some(r)) = (d.as_str(), scalar(r)) else {
                     continue;
                 };
-                if r.starts_with("link:") {
-                    continue;
+                if let Some((tn, tv)) = resolve(d, &r) {
+                    out.push((name.clone(), from_version.clone(), tn, tv));
                 }
-                let target = if r.starts_with('/')
-                    || (v6 && r.contains('@') && !r.starts_with(|c: char| c.is_ascii_digit()))
-                {
-                    ident(&r)
-                } else if r.contains("://") || r.starts_with("file:") || r.contains('/') {
-                    let full = if major >= 9 {
-                        format!("{d}@{r}")
-                    } else {
-                        r.clone()
-                    };
-                    ident(&full).or(Some((d.to_string(), String::new())))
-                } else {
-                    let v = r.split('(').next().unwrap_or(&r);
-                    let v = v.split('_').next().unwrap_or(v);
-                    Some((d.to_string(), v.to_string()))
-                };
-                let Some((tn, tv)) = target else { continue };
-                if !held
-                    .iter()
-                    .any(|(n, v)| *n == tn && (tv.is_empty() || *v == tv))
-                {
-                    continue;
-                }
-                let tv = Some(tv).filter(|v| v.starts_with(|c: char| c.is_ascii_digit()));
-                out.push((name.clone(), from_version.clone(), tn, tv));
             }
         }
     }
@@ -459,7 +514,15 @@ fn bun(text: &str) -> Vec<Edge> {
             Some(ver.to_string()).filter(|v| v.starts_with(|c: char| c.is_ascii_digit())),
         ))
     };
-    let mut out = Vec::new();
+    // Workspace members (their own versions sit under their package
+    // name), then the packages.
+    let mut entries: Vec<(String, String, Option<String>, Value)> = Vec::new();
+    for (dir, meta) in doc["workspaces"].as_object().into_iter().flatten() {
+        if let (false, Some(n)) = (dir.is_empty(), meta["name"].as_str()) {
+            let v = meta["version"].as_str().map(str::to_string);
+            entries.push((n.to_string(), n.to_string(), v, meta.clone()));
+        }
+    }
     for (k, v) in pkgs {
         let Some((name, version)) = ident(v) else {
             continue;
@@ -469,6 +532,10 @@ fn bun(text: &str) -> Vec<Edge> {
             .and_then(|a| a.iter().find(|x| x.is_object()))
             .cloned()
             .unwrap_or(Value::Null);
+        entries.push((k.clone(), name, version, meta));
+    }
+    let mut out = Vec::new();
+    for (k, name, version, meta) in &entries {
         for field in ["dependencies", "optionalDependencies"] {
             for d in meta[field]
                 .as_object()

@@ -26,6 +26,7 @@ mod npm_same_set;
 mod pypi_installed;
 mod pypi_lockfiles;
 mod real_graphs;
+mod report_coverage;
 mod report_formats;
 mod report_gate;
 mod snapshot_property;

@@ -250,6 +250,14 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut project: Vec<(PackageId, DepKind)> = Vec::new();
     for (dir, meta) in workspaces.iter() {
         let from = ws_ids.get(dir).copied();
+        // A member's own versions are installed under its package name
+        // (`@ws/lib/log-symbols`); the project's at the top.
+        let member = meta
+            .name
+            .as_deref()
+            .filter(|_| !dir.is_empty())
+            .map(install_path)
+            .unwrap_or_default();
         for (deps, kind) in [
             (&meta.dependencies, DepKind::Normal),
             (&meta.optional_dependencies, DepKind::Optional),
@@ -257,7 +265,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             (&meta.dev_dependencies, DepKind::Dev),
         ] {
             for (dep, spec) in deps.iter().flat_map(|d| d.iter()) {
-                let Some(to) = lookup(&[], dep) else {
+                let Some(to) = lookup(&member, dep) else {
                     if kind == DepKind::Normal {
                         missing.add(|| format!("dependency {dep}@{spec} of workspace `{dir}`"));
                     }

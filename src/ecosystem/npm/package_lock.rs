@@ -27,11 +27,8 @@ use super::{
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 use crate::source::SourceFormat;
-
-/// At most this many unresolved-dependency warnings per file.
-const MAX_WARNINGS: usize = 20;
 
 type DepMap<'a> = OrderedMap<Cow<'a, str>, Cow<'a, str>>;
 
@@ -492,7 +489,7 @@ fn build(
         }
         ids.get(i).copied().flatten()
     };
-    let mut unresolved = 0usize;
+    let mut missing = MissingDeps::new(path);
     for (i, n) in nodes.iter().enumerate() {
         let from = ids[i];
         if from.is_none() && !n.location.is_empty() {
@@ -509,33 +506,22 @@ fn build(
                 (Some(to), None) => graph.add_direct(to, kind),
                 (None, _) => {
                     if matches!(kind, DepKind::Normal) && !n.dev && !n.optional {
-                        unresolved += 1;
-                        if unresolved <= MAX_WARNINGS {
-                            diagnostics.push(Diagnostic::new(
-                                Level::Warning,
-                                path,
-                                format!(
-                                    "dependency {dep}@{spec} of {} is not in the lockfile",
-                                    if n.location.is_empty() {
-                                        "the project"
-                                    } else {
-                                        &n.location
-                                    }
-                                ),
-                            ));
-                        }
+                        missing.add(|| {
+                            format!(
+                                "dependency {dep}@{spec} of {}",
+                                if n.location.is_empty() {
+                                    "the project"
+                                } else {
+                                    &n.location
+                                }
+                            )
+                        });
                     }
                 }
             }
         }
     }
-    if unresolved > MAX_WARNINGS {
-        diagnostics.push(Diagnostic::new(
-            Level::Warning,
-            path,
-            format!("{unresolved} dependencies are not in the lockfile"),
-        ));
-    }
+    missing.finish(diagnostics);
     graph
 }
 
