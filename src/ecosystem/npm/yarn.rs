@@ -205,9 +205,22 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
     };
 
+    // Berry lists a workspace's devDependencies among its `dependencies`:
+    // where the member's package.json is read, its declarations (with their
+    // kinds) give the member's edges instead.
+    let described: std::collections::HashSet<&str> = members
+        .iter()
+        .filter_map(|(_, m)| m.name.as_deref())
+        .collect();
     let mut missing = MissingDeps::new(path);
     for (i, e) in entries.iter().enumerate() {
         let from = entry_ids.get(i).copied().flatten();
+        if from.is_some_and(|f| {
+            let p = graph.package(f);
+            p.root && described.contains(p.name.as_str())
+        }) {
+            continue;
+        }
         for (dep, range, kind) in &e.deps {
             let Some(to) = lookup(dep, range) else {
                 if *kind == DepKind::Normal {
