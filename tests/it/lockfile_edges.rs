@@ -92,7 +92,10 @@ fn declared(path: &Path, format: SourceFormat) -> Vec<Edge> {
         SourceFormat::PnpmLock => pnpm(&text, path.parent().unwrap_or(Path::new("."))),
         SourceFormat::YarnLock => yarn(&text),
         SourceFormat::BunLock => bun(&text),
-        SourceFormat::PoetryLock | SourceFormat::UvLock | SourceFormat::PdmLock => {
+        SourceFormat::PoetryLock
+        | SourceFormat::UvLock
+        | SourceFormat::PdmLock
+        | SourceFormat::PylockToml => {
             python_lock(&text, format)
         }
         SourceFormat::CargoLock => cargo_lock(&text),
@@ -586,8 +589,13 @@ fn python_lock(text: &str, format: SourceFormat) -> Vec<Edge> {
     let Ok(doc) = text.parse::<toml::Table>() else {
         return Vec::new();
     };
+    let table = if format == SourceFormat::PylockToml {
+        "packages"
+    } else {
+        "package"
+    };
     let pkgs: Vec<&toml::Table> = doc
-        .get("package")
+        .get(table)
         .and_then(|p| p.as_array())
         .into_iter()
         .flatten()
@@ -613,7 +621,7 @@ fn python_lock(text: &str, format: SourceFormat) -> Vec<Edge> {
                 .and_then(|d| d.as_table())
                 .map(|t| t.keys().cloned().collect())
                 .unwrap_or_default(),
-            SourceFormat::UvLock => p
+            SourceFormat::UvLock | SourceFormat::PylockToml => p
                 .get("dependencies")
                 .and_then(|d| d.as_array())
                 .into_iter()
@@ -800,6 +808,7 @@ fn every_lockfile_edge_in_the_conformance_corpus_is_in_the_graph() {
                 "poetry-lock" => SourceFormat::PoetryLock,
                 "uv-lock" => SourceFormat::UvLock,
                 "pdm-lock" => SourceFormat::PdmLock,
+                "pylock-toml" => SourceFormat::PylockToml,
                 "cargo-lock" => SourceFormat::CargoLock,
                 _ => continue,
             };
