@@ -95,9 +95,7 @@ fn declared(path: &Path, format: SourceFormat) -> Vec<Edge> {
         SourceFormat::PoetryLock
         | SourceFormat::UvLock
         | SourceFormat::PdmLock
-        | SourceFormat::PylockToml => {
-            python_lock(&text, format)
-        }
+        | SourceFormat::PylockToml => python_lock(&text, format),
         SourceFormat::CargoLock => cargo_lock(&text),
         _ => Vec::new(),
     };
