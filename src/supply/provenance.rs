@@ -43,7 +43,7 @@ pub fn brought_in_by_known(
 mod tests {
     use super::*;
     use crate::ecosystem::Ecosystem;
-    use crate::graph::{DepKind, FlagMode, Package};
+    use crate::graph::{DepKind, Package};
 
     #[test]
     fn descendants_of_known_packages_and_not_direct_ones() {
@@ -58,7 +58,7 @@ mod tests {
         g.add_edge(known, child, DepKind::Normal);
         g.add_edge(child, grandchild, DepKind::Normal);
         g.add_edge(known, typo, DepKind::Normal);
-        g.finalize(FlagMode::FromEdges);
+        g.finalize();
         let v = brought_in_by_known(&g, |p| p.name == "openai");
         assert!(v[child.index()] && v[grandchild.index()]);
         assert!(!v[typo.index()], "a direct dependency is the project's own");
