@@ -93,8 +93,8 @@ pub fn fetch(
             ..Metadata::default()
         },
     };
-    meta.exists = true;
     if with_downloads
+        && meta.exists
         && eco == Ecosystem::Npm
         && meta.taken_down.is_none()
         && let Some(api) = &endpoints.downloads
@@ -155,6 +155,10 @@ pub fn parse(eco: Ecosystem, bytes: &[u8]) -> Metadata {
                 .map(|m| m.keys().map(String::as_str).collect())
                 .unwrap_or_default();
             meta.versions = Some(versions.len() as u32);
+            // A document with no version: every version was unpublished
+            // (npm keeps `time.unpublished`), and the name can be taken
+            // again.
+            meta.exists = !versions.is_empty();
             let times = doc.get("time").and_then(|t| t.as_object());
             meta.first_published = times
                 .and_then(|t| t.get("created"))
@@ -243,6 +247,11 @@ mod tests {
             (m.versions, m.first_published.as_deref(), m.taken_down),
             (Some(2), Some("2019-03-02"), None)
         );
+        assert!(m.exists);
+        let unpublished = br#"{"_id":"gone","name":"gone","time":{"created":"2020-01-01T00:00:00Z",
+            "unpublished":{"time":"2020-01-02T00:00:00Z","versions":["1.0.0"]}}}"#;
+        let m = parse(Ecosystem::Npm, unpublished);
+        assert!(!m.exists);
     }
 
     #[test]
