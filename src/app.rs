@@ -68,24 +68,31 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Inventory(args) => run_inventory(&global, &args),
         Command::Scan(args) => run_scan(&global, &args),
         Command::Db(DbCommand::Status { format }) => run_db_status(&global, &format),
-        Command::Db(DbCommand::Import { path }) => run_db_import(&global, &path),
-        Command::Db(DbCommand::Sync { source, ecosystems }) => {
-            run_db_sync(&global, source.as_deref(), &ecosystems)
-        }
+        Command::Db(DbCommand::Import {
+            path,
+            ecosystem,
+            allow_shrink,
+        }) => run_db_import(&global, &path, ecosystem.as_deref(), allow_shrink),
+        Command::Db(DbCommand::Sync {
+            source,
+            ecosystems,
+            allow_shrink,
+        }) => run_db_sync(&global, source.as_deref(), &ecosystems, allow_shrink),
         Command::Explain { id } => run_explain(&global, &id),
     }
 }
 
-/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache.
-fn db_dir(global: &GlobalArgs) -> PathBuf {
-    global
-        .db
-        .clone()
-        .unwrap_or_else(crate::advisory::default_db_dir)
+/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache;
+/// never the working directory.
+fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir> {
+    match &global.db {
+        Some(d) if !d.as_os_str().is_empty() => Ok(d.clone()),
+        _ => crate::advisory::default_db_dir(),
+    }
 }
 
 fn open_store(global: &GlobalArgs) -> Result<Store> {
-    let dir = db_dir(global);
+    let dir = db_dir(global)?;
     Store::open_or_bootstrap(&dir)
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
@@ -116,35 +123,42 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Error);
     }
-    let (config_path, mut policy) = match Policy::find(&paths[0], global.config.as_deref()) {
-        Ok(Some((p, policy))) => (Some(p.display().to_string()), policy),
-        Ok(None) => (None, Policy::default()),
+    let fail_on = match args.fail_on.as_deref().map(|l| (l, FailOn::parse(l))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((level, None)) => {
+            eprintln!(
+                "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
+            );
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let flags = crate::config_trust::Flags {
+        fail_on,
+        include_dev: args.include_dev,
+    };
+    let mut scan_policy =
+        match crate::config_trust::ScanPolicy::load(&paths[0], global.config.as_deref(), flags) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("depwarden: error: {e}");
+                return Ok(ExitStatus::Error);
+            }
+        };
+    let db = match db_dir(global) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("depwarden: error: {e}");
             return Ok(ExitStatus::Error);
         }
     };
-    if let Some(level) = &args.fail_on {
-        match FailOn::parse(level) {
-            Some(f) => policy.gate.fail_on = f,
-            None => {
-                eprintln!(
-                    "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
-                );
-                return Ok(ExitStatus::Error);
-            }
-        }
-    }
-    if args.include_dev {
-        policy.gate.include_dev = true;
-    }
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
     // and independent, and a one-lockfile CI scan feels every millisecond.
     progress.stage("opening database, discovering");
     let pool = thread_pool(args.jobs)?;
     let options = ParseOptions {
-        limits: Limits::configured(&policy.limits),
+        limits: Limits::configured(&scan_policy.global.limits),
         ..ParseOptions::default()
     };
     let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
@@ -174,40 +188,29 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let mut overrides = HashMap::new();
-    for (i, d) in discovery.deployments.iter().enumerate() {
-        if let Some(cfg) = &d.config {
-            if config_path.as_deref() == Some(&cfg.display().to_string()) {
-                continue;
-            }
-            match crate::zipfs::load_policy(cfg) {
-                Ok(mut p) => {
-                    if args.fail_on.is_some() {
-                        p.gate.fail_on = policy.gate.fail_on;
-                    }
-                    p.gate.include_dev |= args.include_dev;
-                    overrides.insert(i, p);
-                }
-                Err(e) => {
-                    progress.finish();
-                    eprintln!("depwarden: error: {e}");
-                    return Ok(ExitStatus::Error);
-                }
-            }
+    let overrides = match nested_policies(&mut scan_policy, &discovery.deployments) {
+        Ok(o) => o,
+        Err(e) => {
+            progress.finish();
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
         }
-    }
+    };
     progress.stage("parsing and matching");
+    let policy = &scan_policy.global;
     let policies = Policies {
-        global: &policy,
+        global: policy,
         overrides,
     };
     let opts = AuditOptions {
-        config_path,
+        config_path: scan_policy
+            .config_path
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        config_files: scan_policy.files.clone(),
         supply: crate::supply::SupplyOptions {
             online: args.online,
-            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(
-                &db_dir(global),
-            )),
+            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(&db)),
         },
     };
     // Deployments are parsed and audited one by one and their graphs
@@ -237,11 +240,8 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     progress.detail("parse (cpu)", &auditor.times.parse_ns);
     progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
     progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
-    report.database.path = db_dir(global).display().to_string();
-    report
-        .database
-        .warnings
-        .extend(store.warnings().iter().cloned());
+    report.database.path = db.display().to_string();
+    report.database.warnings.extend(store.warnings());
     let max_age = args
         .max_db_age
         .or(policy.database.max_age_days)
@@ -309,6 +309,27 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     })
 }
 
+/// The policies of deployments that hold their own `depwarden.toml`
+/// (inside the scanned tree): the scan-wide policy as each may change it
+/// (see [`crate::config_trust`]); each file read is recorded for the
+/// report. The invoking configuration itself is not read twice.
+fn nested_policies(
+    scan_policy: &mut crate::config_trust::ScanPolicy,
+    deployments: &[crate::discover::Deployment],
+) -> Result<HashMap<usize, Policy>, crate::policy::PolicyError> {
+    let mut overrides = HashMap::new();
+    for (i, d) in deployments.iter().enumerate() {
+        let Some(cfg) = &d.config else { continue };
+        if scan_policy.is_invoking(cfg) {
+            continue;
+        }
+        let text = crate::zipfs::read_config(cfg)?;
+        let p = scan_policy.nested(cfg, &text, &d.display_path())?;
+        overrides.insert(i, p);
+    }
+    Ok(overrides)
+}
+
 /// Archive problems met while parsing go to the deployment that holds
 /// them (its report and, when kept, its parsed form), else to the scan.
 fn attach_late_diagnostics(
@@ -370,7 +391,10 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
         s.push('\n');
         s
     } else {
-        let mut s = format!("database: {}\n", db_dir(global).display());
+        let mut s = format!(
+            "database: {}\n",
+            db_dir(global).map(|d| d.display().to_string())?
+        );
         s.push_str(&format!(
             "source: {}\n",
             status.source.as_deref().unwrap_or("unknown")
@@ -396,20 +420,53 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     Ok(ExitStatus::Passed)
 }
 
-fn run_db_import(global: &GlobalArgs, path: &Path) -> Result<ExitStatus> {
-    let dir = db_dir(global);
-    match crate::advisory::import::import_path(&dir, path) {
+/// Prints a writer's warnings (at most 20) and notes on stderr.
+fn print_write_messages(global: &GlobalArgs, warnings: &[String], notes: &[String]) {
+    if global.quiet {
+        return;
+    }
+    for w in warnings.iter().take(20) {
+        eprintln!("depwarden: warning: {w}");
+    }
+    if warnings.len() > 20 {
+        eprintln!("depwarden: warning: ... and {} more", warnings.len() - 20);
+    }
+    for n in notes {
+        eprintln!("depwarden: note: {n}");
+    }
+}
+
+fn run_db_import(
+    global: &GlobalArgs,
+    path: &Path,
+    ecosystem: Option<&str>,
+    allow_shrink: bool,
+) -> Result<ExitStatus> {
+    let dir = match db_dir(global) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let ecosystem = match ecosystem.map(|e| (e, crate::ecosystem::Ecosystem::from_user(e))) {
+        None => None,
+        Some((_, Some(e))) => Some(e),
+        Some((name, None)) => {
+            eprintln!(
+                "depwarden: error: unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
+            );
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let options = crate::advisory::import::ImportOptions {
+        ecosystem,
+        allow_shrink,
+    };
+    match crate::advisory::import::import_path_with(&dir, path, &options) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
-                if report.warnings.len() > 20 {
-                    eprintln!(
-                        "depwarden: warning: ... and {} more",
-                        report.warnings.len() - 20
-                    );
-                }
                 eprintln!("depwarden: {report}");
             }
             Ok(ExitStatus::Passed)
@@ -425,14 +482,32 @@ fn run_db_sync(
     global: &GlobalArgs,
     source: Option<&str>,
     ecosystems: &[String],
+    allow_shrink: bool,
 ) -> Result<ExitStatus> {
-    let config_source = match Policy::find(Path::new("."), global.config.as_deref()) {
-        Ok(found) => found.and_then(|(_, p)| p.database.source),
+    let dir = match db_dir(global) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("depwarden: error: {e}");
             return Ok(ExitStatus::Error);
         }
     };
+    // Where the database comes from is never decided by a depwarden.toml
+    // that is merely found in the working tree.
+    let config_source =
+        match crate::config_trust::database_source(Path::new("."), global.config.as_deref()) {
+            Ok((source, note)) => {
+                if let Some(n) = note
+                    && !global.quiet
+                {
+                    eprintln!("depwarden: warning: {n}");
+                }
+                source
+            }
+            Err(e) => {
+                eprintln!("depwarden: error: {e}");
+                return Ok(ExitStatus::Error);
+            }
+        };
     let source = source
         .map(str::to_string)
         .or(config_source)
@@ -446,13 +521,11 @@ fn run_db_sync(
     };
     let mut opts = crate::advisory::sync::SyncOptions::new(&source, ecosystems);
     opts.progress = !global.no_progress && !global.quiet;
-    let dir = db_dir(global);
+    opts.allow_shrink = allow_shrink;
     match crate::advisory::sync::sync(&dir, &opts) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
                 eprintln!("depwarden: synced from {source}: {report}");
             }
             Ok(ExitStatus::Passed)

@@ -178,11 +178,11 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
     let Walk {
         sources,
         configs,
-        diagnostics,
+        mut diagnostics,
         scan_root,
         ..
     } = w;
-    let grouped = resolve_companions(sources);
+    let grouped = resolve_companions(fs, sources, &mut diagnostics);
     let mut deployments: Vec<Deployment> = grouped
         .into_iter()
         .map(|(root, sources)| Deployment {
@@ -218,9 +218,9 @@ impl Walk<'_> {
     fn walk_dir(&mut self, dir: &Path, depth: usize) {
         if depth > 64 {
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                Level::Error,
                 dir,
-                "directory nesting deeper than 64 levels; not descended",
+                "directory nesting deeper than 64 levels; not descended, so any source below it is not scanned",
             ));
             return;
         }
@@ -245,7 +245,7 @@ impl Walk<'_> {
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let mut has_dist_info = false;
         for entry in &entries {
-            let kind = self.resolve_kind(entry.kind, &entry.path);
+            let kind = self.resolve_kind(entry.kind, &entry.path, &entry.name);
             match kind {
                 Some(EntryKind::File) => {
                     if entry.name == "depwarden.toml" {
@@ -294,14 +294,24 @@ impl Walk<'_> {
     }
 
     /// The kind of an entry, following a symlink only when its target stays
-    /// inside the scanned root. Problems are recorded as diagnostics.
-    fn resolve_kind(&mut self, kind: EntryKind, path: &Path) -> Option<EntryKind> {
+    /// inside the scanned root. Problems are recorded as diagnostics: an
+    /// error when what is not followed is a dependency source or a
+    /// directory (it would be scanned if it were inside the root), a
+    /// warning otherwise.
+    fn resolve_kind(&mut self, kind: EntryKind, path: &Path, name: &str) -> Option<EntryKind> {
         if kind != EntryKind::Symlink {
             return Some(kind);
         }
+        let named_source = SourceFormat::from_file_name(name).is_some()
+            || matches!(name, "node_modules" | "site-packages");
         let Some(target) = self.fs.canonicalize(path) else {
+            let level = if named_source {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                level,
                 path,
                 "dangling symbolic link; skipped",
             ));
@@ -310,11 +320,18 @@ impl Walk<'_> {
         if let Some(root) = &self.canonical_root
             && !target.starts_with(root)
         {
+            // Only the kind of the target is looked at, never its content.
+            let is_dir = std::fs::metadata(&target).is_ok_and(|m| m.is_dir());
+            let level = if named_source || is_dir {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                level,
                 path,
                 format!(
-                    "symbolic link points outside the scanned root ({}); not followed",
+                    "symbolic link points outside the scanned root ({}); not followed, so what it points to is not scanned",
                     target.display()
                 ),
             ));
@@ -355,9 +372,36 @@ fn site_packages_root(fs: &dyn Fs, site_packages: &Path) -> PathBuf {
     }
 }
 
+/// Which of `npm-shrinkwrap.json` and `package-lock.json` in one
+/// directory npm reads ([`crate::ecosystem::npm::shrinkwrap_wins`]), the
+/// other being dropped; says what was chosen.
+fn npm_lock_choice(fs: &dyn Fs, dir: &Path) -> (SourceFormat, Diagnostic) {
+    if crate::ecosystem::npm::shrinkwrap_wins(fs, dir) {
+        (
+            SourceFormat::PackageLock,
+            Diagnostic::new(
+                Level::Info,
+                dir.join("package-lock.json"),
+                "not scanned: npm reads npm-shrinkwrap.json, which is beside it, and ignores package-lock.json",
+            ),
+        )
+    } else {
+        (
+            SourceFormat::NpmShrinkwrap,
+            Diagnostic::new(
+                Level::Warning,
+                dir.join("npm-shrinkwrap.json"),
+                "npm-shrinkwrap.json is empty, so npm reads package-lock.json instead: package-lock.json is scanned",
+            ),
+        )
+    }
+}
+
 /// Applies the companion and workspace rules to sources grouped by root.
 fn resolve_companions(
+    fs: &dyn Fs,
     mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> BTreeMap<PathBuf, Vec<SourceRef>> {
     use SourceFormat::*;
     // Lockfile directories per ecosystem, for the workspace-member rule.
@@ -381,7 +425,14 @@ fn resolve_companions(
             .iter()
             .any(|f| has(*f, set));
         let cargo_lock = has(CargoLock, set);
-        let shrinkwrap = has(NpmShrinkwrap, set);
+        // With both npm lockfiles in the root, the one npm ignores is dropped.
+        let dropped = if has(NpmShrinkwrap, set) && has(PackageLock, set) {
+            let (format, note) = npm_lock_choice(fs, root);
+            diagnostics.push(note);
+            Some(format)
+        } else {
+            None
+        };
         set.retain(|s| {
             let here = s.dir() == root.as_path();
             let covered_by_ancestor = |eco| {
@@ -400,7 +451,7 @@ fn resolve_companions(
                     here && !cargo_lock
                         && !covered_by_ancestor(crate::ecosystem::Ecosystem::CratesIo)
                 }
-                PackageLock => !(here && shrinkwrap),
+                PackageLock | NpmShrinkwrap => !(here && dropped == Some(s.format)),
                 _ => true,
             }
         });

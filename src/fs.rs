@@ -62,6 +62,15 @@ pub enum FsError {
         /// The path.
         path: PathBuf,
     },
+    /// The path leads outside the scanned root (or into `/proc`, `/sys`,
+    /// `/dev`): it is never read, whatever names it.
+    #[error("{path}: {why}; not read")]
+    OutsideRoot {
+        /// The path as named.
+        path: PathBuf,
+        /// Where it leads.
+        why: String,
+    },
     /// Any other reason, e.g. a zip entry that cannot be decoded.
     #[error("cannot read {path}: {reason}")]
     Other {

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::compile::compile;
@@ -63,14 +64,29 @@ pub enum StoreError {
     },
     /// Another process is writing the database.
     #[error(
-        "advisory database {path} is being updated by another depwarden process (pid {pid}); try again when it has finished"
+        "the advisory database is being updated by another depwarden process (pid {pid}, lock file {path}); try again when it has finished, or remove the lock file if that process is not depwarden"
     )]
     Locked {
-        /// The database directory.
+        /// The lock file.
         path: PathBuf,
         /// The other process.
         pid: String,
     },
+    /// The database names a generation that is not there (deleted by hand
+    /// or by a cache clean-up): its data is gone, and depwarden does not
+    /// silently re-create it from the embedded snapshot over synced data.
+    #[error(
+        "advisory database {dir}: {reason}; its data is missing. Repair it with `depwarden db sync` (or `depwarden db import PATH`), or remove {dir} to start again from the embedded snapshot"
+    )]
+    MissingGeneration {
+        /// The database directory.
+        dir: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// An import or sync would remove data without being asked to.
+    #[error("{0}")]
+    Refused(String),
     /// An import source could not be used.
     #[error("{path}: {reason}")]
     Source {
@@ -119,7 +135,15 @@ pub struct StoreStatus {
 }
 
 const CURRENT: &str = "current";
-const LOCK: &str = ".lock";
+/// How long a scan waits for another process bootstrapping the database.
+const BOOTSTRAP_WAIT: Duration = Duration::from_secs(120);
+
+/// The warning when the packed index cannot be used.
+fn fallback_warning(e: &StoreError) -> String {
+    format!("{e}; reading the sled store instead (slower)")
+}
+
+pub use super::lock::WriteLock;
 
 fn sled_err(path: &Path) -> impl Fn(sled::Error) -> StoreError + '_ {
     move |source| StoreError::Sled {
@@ -144,7 +168,10 @@ pub fn index_key(ecosystem: Ecosystem, normalized_name: &str) -> Vec<u8> {
     k
 }
 
-/// The generation directory `current` names, if any.
+/// The generation directory `current` names; `None` for a database that
+/// was never written (no `current`, no generation directory). A `current`
+/// naming a directory that is gone, or generation directories without a
+/// `current`, are [`StoreError::MissingGeneration`].
 pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
     let pointer = db_dir.join(CURRENT);
     match std::fs::read_to_string(&pointer) {
@@ -158,14 +185,55 @@ pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> 
                 });
             }
             let dir = db_dir.join(name);
-            Ok(dir.is_dir().then_some(dir))
+            if dir.is_dir() {
+                Ok(Some(dir))
+            } else {
+                Err(StoreError::MissingGeneration {
+                    dir: db_dir.to_path_buf(),
+                    reason: format!("`current` names the generation {name}, which does not exist"),
+                })
+            }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A committed generation carries its packed index (written just
+            // before `current`); one without it is the leftover of an
+            // interrupted first import, not data.
+            let committed = generation_dirs(db_dir)
+                .into_iter()
+                .find(|g| g.join(super::packed::FILE_NAME).is_file());
+            if let Some(gen_dir) = committed {
+                return Err(StoreError::MissingGeneration {
+                    dir: db_dir.to_path_buf(),
+                    reason: format!(
+                        "the `current` pointer is missing although generation {} is there",
+                        gen_dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ),
+                });
+            }
+            Ok(None)
+        }
         Err(e) => Err(StoreError::Io {
             path: pointer,
             source: e,
         }),
     }
+}
+
+/// The generation directories (`gen-*`) of a database directory.
+fn generation_dirs(db_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(db_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 /// Opens a sled database, waiting up to `wait` while another process holds
@@ -211,16 +279,34 @@ struct SledTrees {
 }
 
 impl SledTrees {
+    /// Opens the sled store of a committed generation. A generation whose
+    /// sled files are gone, or that holds no status (never committed, or
+    /// emptied), is an error: sled would otherwise create an empty store
+    /// and every lookup would answer "no advisory".
     fn open(dir: &Path) -> Result<SledTrees, StoreError> {
+        let missing = |reason: &str| StoreError::Corrupt {
+            path: dir.to_path_buf(),
+            key: "sled store".into(),
+            reason: format!(
+                "{reason}; rebuild it with `depwarden db import` or `depwarden db sync`"
+            ),
+        };
+        if !dir.join("db").is_file() || !dir.join("conf").is_file() {
+            return Err(missing("its files are missing"));
+        }
         let db = open_sled(dir, Duration::from_secs(60))?;
         let tree = |name: &str| db.open_tree(name).map_err(sled_err(dir));
-        Ok(SledTrees {
+        let trees = SledTrees {
             index: tree("index")?,
             records: tree("records")?,
             aliases: tree("aliases")?,
             meta: tree("meta")?,
             db,
-        })
+        };
+        if !trees.meta.contains_key(b"status").map_err(sled_err(dir))? {
+            return Err(missing("it holds no committed data"));
+        }
+        Ok(trees)
     }
 }
 
@@ -234,8 +320,19 @@ impl SledTrees {
 pub struct Store {
     dir: PathBuf,
     packed: Option<Packed>,
+    /// False once the packed index failed a check: every later read goes
+    /// to sled.
+    packed_ok: AtomicBool,
     sled: Mutex<Option<Arc<SledTrees>>>,
-    warnings: Vec<String>,
+    warnings: Mutex<Vec<String>>,
+}
+
+/// Where a read is answered from.
+enum Via<'a> {
+    /// The packed index, verified.
+    Packed(Option<&'a [u8]>),
+    /// The sled store (no packed index, or it failed a check).
+    Sled,
 }
 
 impl Store {
@@ -250,16 +347,14 @@ impl Store {
     fn open_generation(dir: &Path) -> Result<Store, StoreError> {
         let (packed, warnings) = match Packed::open(dir) {
             Ok(p) => (p, Vec::new()),
-            Err(e) => (
-                None,
-                vec![format!("{e}; reading the sled store instead (slower)")],
-            ),
+            Err(e) => (None, vec![fallback_warning(&e)]),
         };
         let store = Store {
             dir: dir.to_path_buf(),
             packed,
+            packed_ok: AtomicBool::new(true),
             sled: Mutex::new(None),
-            warnings,
+            warnings: Mutex::new(warnings),
         };
         if store.packed.is_none() {
             // Without a packed file every read needs sled: open it now, so
@@ -280,24 +375,80 @@ impl Store {
         Ok(trees)
     }
 
-    /// Problems met while opening (a damaged packed index), for the report.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// Reads `key` of `table` from the packed index when it is there and
+    /// sound. A value that fails its checksum turns the packed index off
+    /// for the rest of the process, with a warning naming the file, and
+    /// the read (and every later one) goes to sled.
+    fn via_packed(&self, table: Table, key: &[u8]) -> Via<'_> {
+        let Some(p) = &self.packed else {
+            return Via::Sled;
+        };
+        if !self.packed_ok.load(Ordering::Acquire) {
+            return Via::Sled;
+        }
+        match p.get(table, key) {
+            Ok(v) => Via::Packed(v),
+            Err(e) => {
+                if self.packed_ok.swap(false, Ordering::AcqRel) {
+                    self.warn(fallback_warning(&e));
+                }
+                Via::Sled
+            }
+        }
+    }
+
+    fn warn(&self, message: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// Problems met while opening or reading (a damaged packed index, a
+    /// stale lock taken over while bootstrapping), for the report.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Opens the store at `dir`, first importing the snapshot embedded in
-    /// the binary when the store is empty (so a fresh install works
-    /// offline).
+    /// the binary when the database was never written (so a fresh install
+    /// works offline). A database whose generation is missing is an error
+    /// ([`StoreError::MissingGeneration`]), never re-created over. While
+    /// another depwarden process bootstraps the same directory, waits for
+    /// it (up to two minutes), taking over its lock if it dies.
     pub fn open_or_bootstrap(dir: &Path) -> Result<Store, StoreError> {
-        if current_generation(dir)?.is_none() {
+        let started = Instant::now();
+        let mut notes = Vec::new();
+        while current_generation(dir)?.is_none() {
             match super::snapshot::import_embedded(dir) {
-                Ok(_) => {}
-                // Another process is bootstrapping: wait for it.
-                Err(StoreError::Locked { .. }) => wait_for_unlock(dir, Duration::from_secs(120)),
+                Ok(report) => {
+                    notes.extend(report.notes);
+                    break;
+                }
+                Err(StoreError::Locked { path, pid }) => {
+                    if started.elapsed() >= BOOTSTRAP_WAIT {
+                        return Err(StoreError::Source {
+                            path: dir.display().to_string(),
+                            reason: format!(
+                                "the database is empty and depwarden process {pid} has held its lock {} for {} s while importing the embedded snapshot; if that process is stuck, stop it or remove the lock file",
+                                path.display(),
+                                BOOTSTRAP_WAIT.as_secs()
+                            ),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 Err(e) => return Err(e),
             }
         }
-        Store::open(dir)
+        let store = Store::open(dir)?;
+        for n in notes {
+            store.warn(n);
+        }
+        Ok(store)
     }
 
     fn corrupt(&self, key: String, reason: String) -> StoreError {
@@ -320,8 +471,8 @@ impl Store {
             serde_json::from_slice(bytes)
                 .map_err(|e| self.corrupt(format!("index {ecosystem}/{name}"), e.to_string()))
         };
-        if let Some(p) = &self.packed {
-            return match p.get(Table::Index, &key)? {
+        if let Via::Packed(found) = self.via_packed(Table::Index, &key) {
+            return match found {
                 None => Ok(Vec::new()),
                 Some(bytes) => decode(bytes),
             };
@@ -344,8 +495,8 @@ impl Store {
 
     /// A record's stored JSON bytes by id.
     pub fn record_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(p) = &self.packed {
-            return Ok(p.get(Table::Records, id.as_bytes())?.map(<[u8]>::to_vec));
+        if let Via::Packed(found) = self.via_packed(Table::Records, id.as_bytes()) {
+            return Ok(found.map(<[u8]>::to_vec));
         }
         Ok(self
             .sled()?
@@ -358,10 +509,8 @@ impl Store {
     /// The record id for an id or alias (case-insensitive).
     pub fn resolve(&self, id_or_alias: &str) -> Result<Option<String>, StoreError> {
         let key = id_or_alias.trim().to_ascii_uppercase();
-        if let Some(p) = &self.packed {
-            return Ok(p
-                .get(Table::Aliases, key.as_bytes())?
-                .map(|v| String::from_utf8_lossy(v).into_owned()));
+        if let Via::Packed(found) = self.via_packed(Table::Aliases, key.as_bytes()) {
+            return Ok(found.map(|v| String::from_utf8_lossy(v).into_owned()));
         }
         Ok(self
             .sled()?
@@ -412,80 +561,6 @@ impl Store {
     }
 }
 
-fn wait_for_unlock(db_dir: &Path, max: Duration) {
-    let start = Instant::now();
-    while db_dir.join(LOCK).exists() && start.elapsed() < max {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The writer lock of a database directory, released on drop.
-pub struct WriteLock {
-    path: PathBuf,
-}
-
-impl WriteLock {
-    /// Takes the lock, or fails with [`StoreError::Locked`] when a live
-    /// process holds it (a lock left by a dead process is taken over).
-    pub fn acquire(db_dir: &Path) -> Result<WriteLock, StoreError> {
-        std::fs::create_dir_all(db_dir).map_err(io_err(db_dir))?;
-        let path = db_dir.join(LOCK);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(WriteLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string();
-                    if pid_alive(&pid) {
-                        return Err(StoreError::Locked {
-                            path: db_dir.to_path_buf(),
-                            pid,
-                        });
-                    }
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => return Err(StoreError::Io { path, source: e }),
-            }
-        }
-        Err(StoreError::Locked {
-            path: db_dir.to_path_buf(),
-            pid: "unknown".into(),
-        })
-    }
-}
-
-impl Drop for WriteLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// True when `pid` names a running process (Linux: /proc; elsewhere the
-/// lock is assumed live unless empty).
-fn pid_alive(pid: &str) -> bool {
-    let Ok(n) = pid.parse::<u32>() else {
-        return false;
-    };
-    if n == std::process::id() {
-        return true;
-    }
-    if Path::new("/proc").is_dir() {
-        Path::new("/proc").join(n.to_string()).exists()
-    } else {
-        true
-    }
-}
-
 /// Metadata of a finished generation, per ecosystem.
 #[derive(Debug, Clone, Default)]
 pub struct BuildMeta {
@@ -506,12 +581,46 @@ pub struct StoreBuilder {
     aliases: sled::Tree,
     members: sled::Tree,
     index: BTreeMap<Vec<u8>, Vec<IndexEntry>>,
-    counts: BTreeMap<Ecosystem, (u64, Option<String>)>,
+    counts: BTreeMap<Ecosystem, EcosystemCount>,
+    /// The import time: `modified` dates after it are clamped to it.
+    now: u64,
+    /// True while records are copied from the previous generation.
+    copying: bool,
+    /// Records of the input whose `modified` lies in the future, and the
+    /// first of them (id, date).
+    future: (u64, Option<(String, String)>),
     /// Warnings met while adding records (skipped records and ranges).
     pub warnings: Vec<String>,
+    /// What the user should know about the database itself: a stale lock
+    /// taken over, leftovers removed, future dates clamped. Shown even
+    /// when the per-record warnings are cut short.
+    pub notes: Vec<String>,
     /// Records skipped because they did not decode.
     pub skipped: u64,
     _lock: WriteLock,
+    /// Removes the generation directory unless it was committed (dropped
+    /// last, after the sled database).
+    unfinished: Unfinished,
+}
+
+/// A generation directory that is removed when dropped, unless committed.
+struct Unfinished(Option<PathBuf>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Records and newest `modified` of one ecosystem in a generation being
+/// built.
+#[derive(Debug, Clone, Default)]
+struct EcosystemCount {
+    records: u64,
+    /// The newest `modified` (Unix seconds, as written or clamped).
+    newest: Option<(u64, String)>,
 }
 
 impl StoreBuilder {
@@ -524,9 +633,11 @@ impl StoreBuilder {
 
     /// Starts a new generation with a writer lock the caller already holds
     /// (a sync takes it before downloading).
-    pub fn with_lock(db_dir: &Path, lock: WriteLock) -> Result<StoreBuilder, StoreError> {
+    pub fn with_lock(db_dir: &Path, mut lock: WriteLock) -> Result<StoreBuilder, StoreError> {
         remove_stale_generations(db_dir)?;
+        let notes = std::mem::take(&mut lock.notes);
         let gen_dir = new_generation_dir(db_dir);
+        let gen_path = gen_dir.clone();
         let db = open_sled(&gen_dir, Duration::from_secs(5))?;
         let tree = |n: &str| db.open_tree(n).map_err(sled_err(&gen_dir));
         Ok(StoreBuilder {
@@ -538,9 +649,14 @@ impl StoreBuilder {
             gen_dir,
             index: BTreeMap::new(),
             counts: BTreeMap::new(),
+            now: crate::clock::now(),
+            copying: false,
+            future: (0, None),
             warnings: Vec::new(),
+            notes,
             skipped: 0,
             _lock: lock,
+            unfinished: Unfinished(Some(gen_path)),
         })
     }
 
@@ -587,6 +703,7 @@ impl StoreBuilder {
         }
         let compiled = compile(record);
         self.warnings.extend(compiled.warnings);
+        let modified = self.modified_of(record);
         let json = serde_json::to_vec(record).map_err(|e| StoreError::Source {
             path: record.id.clone(),
             reason: e.to_string(),
@@ -628,12 +745,14 @@ impl StoreBuilder {
                 .insert(k, &[])
                 .map_err(sled_err(&path))?
                 .is_none();
-            let c = self.counts.entry(*eco).or_insert((0, None));
+            let c = self.counts.entry(*eco).or_default();
             if fresh {
-                c.0 += 1;
+                c.records += 1;
             }
-            if c.1.as_deref().is_none_or(|m| record.modified.as_str() > m) {
-                c.1 = Some(record.modified.clone());
+            if let Some(m) = modified.as_ref()
+                && c.newest.as_ref().is_none_or(|(n, _)| m.0 > *n)
+            {
+                c.newest = Some(m.clone());
             }
         }
         for (eco, name, entry) in compiled.entries {
@@ -643,6 +762,35 @@ impl StoreBuilder {
                 .push(entry);
         }
         Ok(())
+    }
+
+    /// The record's `modified` for the data's age: as written, or clamped
+    /// to the import time when it lies in the future (counted for one
+    /// note). A date that does not parse does not count: it must not make
+    /// the data look fresh.
+    fn modified_of(&mut self, record: &OsvRecord) -> Option<(u64, String)> {
+        let at = crate::clock::parse_instant(&record.modified)?;
+        if at <= self.now {
+            return Some((at, record.modified.clone()));
+        }
+        if !self.copying {
+            self.future.0 += 1;
+            if self.future.1.is_none() {
+                self.future.1 = Some((record.id.clone(), record.modified.clone()));
+            }
+        }
+        Some((self.now, crate::clock::rfc3339(self.now)))
+    }
+
+    /// The one note about future `modified` dates of the input, if any.
+    fn future_note(&self) -> Option<String> {
+        let (n, Some((id, date))) = &self.future else {
+            return None;
+        };
+        Some(format!(
+            "{n} record(s) have a `modified` date in the future (first: {id}, {date}); the data's age counts them as modified at import time ({})",
+            crate::clock::rfc3339(self.now)
+        ))
     }
 
     fn remove_index_entries(&mut self, id: &str) {
@@ -659,6 +807,7 @@ impl StoreBuilder {
         ecosystems: &[Ecosystem],
     ) -> Result<u64, StoreError> {
         let mut n = 0;
+        self.copying = true;
         for eco in ecosystems {
             for id in store.ids(*eco)? {
                 if self
@@ -674,6 +823,7 @@ impl StoreBuilder {
                 }
             }
         }
+        self.copying = false;
         Ok(n)
     }
 
@@ -703,7 +853,53 @@ impl StoreBuilder {
 
     /// Number of records per ecosystem added so far.
     pub fn counts(&self) -> BTreeMap<Ecosystem, u64> {
-        self.counts.iter().map(|(e, (n, _))| (*e, *n)).collect()
+        self.counts.iter().map(|(e, c)| (*e, c.records)).collect()
+    }
+
+    /// The notes about the database itself (see [`StoreBuilder::notes`]),
+    /// the one about future `modified` dates included; taken once.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.extend(self.future_note());
+        self.future = (0, None);
+        notes
+    }
+
+    /// Checks that replacing `replaced` with what this generation holds
+    /// does not silently lose data: an ecosystem the input holds no record
+    /// for is refused, and so is one that would lose more than half of its
+    /// records unless `allow_shrink`. `input` names the input in messages.
+    pub fn check_replacement(
+        &self,
+        replaced: &[Ecosystem],
+        previous: Option<&StoreStatus>,
+        allow_shrink: bool,
+        input: &str,
+    ) -> Result<(), StoreError> {
+        for eco in replaced {
+            let now = self.counts.get(eco).map(|c| c.records).unwrap_or(0);
+            let before = previous
+                .and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco))
+                .map(|e| e.records)
+                .unwrap_or(0);
+            if now == 0 {
+                return Err(StoreError::Refused(format!(
+                    "{input} holds no {eco} record: refusing to empty {eco}{}",
+                    if before > 0 {
+                        format!(" ({before} records now)")
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+            if !allow_shrink && now < before && before - now > before / 2 {
+                return Err(StoreError::Refused(format!(
+                    "{input} would remove {} of the {before} {eco} records (more than half; {now} would be left); pass --allow-shrink if that is intended",
+                    before - now
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the index and metadata, flushes, and makes this generation
@@ -731,9 +927,23 @@ impl StoreBuilder {
         }
         let now = crate::clock::now_rfc3339();
         let mut ecosystems = Vec::new();
-        for (eco, (records, newest)) in &self.counts {
+        for (eco, count) in &self.counts {
+            let records = &count.records;
             let fresh = meta.sources.get(eco).cloned();
             let prev = previous.and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco));
+            // An ecosystem copied unchanged keeps its age: a future date
+            // clamped when it was imported is not clamped again to now.
+            let mut newest = count.newest.as_ref().map(|(_, s)| s.clone());
+            if fresh.is_none()
+                && let Some(p) = prev.and_then(|p| p.newest_modified.as_deref())
+                && let (Some(a), Some(b)) = (
+                    crate::clock::parse_instant(p),
+                    count.newest.as_ref().map(|(t, _)| *t),
+                )
+                && a < b
+            {
+                newest = Some(p.to_string());
+            }
             let (etag, last_modified) = match (fresh.is_some(), meta.validators.get(eco)) {
                 (true, Some((e, l))) => (e.clone(), l.clone()),
                 (true, None) => (None, None),
@@ -779,6 +989,7 @@ impl StoreBuilder {
             aliases,
             members,
             _lock,
+            mut unfinished,
             ..
         } = self;
         drop((index, meta_tree, records, aliases, members, db));
@@ -788,6 +999,7 @@ impl StoreBuilder {
             .unwrap_or_default();
         crate::atomic::write_atomic(&db_dir.join(CURRENT), name.as_bytes())
             .map_err(io_err(&db_dir))?;
+        unfinished.0 = None;
         remove_stale_generations(&db_dir)?;
         drop(_lock);
         Ok(status)
@@ -817,14 +1029,15 @@ fn new_generation_dir(db_dir: &Path) -> PathBuf {
 /// Removes generation directories other than the current one. Called only
 /// under the writer lock.
 fn remove_stale_generations(db_dir: &Path) -> Result<(), StoreError> {
-    let current = current_generation(db_dir).ok().flatten();
-    let Ok(entries) = std::fs::read_dir(db_dir) else {
-        return Ok(());
+    // When `current` is broken, only uncommitted leftovers (no packed
+    // index) go: a committed generation stays until a new one replaces it.
+    let (current, only_uncommitted) = match current_generation(db_dir) {
+        Ok(c) => (c, false),
+        Err(_) => (None, true),
     };
-    for entry in entries.flatten() {
-        let p = entry.path();
-        let is_gen = entry.file_name().to_string_lossy().starts_with("gen-");
-        if is_gen && Some(&p) != current.as_ref() {
+    for p in generation_dirs(db_dir) {
+        let committed = p.join(super::packed::FILE_NAME).is_file();
+        if Some(&p) != current.as_ref() && !(only_uncommitted && committed) {
             // A scan may still have the old generation open; on Unix the
             // removal is safe for it, elsewhere it may fail and is retried
             // by the next writer.

@@ -15,6 +15,8 @@ mod cargo_manifest;
 mod cli_basics;
 mod confusion;
 mod core_e2e;
+mod db_integrity;
+mod gate_integrity;
 mod hostile_fuzz;
 mod hostile_limits;
 mod hostile_regressions;
