@@ -67,7 +67,7 @@ impl WriteLock {
                     return Ok(lock);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let text = read_lock(&path);
                     match holder(&text) {
                         Holder::Live(pid) => return Err(StoreError::Locked { path, pid }),
                         Holder::Stale(why) => {
@@ -110,6 +110,17 @@ impl Drop for WriteLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// The start of a lock file (a lock is a few bytes; whatever else sits
+/// under its name, a device included, is not read further).
+fn read_lock(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(256).read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The lock file's content for process `pid`.

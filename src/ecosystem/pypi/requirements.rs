@@ -312,9 +312,17 @@ impl State<'_, '_> {
                     );
                     return Ok(());
                 }
+                let constraint = opt.starts_with("-c") || opt == "--constraint";
                 if let Some(why) = self.not_a_file(&target) {
-                    self.diag(Level::Error, path, format!("{at}: {why}"));
-                } else if opt.starts_with("-c") || opt == "--constraint" {
+                    // A constraints file that does not exist holds nothing
+                    // to scan (it only pins packages named elsewhere).
+                    let level = if constraint && self.ctx.fs.kind(&target).is_none() {
+                        Level::Warning
+                    } else {
+                        Level::Error
+                    };
+                    self.diag(level, path, format!("{at}: {why}"));
+                } else if constraint {
                     self.read_constraints(path, &target, &at);
                 } else {
                     self.read_file(&target, depth + 1, Some((path, at)))?;
