@@ -555,3 +555,56 @@ fn item8_a_live_holder_is_reported_with_the_lock_path() {
     assert!(Store::open(&db).is_err(), "still empty");
     let _ = Ecosystem::Npm;
 }
+
+#[test]
+fn item8_a_live_depwarden_writer_is_named_and_waited_for() {
+    use crate::common::http::{Fault, Server};
+    let server = Server::start();
+    let entries: Vec<(String, String)> = npm_records()
+        .into_iter()
+        .map(|(id, r)| (format!("{id}.json"), r))
+        .collect();
+    server.put("/npm/all.zip", zip_of(&entries));
+    // Two failed attempts, retried after 1.5 s and 3 s: the sync holds the
+    // lock for about 4.5 s, then succeeds.
+    server.fault("/npm/all.zip", Fault::Error500(2));
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    // A sync that holds the lock while its download is retried.
+    let mut sync = common::command()
+        .env("DEPWARDEN_HTTP_BACKOFF_MS", "1500")
+        .arg("--db")
+        .arg(&db)
+        .args(["--no-progress", "-q", "db", "sync", "--ecosystem", "npm"])
+        .args(["--source", &server.base])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !db.join(".lock").exists() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the sync never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let zip = bucket_zip(tmp.path(), "npm", &npm_records());
+    let (code, err) = run(&db, &["db", "import", zip.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("another depwarden process")
+            && err.contains(&format!("pid {}", sync.id()))
+            && err.contains(&db.join(".lock").display().to_string()),
+        "{err}"
+    );
+    // A scan of the empty database waits for the writer, then reads what
+    // it wrote (not the embedded snapshot over it).
+    let app = lodash_app(tmp.path());
+    let (code, report) = scan_json(&db, &[app.to_str().unwrap()]);
+    assert!(sync.wait().unwrap().success());
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["database"]["source"],
+        server.base.as_str(),
+        "{report}"
+    );
+}

@@ -510,6 +510,12 @@ fn item10_duplicate_zip_entries_keep_the_last_and_name_both() {
         ),
         ("package-lock.json", "package-lock.json", 1, "4.17.15"),
         ("./package-lock.json", "package-lock.json", 1, "4.17.15"),
+        (
+            "fn\\package-lock.json",
+            "fn/./package-lock.json",
+            1,
+            "4.17.15",
+        ),
     ] {
         // Clean first, vulnerable last: the last is what Lambda runs.
         let z = tmp.path().join("a.zip");
