@@ -16,7 +16,6 @@ use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicU64;
 
@@ -91,6 +90,13 @@ fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir
     }
 }
 
+/// [`db_dir`], or `None` after saying on stderr why there is none.
+fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
+    db_dir(global)
+        .map_err(|e| eprintln!("depwarden: error: {e}"))
+        .ok()
+}
+
 fn open_store(global: &GlobalArgs) -> Result<Store> {
     let dir = db_dir(global)?;
     Store::open_or_bootstrap(&dir)
@@ -145,12 +151,8 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Error);
             }
         };
-    let db = match db_dir(global) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
+    let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
     };
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
@@ -188,7 +190,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let overrides = match nested_policies(&mut scan_policy, &discovery.deployments) {
+    let overrides = match scan_policy.for_deployments(&discovery.deployments) {
         Ok(o) => o,
         Err(e) => {
             progress.finish();
@@ -309,27 +311,6 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     })
 }
 
-/// The policies of deployments that hold their own `depwarden.toml`
-/// (inside the scanned tree): the scan-wide policy as each may change it
-/// (see [`crate::config_trust`]); each file read is recorded for the
-/// report. The invoking configuration itself is not read twice.
-fn nested_policies(
-    scan_policy: &mut crate::config_trust::ScanPolicy,
-    deployments: &[crate::discover::Deployment],
-) -> Result<HashMap<usize, Policy>, crate::policy::PolicyError> {
-    let mut overrides = HashMap::new();
-    for (i, d) in deployments.iter().enumerate() {
-        let Some(cfg) = &d.config else { continue };
-        if scan_policy.is_invoking(cfg) {
-            continue;
-        }
-        let text = crate::zipfs::read_config(cfg)?;
-        let p = scan_policy.nested(cfg, &text, &d.display_path())?;
-        overrides.insert(i, p);
-    }
-    Ok(overrides)
-}
-
 /// Archive problems met while parsing go to the deployment that holds
 /// them (its report and, when kept, its parsed form), else to the scan.
 fn attach_late_diagnostics(
@@ -442,12 +423,8 @@ fn run_db_import(
     ecosystem: Option<&str>,
     allow_shrink: bool,
 ) -> Result<ExitStatus> {
-    let dir = match db_dir(global) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
     };
     let ecosystem = match ecosystem.map(|e| (e, crate::ecosystem::Ecosystem::from_user(e))) {
         None => None,
@@ -484,12 +461,8 @@ fn run_db_sync(
     ecosystems: &[String],
     allow_shrink: bool,
 ) -> Result<ExitStatus> {
-    let dir = match db_dir(global) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
     };
     // Where the database comes from is never decided by a depwarden.toml
     // that is merely found in the working tree.

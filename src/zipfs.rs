@@ -123,24 +123,7 @@ impl Archive {
         let raw_names = central::raw_names(&bytes);
         let mut zip = ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| format!("not a readable zip archive: {e}"))?;
-        // The same name listed twice is one entry to the zip crate (the
-        // last): say so, since the other copy is not scanned.
-        let mut seen: HashMap<&[u8], usize> = HashMap::new();
-        for n in raw_names.iter().flatten() {
-            *seen.entry(n.as_slice()).or_default() += 1;
-        }
-        let mut repeated: Vec<(&[u8], usize)> = seen.into_iter().filter(|(_, c)| *c > 1).collect();
-        repeated.sort();
-        for (name, times) in repeated {
-            let name = String::from_utf8_lossy(name);
-            diags.push(Diagnostic::new(
-                Level::Error,
-                mount.join(name.trim_start_matches(['/', '\\'])),
-                format!(
-                    "zip entry `{name}` appears {times} times: unzip and AWS Lambda keep the last one, which is the one scanned; the others are not"
-                ),
-            ));
-        }
+        diags.extend(central::repeated_names(raw_names.as_deref(), &mount));
         if zip.len() > limits.max_entries {
             return Err(format!(
                 "{} entries, over the limit of {} per archive",

@@ -3,6 +3,7 @@
 //! data ([`import`]), the snapshot embedded in the binary ([`snapshot`]),
 //! and severity scoring ([`severity`]).
 
+pub mod builder;
 pub mod compile;
 pub mod import;
 pub mod lock;

@@ -3,6 +3,11 @@
 //! only one of them (the last, which is also what `unzip` and AWS Lambda
 //! leave on disk); the names are read here to see the others and say so.
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::parse::{Diagnostic, Level};
+
 /// The entry names of the central directory of `bytes`, in order; `None`
 /// when it cannot be walked (the `zip` crate reports a damaged archive).
 pub(super) fn raw_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
@@ -24,6 +29,31 @@ pub(super) fn raw_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
             .checked_add(comment_len)?;
     }
     Some(names)
+}
+
+/// Errors for names the central directory lists more than once (the
+/// `zip` crate, `unzip` and AWS Lambda keep the last copy; the others are
+/// not scanned), each at its path under `mount`.
+pub(super) fn repeated_names(names: Option<&[Vec<u8>]>, mount: &Path) -> Vec<Diagnostic> {
+    let mut seen: HashMap<&[u8], usize> = HashMap::new();
+    for n in names.into_iter().flatten() {
+        *seen.entry(n.as_slice()).or_default() += 1;
+    }
+    let mut repeated: Vec<(&[u8], usize)> = seen.into_iter().filter(|(_, c)| *c > 1).collect();
+    repeated.sort();
+    repeated
+        .into_iter()
+        .map(|(name, times)| {
+            let name = String::from_utf8_lossy(name);
+            Diagnostic::new(
+                Level::Error,
+                mount.join(name.trim_start_matches(['/', '\\'])),
+                format!(
+                    "zip entry `{name}` appears {times} times: unzip and AWS Lambda keep the last one, which is the one scanned; the others are not"
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The central directory's offset and entry count, from the end of
