@@ -367,6 +367,11 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
         }
     };
     let status = store.status().context("cannot read the database status")?;
+    if !global.quiet {
+        for w in store.warnings() {
+            eprintln!("depwarden: warning: {w}");
+        }
+    }
     let text = if format == "json" {
         let mut s = serde_json::to_string_pretty(&status)?;
         s.push('\n');

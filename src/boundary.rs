@@ -10,6 +10,7 @@
 //! costs about one `lstat` per file.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 use std::sync::RwLock;
 
@@ -24,8 +25,9 @@ const MAX_LINKS: usize = 40;
 pub struct Boundary {
     roots: Vec<PathBuf>,
     cwd: PathBuf,
-    /// Resolved form of paths met so far (`None`: does not exist).
-    cache: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Resolved form of directories met so far (`None`: does not exist),
+    /// keyed by the path's bytes (hashing a `Path` walks its components).
+    cache: RwLock<HashMap<OsString, Option<PathBuf>>>,
 }
 
 impl Boundary {
@@ -57,16 +59,34 @@ impl Boundary {
         let Some(real) = self.resolve(path) else {
             return Ok(());
         };
-        if let Some(p) = PSEUDO.iter().find(|p| real.starts_with(p)) {
+        self.verdict(&real, path)
+    }
+
+    /// [`Boundary::check`] for the directory that holds `path` only: enough
+    /// when the caller knows the last component is not a symbolic link
+    /// (one `lstat` it does anyway), and cheaper, since directories are
+    /// resolved once.
+    pub fn check_parent(&self, path: &Path) -> Result<(), String> {
+        match (path.parent(), path.file_name()) {
+            (Some(dir), Some(_)) if !dir.as_os_str().is_empty() => match self.resolve(dir) {
+                Some(real) => self.verdict(&real, dir),
+                None => Ok(()),
+            },
+            _ => self.check(path),
+        }
+    }
+
+    fn verdict(&self, real: &Path, path: &Path) -> Result<(), String> {
+        if let Some(p) = PSEUDO.iter().find(|p| under(real, Path::new(p))) {
             return Err(format!(
                 "{} is in the kernel's pseudo file system {p}",
                 real.display()
             ));
         }
-        if self.roots.iter().any(|r| real.starts_with(r)) {
+        if self.roots.iter().any(|r| under(real, r)) {
             return Ok(());
         }
-        Err(if real.as_path() == path {
+        Err(if real == path {
             "outside the scanned root".to_string()
         } else {
             format!("resolves to {}, outside the scanned root", real.display())
@@ -81,8 +101,18 @@ impl Boundary {
         } else {
             self.cwd.join(path)
         };
-        let mut cur = PathBuf::from("/");
         let mut links = 0;
+        // No `.` or `..` segment (checked on the bytes: cheaper than
+        // parsing components, and this runs once per file read).
+        let plain = abs
+            .as_os_str()
+            .as_encoded_bytes()
+            .split(|&b| b == b'/')
+            .all(|seg| seg != b"." && seg != b"..");
+        if plain {
+            return self.resolve_plain(&abs, &mut links);
+        }
+        let mut cur = PathBuf::from("/");
         for comp in abs.components() {
             match comp {
                 Component::Prefix(_) | Component::RootDir => cur = PathBuf::from("/"),
@@ -93,37 +123,71 @@ impl Boundary {
                 }
                 Component::Normal(name) => {
                     let next = cur.join(name);
-                    cur = self.step(next, &mut links)?;
+                    cur = self.step(&next, &next, &mut links)?;
                 }
             }
         }
         Some(cur)
     }
 
-    /// The real form of `next`, whose parent is real already.
-    fn step(&self, next: PathBuf, links: &mut usize) -> Option<PathBuf> {
+    /// [`Boundary::resolve`] of an absolute path without `.` or `..`: its
+    /// directory resolved (from the cache when met before), then its last
+    /// component.
+    fn resolve_plain(&self, abs: &Path, links: &mut usize) -> Option<PathBuf> {
         if let Ok(cache) = self.cache.read()
-            && let Some(found) = cache.get(&next)
+            && let Some(found) = cache.get(abs.as_os_str())
         {
             return found.clone();
         }
-        let real = match std::fs::symlink_metadata(&next) {
+        match (abs.parent(), abs.file_name()) {
+            (Some(parent), Some(name)) => {
+                let real_parent = self.resolve_plain(parent, links)?;
+                self.step(abs, &real_parent.join(name), links)
+            }
+            _ => Some(abs.to_path_buf()),
+        }
+    }
+
+    /// The real form of `next` (whose parent is real already), remembered
+    /// under `key` when it is a directory.
+    fn step(&self, key: &Path, next: &Path, links: &mut usize) -> Option<PathBuf> {
+        if let Ok(cache) = self.cache.read()
+            && let Some(found) = cache.get(next.as_os_str())
+        {
+            return found.clone();
+        }
+        let real = match std::fs::symlink_metadata(next) {
             Err(_) => None,
             Ok(m) if m.file_type().is_symlink() => {
                 *links += 1;
                 if *links > MAX_LINKS {
                     None
                 } else {
-                    std::fs::canonicalize(&next).ok()
+                    std::fs::canonicalize(next).ok()
                 }
             }
-            Ok(_) => Some(next.clone()),
+            Ok(m) if !m.is_dir() => return Some(next.to_path_buf()),
+            Ok(_) => Some(next.to_path_buf()),
         };
         if let Ok(mut cache) = self.cache.write() {
-            cache.insert(next, real.clone());
+            cache.insert(key.as_os_str().to_os_string(), real.clone());
+            if key != next {
+                cache.insert(next.as_os_str().to_os_string(), real.clone());
+            }
         }
         real
     }
+}
+
+/// True when `path` is `base` or below it; both are resolved paths, so
+/// comparing bytes at a separator is enough (and much cheaper than
+/// comparing components).
+fn under(path: &Path, base: &Path) -> bool {
+    let (p, b) = (
+        path.as_os_str().as_encoded_bytes(),
+        base.as_os_str().as_encoded_bytes(),
+    );
+    p.starts_with(b) && (p.len() == b.len() || b.ends_with(b"/") || p.get(b.len()) == Some(&b'/'))
 }
 
 #[cfg(test)]
@@ -150,5 +214,12 @@ mod tests {
         let proc = b.check(&root.join("self/environ")).unwrap_err();
         assert!(proc.contains("/proc"), "{proc}");
         assert!(b.check(&root.join("missing.txt")).is_ok());
+        assert!(b.check_parent(&root.join("a/ok.txt")).is_ok());
+        assert!(b.check_parent(&root.join("up/secret.txt")).is_err());
+        assert!(b.check_parent(&root.join("self/environ")).is_err());
+        assert!(under(Path::new("/a/b"), Path::new("/a")));
+        assert!(under(Path::new("/a"), Path::new("/a")));
+        assert!(under(Path::new("/a"), Path::new("/")));
+        assert!(!under(Path::new("/ab"), Path::new("/a")));
     }
 }

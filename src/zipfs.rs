@@ -384,6 +384,28 @@ impl ZipAwareFs {
         self
     }
 
+    /// Reads a file on disk, inside the boundary only: its directory is
+    /// checked (resolved once per directory), and the file itself with the
+    /// one `lstat` the read needs anyway; a symbolic link is resolved in
+    /// full before it is followed.
+    fn read_disk(&self, p: &Path) -> Result<Vec<u8>, FsError> {
+        let Some(b) = &self.boundary else {
+            return self.os.read(p);
+        };
+        let outside = |why| FsError::OutsideRoot {
+            path: p.to_path_buf(),
+            why,
+        };
+        b.check_parent(p).map_err(outside)?;
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if !m.file_type().is_symlink() => self.os.read_with(p, &m),
+            _ => {
+                b.check(p).map_err(outside)?;
+                self.os.read(p)
+            }
+        }
+    }
+
     /// `Ok` when the disk path `p` may be read (see [`crate::boundary`]).
     fn guard(&self, p: &Path) -> Result<(), FsError> {
         match &self.boundary {
@@ -516,10 +538,7 @@ impl ZipAwareFs {
 impl Fs for ZipAwareFs {
     fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
         match self.locate(path) {
-            Loc::Os(p) => {
-                self.guard(&p)?;
-                self.os.read(&p)
-            }
+            Loc::Os(p) => self.read_disk(&p),
             Loc::Zip(a, rel) => a.read(&rel, path),
             Loc::Broken(mount, reason) => Err(FsError::Other {
                 path: mount,
