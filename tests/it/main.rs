@@ -29,6 +29,7 @@ mod report_formats;
 mod report_gate;
 mod snapshot_property;
 mod store_packed;
+mod strict_inputs;
 mod sync_loopback;
 mod typosquat_eval;
 mod typosquat_scan;
