@@ -81,6 +81,7 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.confusion", Category::Gate),
     ("gate.include_dev", Category::Gate),
     ("gate.warnings", Category::Gate),
+    ("gate.unknown_severity", Category::Gate),
     ("ignore", Category::Exception),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
@@ -90,6 +91,7 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("database.source", Category::Endpoint),
     ("database.max_age_days", Category::ScanWide),
     ("limits", Category::ScanWide),
+    ("target", Category::ScanWide),
 ];
 
 /// The category of a dotted key (`gate.fail_on`, `registries.public.npm`):
@@ -469,6 +471,14 @@ impl Merge<'_> {
                     } else {
                         self.effective.gate.confusion = a;
                     }
+                }
+            }
+            "gate.unknown_severity" => {
+                // What an unscored advisory counts as: higher is stricter.
+                let (a, b) = (n.gate.unknown_severity, e.gate.unknown_severity);
+                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
+                if self.decide(key, shown, b.cmp(&a), false) {
+                    self.effective.gate.unknown_severity = a;
                 }
             }
             "gate.malicious" | "gate.include_dev" => {

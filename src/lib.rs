@@ -40,4 +40,5 @@ pub mod scan;
 pub mod source;
 pub mod supply;
 pub mod version;
+pub mod workspace;
 pub mod zipfs;

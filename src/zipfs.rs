@@ -703,12 +703,20 @@ impl ScanTree {
     /// `max_file_size` caps every file read, on disk or in a zip.
     pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
         let os = OsFs::with_limit(max_file_size);
+        // Made canonical once, here: what a scan finds never depends on how
+        // its paths are spelled or on the working directory (reports show
+        // paths relative to these roots). A path that does not exist is
+        // kept as given, for the error that names it.
+        let paths: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
+            .collect();
         let limits = ZipLimits {
             max_entry_size: max_file_size,
             ..ZipLimits::default()
         };
-        let boundary = crate::boundary::Boundary::new(paths);
-        let paths = mount_arguments(&os, paths);
+        let boundary = crate::boundary::Boundary::new(&paths);
+        let paths = mount_arguments(&os, &paths);
         ScanTree {
             fs: ZipAwareFs::new(os, limits, zips).within(boundary),
             paths,

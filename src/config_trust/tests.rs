@@ -20,6 +20,7 @@ typosquat = "high"
 confusion = "high"
 include_dev = false
 warnings = ["unsound"]
+unknown_severity = "medium"
 [[ignore]]
 id = "X"
 reason = "r"
@@ -36,6 +37,8 @@ max_age_days = 3
 [limits]
 max_file_size = 10
 max_packages = 10
+[target]
+architecture = "arm64"
 "#;
     let parsed = Policy::from_toml(full, Path::new("t.toml")).expect("valid");
     // The sample sets every field: a new field must be added to it (the
@@ -93,6 +96,31 @@ fn nested_files_only_tighten_unless_trusted() {
         )
         .expect("nested");
     assert_eq!(p.gate.fail_on, FailOn::Low, "tightening applies");
+    // What an unscored advisory counts as: only upwards; the target
+    // platform is scan-wide.
+    let p = sp
+        .nested(
+            Path::new("h/depwarden.toml"),
+            "[gate]\nunknown_severity = \"low\"\n[target]\narchitecture = \"arm64\"\n",
+            "h",
+        )
+        .expect("nested");
+    assert_eq!(
+        p.gate.unknown_severity,
+        crate::advisory::severity::Severity::High
+    );
+    assert_eq!(p.target.architecture, None);
+    let p = sp
+        .nested(
+            Path::new("i/depwarden.toml"),
+            "[gate]\nunknown_severity = \"critical\"\n",
+            "i",
+        )
+        .expect("nested");
+    assert_eq!(
+        p.gate.unknown_severity,
+        crate::advisory::severity::Severity::Critical
+    );
 
     let mut trusting = scan_policy(
         "trust_nested = true\n[gate]\nfail_on = \"high\"\n",

@@ -54,6 +54,9 @@ pub fn to_json(inv: &Inventory) -> Value {
                     if let Some(c) = &p.checksum {
                         map.insert("checksum".into(), json!(c));
                     }
+                    if let Some(why) = &p.not_on_target {
+                        map.insert("not_on_target".into(), json!(why));
+                    }
                     if !p.notes.is_empty() {
                         let notes: serde_json::Map<String, Value> =
                             p.notes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
@@ -109,6 +112,9 @@ pub fn to_table(inv: &Inventory) -> String {
                         }
                         if p.optional {
                             flags.push("optional");
+                        }
+                        if p.not_on_target.is_some() {
+                            flags.push("not-on-target");
                         }
                         let version = p.version.clone().unwrap_or_else(|| {
                             format!(

@@ -344,10 +344,8 @@ fn item4_a_future_modified_date_is_clamped_and_reported_once() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let newest = v["ecosystems"][0]["newest_modified"].as_str().unwrap();
     assert_eq!(newest, common::PINNED_NOW, "clamped to the import time");
-    // Thirty days on, --max-db-age sees the data as thirty days old.
-    let app = tmp.path().join("app");
-    std::fs::create_dir_all(&app).unwrap();
-    std::fs::write(app.join("requirements.txt"), "six==1.16.0\n").unwrap();
+    // Thirty days on, --max-db-age sees the npm data as thirty days old.
+    let app = lodash_app(tmp.path());
     let out = depwarden(&db)
         .env("DEPWARDEN_NOW", "2026-12-23T12:00:00Z")
         .args(["scan", "--max-db-age", "7"])
@@ -356,7 +354,7 @@ fn item4_a_future_modified_date_is_clamped_and_reported_once() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("30 days old"), "{err}");
+    assert!(err.contains("npm advisory data is 30 days old"), "{err}");
 }
 
 /// Start of the values area of a packed index (header field 9).
