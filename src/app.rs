@@ -16,7 +16,6 @@ use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicU64;
 
@@ -68,24 +67,38 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Inventory(args) => run_inventory(&global, &args),
         Command::Scan(args) => run_scan(&global, &args),
         Command::Db(DbCommand::Status { format }) => run_db_status(&global, &format),
-        Command::Db(DbCommand::Import { path }) => run_db_import(&global, &path),
-        Command::Db(DbCommand::Sync { source, ecosystems }) => {
-            run_db_sync(&global, source.as_deref(), &ecosystems)
-        }
+        Command::Db(DbCommand::Import {
+            path,
+            ecosystem,
+            allow_shrink,
+        }) => run_db_import(&global, &path, ecosystem.as_deref(), allow_shrink),
+        Command::Db(DbCommand::Sync {
+            source,
+            ecosystems,
+            allow_shrink,
+        }) => run_db_sync(&global, source.as_deref(), &ecosystems, allow_shrink),
         Command::Explain { id } => run_explain(&global, &id),
     }
 }
 
-/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache.
-fn db_dir(global: &GlobalArgs) -> PathBuf {
-    global
-        .db
-        .clone()
-        .unwrap_or_else(crate::advisory::default_db_dir)
+/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache;
+/// never the working directory.
+fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir> {
+    match &global.db {
+        Some(d) if !d.as_os_str().is_empty() => Ok(d.clone()),
+        _ => crate::advisory::default_db_dir(),
+    }
+}
+
+/// [`db_dir`], or `None` after saying on stderr why there is none.
+fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
+    db_dir(global)
+        .map_err(|e| eprintln!("depwarden: error: {e}"))
+        .ok()
 }
 
 fn open_store(global: &GlobalArgs) -> Result<Store> {
-    let dir = db_dir(global);
+    let dir = db_dir(global)?;
     Store::open_or_bootstrap(&dir)
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
@@ -116,28 +129,28 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Error);
     }
-    let (config_path, mut policy) = match Policy::find(&paths[0], global.config.as_deref()) {
-        Ok(Some((p, policy))) => (Some(p.display().to_string()), policy),
-        Ok(None) => (None, Policy::default()),
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
+    let fail_on = match args.fail_on.as_deref().map(|l| (l, FailOn::parse(l))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((level, None)) => {
+            eprintln!(
+                "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
+            );
             return Ok(ExitStatus::Error);
         }
     };
-    if let Some(level) = &args.fail_on {
-        match FailOn::parse(level) {
-            Some(f) => policy.gate.fail_on = f,
-            None => {
-                eprintln!(
-                    "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
-                );
+    let flags = crate::config_trust::Flags {
+        fail_on,
+        include_dev: args.include_dev,
+    };
+    let mut scan_policy =
+        match crate::config_trust::ScanPolicy::load(&paths[0], global.config.as_deref(), flags) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("depwarden: error: {e}");
                 return Ok(ExitStatus::Error);
             }
-        }
-    }
-    if args.include_dev {
-        policy.gate.include_dev = true;
-    }
+        };
     let report_only = match args.gate.as_deref() {
         None | Some("on") => false,
         Some("none") => true,
@@ -146,15 +159,18 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    if report_only {
-        policy.gate.open_for_every_kind();
-    }
+    let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
     // and independent, and a one-lockfile CI scan feels every millisecond.
     progress.stage("opening database, discovering");
     let pool = thread_pool(args.jobs)?;
-    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
+    let options = ParseOptions::new(
+        scan_policy.global.target.target(),
+        Limits::configured(&scan_policy.global.limits),
+    );
     let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
@@ -182,43 +198,36 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let mut overrides = HashMap::new();
-    for (i, d) in discovery.deployments.iter().enumerate() {
-        if let Some(cfg) = &d.config {
-            if config_path.as_deref() == Some(&cfg.display().to_string()) {
-                continue;
-            }
-            match crate::zipfs::load_policy(cfg) {
-                Ok(mut p) => {
-                    if args.fail_on.is_some() {
-                        p.gate.fail_on = policy.gate.fail_on;
-                    }
-                    p.gate.include_dev |= args.include_dev;
-                    if report_only {
-                        p.gate.open_for_every_kind();
-                    }
-                    overrides.insert(i, p);
-                }
-                Err(e) => {
-                    progress.finish();
-                    eprintln!("depwarden: error: {e}");
-                    return Ok(ExitStatus::Error);
-                }
-            }
+    let mut overrides = match scan_policy.for_deployments(&discovery.deployments) {
+        Ok(o) => o,
+        Err(e) => {
+            progress.finish();
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if report_only {
+        // `--gate none` is absolute: no configuration closes the gate.
+        scan_policy.global.gate.open_for_every_kind();
+        for p in overrides.values_mut() {
+            p.gate.open_for_every_kind();
         }
     }
     progress.stage("parsing and matching");
+    let policy = &scan_policy.global;
     let policies = Policies {
-        global: &policy,
+        global: policy,
         overrides,
     };
     let opts = AuditOptions {
-        config_path,
+        config_path: scan_policy
+            .config_path
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        config_files: scan_policy.files.clone(),
         supply: crate::supply::SupplyOptions {
             online: args.online,
-            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(
-                &db_dir(global),
-            )),
+            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(&db)),
         },
     };
     // Deployments are parsed and audited one by one and their graphs
@@ -248,11 +257,8 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     progress.detail("parse (cpu)", &auditor.times.parse_ns);
     progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
     progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
-    report.database.path = db_dir(global).display().to_string();
-    report
-        .database
-        .warnings
-        .extend(store.warnings().iter().cloned());
+    report.database.path = db.display().to_string();
+    report.database.warnings.extend(store.warnings());
     let max_age = args
         .max_db_age
         .or(policy.database.max_age_days)
@@ -379,12 +385,20 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
         }
     };
     let status = store.status().context("cannot read the database status")?;
+    if !global.quiet {
+        for w in store.warnings() {
+            eprintln!("depwarden: warning: {w}");
+        }
+    }
     let text = if format == "json" {
         let mut s = serde_json::to_string_pretty(&status)?;
         s.push('\n');
         s
     } else {
-        let mut s = format!("database: {}\n", db_dir(global).display());
+        let mut s = format!(
+            "database: {}\n",
+            db_dir(global).map(|d| d.display().to_string())?
+        );
         s.push_str(&format!(
             "source: {}\n",
             status.source.as_deref().unwrap_or("unknown")
@@ -410,20 +424,49 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     Ok(ExitStatus::Passed)
 }
 
-fn run_db_import(global: &GlobalArgs, path: &Path) -> Result<ExitStatus> {
-    let dir = db_dir(global);
-    match crate::advisory::import::import_path(&dir, path) {
+/// Prints a writer's warnings (at most 20) and notes on stderr.
+fn print_write_messages(global: &GlobalArgs, warnings: &[String], notes: &[String]) {
+    if global.quiet {
+        return;
+    }
+    for w in warnings.iter().take(20) {
+        eprintln!("depwarden: warning: {w}");
+    }
+    if warnings.len() > 20 {
+        eprintln!("depwarden: warning: ... and {} more", warnings.len() - 20);
+    }
+    for n in notes {
+        eprintln!("depwarden: note: {n}");
+    }
+}
+
+fn run_db_import(
+    global: &GlobalArgs,
+    path: &Path,
+    ecosystem: Option<&str>,
+    allow_shrink: bool,
+) -> Result<ExitStatus> {
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    let ecosystem = match ecosystem.map(|e| (e, crate::ecosystem::Ecosystem::from_user(e))) {
+        None => None,
+        Some((_, Some(e))) => Some(e),
+        Some((name, None)) => {
+            eprintln!(
+                "depwarden: error: unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
+            );
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let options = crate::advisory::import::ImportOptions {
+        ecosystem,
+        allow_shrink,
+    };
+    match crate::advisory::import::import_path_with(&dir, path, &options) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
-                if report.warnings.len() > 20 {
-                    eprintln!(
-                        "depwarden: warning: ... and {} more",
-                        report.warnings.len() - 20
-                    );
-                }
                 eprintln!("depwarden: {report}");
             }
             Ok(ExitStatus::Passed)
@@ -439,14 +482,28 @@ fn run_db_sync(
     global: &GlobalArgs,
     source: Option<&str>,
     ecosystems: &[String],
+    allow_shrink: bool,
 ) -> Result<ExitStatus> {
-    let config_source = match Policy::find(Path::new("."), global.config.as_deref()) {
-        Ok(found) => found.and_then(|(_, p)| p.database.source),
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
     };
+    // Where the database comes from is never decided by a depwarden.toml
+    // that is merely found in the working tree.
+    let config_source =
+        match crate::config_trust::database_source(Path::new("."), global.config.as_deref()) {
+            Ok((source, note)) => {
+                if let Some(n) = note
+                    && !global.quiet
+                {
+                    eprintln!("depwarden: warning: {n}");
+                }
+                source
+            }
+            Err(e) => {
+                eprintln!("depwarden: error: {e}");
+                return Ok(ExitStatus::Error);
+            }
+        };
     let source = source
         .map(str::to_string)
         .or(config_source)
@@ -460,13 +517,11 @@ fn run_db_sync(
     };
     let mut opts = crate::advisory::sync::SyncOptions::new(&source, ecosystems);
     opts.progress = !global.no_progress && !global.quiet;
-    let dir = db_dir(global);
+    opts.allow_shrink = allow_shrink;
     match crate::advisory::sync::sync(&dir, &opts) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
                 eprintln!("depwarden: synced from {source}: {report}");
             }
             Ok(ExitStatus::Passed)

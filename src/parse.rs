@@ -190,6 +190,7 @@ impl ParseError {
                 FsError::Io { path, .. }
                 | FsError::TooLarge { path, .. }
                 | FsError::NotAFile { path }
+                | FsError::OutsideRoot { path, .. }
                 | FsError::Other { path, .. } => path.clone(),
             },
             ParseError::Syntax { path, .. }
@@ -451,7 +452,56 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
     if !parsed.graph.is_finalized() {
         parsed.graph.finalize();
     }
+    note_versionless(ctx, &mut parsed);
     Ok(parsed)
+}
+
+/// Most packages named one by one by [`note_versionless`] per source.
+const VERSIONLESS_NAMED: usize = 20;
+
+/// A lockfile or installed tree records the exact version of every
+/// registry package; one without a version (missing, empty, or cut off
+/// in a truncated file) cannot be checked against advisories, so it is an
+/// error, not a silent gap. Manifests are exempt (their ranges are
+/// unresolved by design, and say so).
+fn note_versionless(ctx: &ParseContext<'_>, parsed: &mut ParsedSource) {
+    use SourceFormat::*;
+    let format = ctx.source.format;
+    if !(format.is_lockfile() || matches!(format, NodeModules | InstalledPackageJson)) {
+        return;
+    }
+    let missing: Vec<String> = parsed
+        .graph
+        .packages()
+        .iter()
+        .filter(|p| !p.root && p.source.is_registry_like())
+        .filter(|p| p.version.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .map(|p| match p.line {
+            Some(l) => format!("{} (line {l})", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let more = missing.len().saturating_sub(VERSIONLESS_NAMED);
+    let mut list = missing
+        .iter()
+        .take(VERSIONLESS_NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    parsed.diagnostics.push(Diagnostic::new(
+        Level::Error,
+        ctx.path(),
+        format!(
+            "{} package(s) without a version ({list}): they cannot be checked against advisories",
+            missing.len()
+        ),
+    ));
 }
 
 /// The error a parser that has not landed yet returns.

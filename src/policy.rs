@@ -296,6 +296,10 @@ pub struct LimitsConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// Let `depwarden.toml` files found inside the scanned tree loosen the
+    /// gate (thresholds, ignores, allow-lists) for their deployment; read
+    /// from the invoking configuration only (see [`crate::config_trust`]).
+    pub trust_nested: bool,
     /// Gate thresholds.
     pub gate: Gate,
     /// Ignores.
@@ -410,6 +414,18 @@ impl Policy {
         if let Some(p) = explicit {
             return Ok(Some((p.to_path_buf(), Policy::load(p)?)));
         }
+        match Policy::find_path(start) {
+            Some(found) => {
+                let policy = Policy::load(&found)?;
+                Ok(Some((found, policy)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The `depwarden.toml` in `start` (a directory, or a file's
+    /// directory) or its parents up to the git root, as a canonical path.
+    pub fn find_path(start: &Path) -> Option<PathBuf> {
         let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         let mut dir: Option<&Path> = Some(if abs.is_dir() {
             abs.as_path()
@@ -419,14 +435,14 @@ impl Policy {
         while let Some(d) = dir {
             let candidate = d.join("depwarden.toml");
             if candidate.is_file() {
-                return Ok(Some((candidate.clone(), Policy::load(&candidate)?)));
+                return Some(candidate);
             }
             if d.join(".git").exists() {
                 break;
             }
             dir = d.parent();
         }
-        Ok(None)
+        None
     }
 }
 

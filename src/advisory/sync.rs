@@ -68,6 +68,9 @@ pub struct SyncOptions {
     pub incremental_limit: usize,
     /// Show progress bars (only on a terminal).
     pub progress: bool,
+    /// Accept a full download that removes more than half of an
+    /// ecosystem's records (`--allow-shrink`).
+    pub allow_shrink: bool,
 }
 
 impl SyncOptions {
@@ -91,6 +94,7 @@ impl SyncOptions {
             max_bytes: env_u64("DEPWARDEN_MAX_DOWNLOAD").unwrap_or(1024 * 1024 * 1024),
             incremental_limit: 2000,
             progress: false,
+            allow_shrink: false,
         }
     }
 }
@@ -120,6 +124,9 @@ pub struct SyncReport {
     pub ecosystems: BTreeMap<Ecosystem, EcosystemSync>,
     /// Warnings (skipped records).
     pub warnings: Vec<String>,
+    /// Notes about the database itself (a stale lock taken over, download
+    /// leftovers removed, future `modified` dates clamped).
+    pub notes: Vec<String>,
     /// Store status after the sync.
     pub status: Option<StoreStatus>,
 }
@@ -462,7 +469,8 @@ fn changed_since(csv: &[u8], watermark: &str) -> Option<Vec<String>> {
 
 /// Runs a sync into the store at `db_dir`.
 pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> {
-    let lock = WriteLock::acquire(db_dir)?;
+    let mut lock = WriteLock::acquire(db_dir)?;
+    let lock_notes = std::mem::take(&mut lock.notes);
     let fetcher: Box<dyn Fetcher> = if opts.source.starts_with("http://")
         || opts.source.starts_with("https://")
     {
@@ -539,7 +547,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
             }
         }
         let dest = db_dir.join(format!(
-            ".download-{}-{}.zip",
+            "{}{}-{}.zip",
+            super::lock::DOWNLOAD_PREFIX,
             eco.as_str(),
             std::process::id()
         ));
@@ -571,6 +580,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     let mut report = SyncReport {
         ecosystems: BTreeMap::new(),
         warnings: Vec::new(),
+        notes: lock_notes,
         status: None,
     };
     if plans.values().all(|p| matches!(p, Plan::Unchanged)) {
@@ -581,7 +591,9 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         return Ok(report);
     }
 
-    // Phase 2: build the new generation aside.
+    // Phase 2: build the new generation aside: full downloads first (each
+    // replaces exactly its ecosystem, and must hold records for it), then
+    // incremental updates and the ecosystems kept.
     let mut builder = StoreBuilder::with_lock(db_dir, lock)?;
     let mut meta = BuildMeta::default();
     let mut keep: Vec<Ecosystem> = Ecosystem::ALL
@@ -589,6 +601,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         .copied()
         .filter(|e| !plans.contains_key(e))
         .collect();
+    let mut replaced = Vec::new();
+    let mut incremental = Vec::new();
     for (eco, plan) in plans {
         match plan {
             Plan::Unchanged => {
@@ -613,35 +627,42 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                     &mut read,
                     true,
                 )?;
+                builder.check_replacement(&[eco], prev_status.as_ref(), true, &url)?;
+                replaced.push((eco, url));
                 meta.sources.insert(eco, opts.source.clone());
                 meta.validators.insert(eco, (etag, last_modified));
                 report
                     .ecosystems
                     .insert(eco, EcosystemSync::Full { records: read });
             }
-            Plan::Records(records) => {
-                if let Some(prev) = &previous {
-                    builder.copy_from(prev, &[eco])?;
-                }
-                let n = records.len() as u64;
-                for (origin, bytes) in records {
-                    builder.add_json(&bytes, &origin)?;
-                }
-                meta.sources.insert(eco, opts.source.clone());
-                if let Some(p) = prev_eco(eco) {
-                    meta.validators.insert(eco, (p.etag, p.last_modified));
-                }
-                report
-                    .ecosystems
-                    .insert(eco, EcosystemSync::Incremental { fetched: n });
-            }
+            Plan::Records(records) => incremental.push((eco, records)),
         }
+    }
+    for (eco, records) in incremental {
+        if let Some(prev) = &previous {
+            builder.copy_from(prev, &[eco])?;
+        }
+        let n = records.len() as u64;
+        for (origin, bytes) in records {
+            builder.add_json(&bytes, &origin)?;
+        }
+        meta.sources.insert(eco, opts.source.clone());
+        if let Some(p) = prev_eco(eco) {
+            meta.validators.insert(eco, (p.etag, p.last_modified));
+        }
+        report
+            .ecosystems
+            .insert(eco, EcosystemSync::Incremental { fetched: n });
     }
     if let Some(prev) = &previous {
         builder.copy_from(prev, &keep)?;
     }
     drop(previous);
+    for (eco, url) in &replaced {
+        builder.check_replacement(&[*eco], prev_status.as_ref(), opts.allow_shrink, url)?;
+    }
     report.warnings = std::mem::take(&mut builder.warnings);
+    report.notes.extend(builder.take_notes());
     report.status = Some(builder.commit(meta, prev_status.as_ref())?);
     Ok(report)
 }

@@ -128,6 +128,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
     for i in &report.policy.unused_ignores {
         let _ = writeln!(out, "note: {i}");
     }
+    for c in &report.policy.config_files {
+        for o in &c.overruled {
+            let _ = writeln!(out, "warning: {}: overruled: {o}", c.path);
+        }
+        for i in &c.ignored {
+            let _ = writeln!(out, "note: {}: {i}", c.path);
+        }
+    }
     let s = &report.summary;
     let _ = writeln!(
         out,

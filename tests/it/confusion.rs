@@ -456,3 +456,28 @@ fn a_public_scope_mapped_to_a_vendor_registry_is_not_internal() {
     let (_, report) = scan_json(&db, &["--fail-on", "none", app.to_str().unwrap()]);
     assert_eq!(confusion(&report), vec![]);
 }
+
+#[test]
+fn a_depwarden_toml_in_the_scanned_tree_cannot_call_a_registry_a_mirror() {
+    // Calling the private registry a mirror would turn acme-billing from
+    // high into low: only the invoking side (--config) may say it.
+    let db = shared_db();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("fn");
+    std::fs::create_dir_all(&app).unwrap();
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(testdata("confusion/npm-private/fn").join(f), app.join(f)).unwrap();
+    }
+    let toml = "[registries]\nmirrors = [\"https://npm.acme.internal\"]\n";
+    std::fs::write(tmp.path().join("depwarden.toml"), toml).unwrap();
+    std::fs::write(app.join("depwarden.toml"), toml).unwrap();
+    let (code, report) = scan_json(&db, &["--fail-on", "none", tmp.path().to_str().unwrap()]);
+    let got = confusion(&report);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].1, "high", "{got:?}");
+    assert_eq!(code, 1);
+    assert!(
+        report.to_string().contains("registries.mirrors"),
+        "{report}"
+    );
+}

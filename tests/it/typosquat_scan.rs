@@ -73,6 +73,21 @@ fn gate_none_reports_everything_with_the_gate_open() {
         assert_eq!(findings(&open).len(), findings(&closed).len(), "{dir:?}");
         assert!(findings(&open).iter().all(|f| f["closes_gate"] == false));
     }
+    // A nested configuration cannot close it again.
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("fn");
+    std::fs::create_dir_all(&app).unwrap();
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(testdata("typosquat/fn").join(f), app.join(f)).unwrap();
+    }
+    std::fs::write(
+        app.join("depwarden.toml"),
+        "[gate]\ntyposquat = \"low\"\nfail_on = \"low\"\n",
+    )
+    .unwrap();
+    let (code, open) = scan_json(&db, &["--gate", "none", tmp.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{open}");
+    assert_eq!(of_kind(&open, "typosquat").len(), 2);
     let out = depwarden(&db)
         .args(["scan", "--gate", "off"])
         .arg(testdata("typosquat/fn"))

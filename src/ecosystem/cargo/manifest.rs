@@ -311,7 +311,7 @@ pub fn load_workspace(fs: &dyn Fs, path: &Path) -> Result<Workspace, ParseError>
     }
     loop {
         for p in pending_paths.drain(..) {
-            // Compared once `..` is applied: `ws/../shared` is not inside
+            // Compared once `..` is applied: `ws/../common` is not inside
             // `ws`.
             let p = normalize(&p);
             if p.starts_with(normalize(&root_dir)) && !p.starts_with("..") {
