@@ -3,10 +3,28 @@
 //! (the project itself and its workspace members), and what follows from
 //! them: which packages are direct, which are dev-only or optional-only, and
 //! the shortest dependency path to each package.
+//! Paths are never materialised: a shortest-path tree (parent, depth and
+//! direct dependency per package) gives at most [`MAX_PATH_LEN`] packages
+//! of a path in `O(MAX_PATH_LEN)`, whatever the depth of the graph.
 
 use crate::ecosystem::Ecosystem;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// Most packages a dependency path lists: a longer path lists its direct
+/// dependency, then the last `MAX_PATH_LEN - 1` packages down to the
+/// package itself, and says how many it left out between them.
+pub const MAX_PATH_LEN: usize = 16;
+
+/// A dependency path down to a package, at most [`MAX_PATH_LEN`] long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepPath {
+    /// The packages listed: the direct dependency first, the package last.
+    pub ids: Vec<PackageId>,
+    /// How many packages of the path are left out between `ids[0]` and
+    /// `ids[1]` (0 when the path is listed whole).
+    pub omitted: usize,
+}
 
 /// Index of a package inside one [`DepGraph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -170,6 +188,10 @@ pub struct DepGraph {
     edges: Vec<Vec<(PackageId, DepKind)>>,
     roots: Vec<PackageId>,
     parents: Vec<Option<PackageId>>,
+    /// Per package: its distance from its direct dependency in the
+    /// shortest-path tree, and that direct dependency.
+    depth: Vec<u32>,
+    tops: Vec<PackageId>,
     finalized: bool,
 }
 
@@ -295,6 +317,8 @@ impl DepGraph {
         // Shortest-path tree (BFS from the direct dependencies, preferring
         // non-dev starts so that a prod path is shown when one exists).
         let mut parents: Vec<Option<PackageId>> = vec![None; n];
+        let mut depth = vec![0u32; n];
+        let mut tops: Vec<PackageId> = (0..n).map(|i| PackageId(i as u32)).collect();
         let mut seen = vec![false; n];
         let mut queue = VecDeque::new();
         let mut ordered = starts.clone();
@@ -313,31 +337,65 @@ impl DepGraph {
                 if !seen[next.index()] {
                     seen[next.index()] = true;
                     parents[next.index()] = Some(cur);
+                    depth[next.index()] = depth[cur.index()].saturating_add(1);
+                    tops[next.index()] = tops[cur.index()];
                     queue.push_back(next);
                 }
             }
         }
         self.parents = parents;
+        self.depth = depth;
+        self.tops = tops;
         self.finalized = true;
     }
 
-    /// The shortest dependency path from a direct dependency to `id`, as
-    /// package ids (first = the direct dependency, last = `id`). A package
-    /// not reachable from any root yields just itself.
-    pub fn path_to(&self, id: PackageId) -> Vec<PackageId> {
-        let mut path = vec![id];
+    /// The shortest dependency path from a direct dependency to `id`
+    /// (first = the direct dependency, last = `id`), at most
+    /// [`MAX_PATH_LEN`] packages of it. A package not reachable from any
+    /// root yields just itself. Costs `O(MAX_PATH_LEN)`, not the depth.
+    pub fn path(&self, id: PackageId) -> DepPath {
+        let i = id.index();
+        let len = self.depth.get(i).map_or(0, |d| *d as usize) + 1;
+        let keep_tail = if len > MAX_PATH_LEN {
+            MAX_PATH_LEN - 1
+        } else {
+            len
+        };
+        let mut ids = Vec::with_capacity(keep_tail + 1);
         let mut cur = id;
-        let mut guard = 0usize;
-        while let Some(Some(parent)) = self.parents.get(cur.index()) {
-            path.push(*parent);
-            cur = *parent;
-            guard += 1;
-            if guard > self.packages.len() {
-                break;
+        ids.push(cur);
+        while ids.len() < keep_tail {
+            match self.parents.get(cur.index()) {
+                Some(Some(parent)) => {
+                    cur = *parent;
+                    ids.push(cur);
+                }
+                _ => break,
             }
         }
-        path.reverse();
-        path
+        let omitted = len.saturating_sub(ids.len() + 1);
+        if len > ids.len()
+            && let Some(top) = self.tops.get(i)
+        {
+            ids.push(*top);
+        }
+        ids.reverse();
+        DepPath { ids, omitted }
+    }
+
+    /// [`DepGraph::path`] as package names, for reports: a path with
+    /// packages left out names how many (`… 9984 more …`) after its direct
+    /// dependency.
+    pub fn path_names(&self, id: PackageId) -> Vec<String> {
+        let path = self.path(id);
+        let mut names = Vec::with_capacity(path.ids.len() + 1);
+        for (k, p) in path.ids.iter().enumerate() {
+            if k == 1 && path.omitted > 0 {
+                names.push(format!("… {} more …", path.omitted));
+            }
+            names.push(self.package(*p).name.clone());
+        }
+        names
     }
 
     /// True once [`DepGraph::finalize`] ran.
@@ -488,18 +546,8 @@ mod tests {
         g.add_edge(b, c, DepKind::Normal);
         g.add_edge(root, c, DepKind::Dev);
         g.finalize(FlagMode::FromEdges);
-        let names: Vec<_> = g
-            .path_to(c)
-            .iter()
-            .map(|i| g.package(*i).name.clone())
-            .collect();
-        assert_eq!(names, vec!["c"]);
-        let names: Vec<_> = g
-            .path_to(b)
-            .iter()
-            .map(|i| g.package(*i).name.clone())
-            .collect();
-        assert_eq!(names, vec!["a", "b"]);
+        assert_eq!(g.path_names(c), vec!["c"]);
+        assert_eq!(g.path_names(b), vec!["a", "b"]);
     }
 
     #[test]
@@ -511,7 +559,7 @@ mod tests {
         g.finalize(FlagMode::FromEdges);
         assert!(g.package(a).direct);
         assert!(!g.package(b).direct);
-        assert_eq!(g.path_to(b), vec![a, b]);
+        assert_eq!(g.path(b).ids, vec![a, b]);
     }
 
     #[test]
@@ -524,6 +572,35 @@ mod tests {
         g.finalize(FlagMode::FromEdges);
         // With no roots and no package free of parents, all are direct.
         assert!(g.package(a).direct && g.package(b).direct);
-        assert_eq!(g.path_to(b), vec![b]);
+        assert_eq!(g.path(b).ids, vec![b]);
+    }
+
+    #[test]
+    fn long_paths_are_listed_in_part_without_walking_the_chain() {
+        let n = 50_000; // root -> p0 -> ... -> p49999
+        let mut g = DepGraph::new();
+        let root = g.add_root(pkg("app"));
+        let ids: Vec<_> = (0..n)
+            .map(|i| g.add_package(pkg(&format!("p{i}"))))
+            .collect();
+        g.add_edge(root, ids[0], DepKind::Normal);
+        for w in ids.windows(2) {
+            g.add_edge(w[0], w[1], DepKind::Normal);
+        }
+        g.finalize(FlagMode::FromEdges);
+        for (k, &id) in ids.iter().enumerate() {
+            let p = g.path(id);
+            assert!(p.ids.len() <= MAX_PATH_LEN);
+            assert_eq!(p.ids.len() + p.omitted, k + 1, "{k}");
+            assert_eq!(p.ids[0], ids[0]);
+            assert_eq!(*p.ids.last().unwrap(), id);
+        }
+        let names = g.path_names(ids[n - 1]);
+        assert_eq!(names.len(), MAX_PATH_LEN + 1);
+        assert_eq!(names[0], "p0");
+        assert_eq!(names[1], format!("… {} more …", n - MAX_PATH_LEN));
+        assert_eq!(names[2], format!("p{}", n - MAX_PATH_LEN + 1));
+        assert_eq!(names[MAX_PATH_LEN], format!("p{}", n - 1));
+        assert_eq!(g.path_names(ids[MAX_PATH_LEN - 1]).len(), MAX_PATH_LEN);
     }
 }

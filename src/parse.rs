@@ -34,12 +34,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic at `level` about `path`.
+    /// A diagnostic at `level` about `path`. The message may quote input:
+    /// it is redacted and cut ([`crate::redact::message`]).
     pub fn new(level: Level, path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             level,
             path: path.into(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 }
@@ -99,11 +100,13 @@ impl ParseError {
         }
     }
 
-    /// A syntax error about `path`.
+    /// A syntax error about `path`. Like every constructor here, the
+    /// message (which may quote input) is redacted and cut
+    /// ([`crate::redact::message`]).
     pub fn syntax(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Syntax {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 
@@ -111,7 +114,7 @@ impl ParseError {
     pub fn invalid(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Invalid {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 
@@ -119,7 +122,7 @@ impl ParseError {
     pub fn limit(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Limit {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 

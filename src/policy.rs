@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::advisory::severity::Severity;
 use crate::clock::Date;
+use crate::report::escape::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -197,7 +198,7 @@ pub struct RegistriesConfig {
     /// `pypi`, `crates`.
     pub public: std::collections::BTreeMap<String, String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
-    /// 5000).
+    /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
 }
 
@@ -245,9 +246,13 @@ pub struct Policy {
 impl Policy {
     /// Parses a configuration file's text; `path` is used in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        crate::toml_guard::check(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::redact::toml_error(&e, text),
         })?;
         policy.validate(text, path)?;
         Ok(policy)
@@ -265,14 +270,19 @@ impl Policy {
     fn validate(&self, text: &str, path: &Path) -> Result<(), PolicyError> {
         for ig in &self.ignore {
             let line = line_of(text, &ig.id);
-            if ig.id.trim().is_empty() {
+            // Text made only of spaces or invisible characters (a
+            // zero-width space) says nothing to a reader: refused.
+            if !has_visible_text(&ig.id) {
                 return Err(invalid(path, line, "ignore.id must not be empty"));
             }
-            if ig.reason.trim().is_empty() {
+            if !has_visible_text(&ig.reason) {
                 return Err(invalid(
                     path,
                     line,
-                    &format!("ignore for {}: `reason` must not be empty", ig.id),
+                    &format!(
+                        "ignore for {}: `reason` must not be empty (or only invisible characters)",
+                        ig.id
+                    ),
                 ));
             }
             if let Some(exp) = &ig.expires
@@ -294,6 +304,18 @@ impl Policy {
                     path,
                     line_of(text, s),
                     &format!("registries.internal_scopes: {s:?} must start with '@'"),
+                ));
+            }
+        }
+        if let Some(ms) = self.registries.timeout_ms {
+            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            if ms == 0 || u128::from(ms) > max {
+                return Err(invalid(
+                    path,
+                    line_of(text, "timeout_ms"),
+                    &format!(
+                        "registries.timeout_ms = {ms}: a lookup timeout must be between 1 and {max} ms"
+                    ),
                 ));
             }
         }
@@ -442,6 +464,86 @@ internal_names = ["acme-*"]
         .unwrap_err()
         .to_string();
         assert!(err.contains("expires") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn a_reason_of_invisible_characters_is_no_reason() {
+        for reason in ["\u{200b}", " \u{feff}\u{2060}", "\u{202e}\u{200d}", "\t"] {
+            let text = format!("[[ignore]]\nid = \"X\"\nreason = \"{reason}\"\n");
+            let err = Policy::from_toml(&text, Path::new("d.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("reason"), "{reason:?}: {err}");
+        }
+        assert!(
+            Policy::from_toml(
+                "[[ignore]]\nid = \"X\"\nreason = \"\u{200b}ok\"\n",
+                Path::new("d.toml")
+            )
+            .is_ok()
+        );
+        let err = Policy::from_toml(
+            "[[ignore]]\nid = \"\u{200b}\"\nreason = \"r\"\n",
+            Path::new("d.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ignore.id"), "{err}");
+    }
+
+    #[test]
+    fn expiry_dates_must_exist() {
+        for bad in [
+            "2027-02-31",
+            "2027-02-29",
+            "2026-04-31",
+            "2027-13-01",
+            "2027-00-10",
+            "2027-1-5",
+        ] {
+            let text = format!("[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"{bad}\"\n");
+            let err = Policy::from_toml(&text, Path::new("d.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("expires") && err.contains("line 4"),
+                "{bad}: {err}"
+            );
+        }
+        for good in ["2028-02-29", "2027-02-28", "2027-12-31"] {
+            let text = format!("[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"{good}\"\n");
+            assert!(
+                Policy::from_toml(&text, Path::new("d.toml")).is_ok(),
+                "{good}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_timeouts_are_capped() {
+        for bad in ["86400000", "30001", "0"] {
+            let text = format!("[registries]\ntimeout_ms = {bad}\n");
+            let err = Policy::from_toml(&text, Path::new("d.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("timeout_ms") && err.contains("30000") && err.contains("line 2"),
+                "{bad}: {err}"
+            );
+        }
+        let p =
+            Policy::from_toml("[registries]\ntimeout_ms = 30000\n", Path::new("d.toml")).unwrap();
+        assert_eq!(p.registries.timeout_ms, Some(30000));
+    }
+
+    #[test]
+    fn syntax_errors_never_echo_the_line() {
+        let text = "[registries.public]\nnpm = \"https://deploy:pa55w0rd@npm.corp/\" x\n";
+        let err = Policy::from_toml(text, Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("pa55w0rd"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,11 @@ use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
+/// Longest line read, in bytes: an entry whose header is longer is an
+/// error for that entry (the rest of the file is read), and a longer field
+/// line is skipped with an error. Such lines are never copied.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// One lockfile entry.
 #[derive(Default, Debug)]
 struct Entry<'a> {
@@ -40,10 +45,26 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ParseError::syntax(path, format!("not a valid yarn.lock: not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (entries, berry) = read_entries(text).map_err(|(line, msg)| {
-        ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
-    })?;
+    let mut long_lines = Vec::new();
+    let (entries, berry) = read_entries(text, ctx.options.limits.max_packages, &mut long_lines)
+        .map_err(|(line, msg)| {
+            ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
+        })?;
     let mut diagnostics = Vec::new();
+    for (line, len, header) in long_lines {
+        diagnostics.push(Diagnostic::new(
+            Level::Error,
+            path,
+            format!(
+                "line {line}: {len} bytes, over the {MAX_LINE_BYTES}-byte limit of one line; {}",
+                if header {
+                    "the entry it starts is not read"
+                } else {
+                    "the line is not read"
+                }
+            ),
+        ));
+    }
 
     // Companion manifests: the project and its workspace members.
     let base = ctx.source.dir();
@@ -408,8 +429,15 @@ fn header_specs(line: &str) -> Vec<String> {
     out
 }
 
-/// Reads the entries; returns them and whether the file is berry.
-fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
+/// Reads the entries; returns them and whether the file is berry. Lines
+/// over [`MAX_LINE_BYTES`] go to `long_lines` (line, length, whether it is
+/// an entry header) and are not read; more than `max_entries` entries is
+/// an error.
+fn read_entries<'t>(
+    text: &'t str,
+    max_entries: usize,
+    long_lines: &mut Vec<(usize, usize, bool)>,
+) -> Result<(Vec<Entry<'t>>, bool), (usize, String)> {
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut berry = false;
     let mut section: Option<DepKind> = None;
@@ -417,6 +445,27 @@ fn read_entries(text: &str) -> Result<(Vec<Entry<'_>>, bool), (usize, String)> {
     let mut in_metadata = false;
     for (idx, raw_line) in text.lines().enumerate() {
         let lineno = idx + 1;
+        if raw_line.len() > MAX_LINE_BYTES {
+            let header = !raw_line.starts_with([' ', '\t']);
+            long_lines.push((lineno, raw_line.len(), header));
+            if header {
+                // An entry without specifiers: skipped with its fields.
+                entries.push(Entry {
+                    line: u32::try_from(lineno).unwrap_or(u32::MAX),
+                    ..Default::default()
+                });
+                section = None;
+                skip_block = true;
+                in_metadata = false;
+            }
+            continue;
+        }
+        if entries.len() > max_entries {
+            return Err((
+                lineno,
+                format!("more than {max_entries} entries, over the limit of packages per source"),
+            ));
+        }
         let trimmed = raw_line.trim_end();
         let content = trimmed.trim_start();
         if content.is_empty() || content.starts_with('#') {

@@ -149,6 +149,10 @@ fn pipfile_names(
         return None;
     }
     let text = ctx.fs.read_to_string(&path).ok()?;
+    if let Err(e) = crate::toml_guard::check(&text) {
+        diagnostics.push(Diagnostic::new(Level::Warning, &path, e.to_string()));
+        return None;
+    }
     match text.parse::<toml::Table>() {
         Ok(doc) => Some(
             ["packages", "dev-packages"]
@@ -163,7 +167,7 @@ fn pipfile_names(
                 &path,
                 format!(
                     "not valid TOML, direct dependencies unknown: {}",
-                    e.message()
+                    crate::redact::toml_error(&e, &text)
                 ),
             ));
             None
