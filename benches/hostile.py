@@ -8,12 +8,15 @@ Usage: python3 benches/hostile.py [--bin target/release/depwarden]
        [--only NAME[,NAME...]] [--keep DIR]
 
 Cases (NAME):
-  chain-5000, chain-10000   inventory --format json of a package-lock.json
+  chain-5000, chain-10000, chain-200000
+                            inventory --format json of a package-lock.json
                             whose packages form one dependency chain
   pnpm-anchors              pnpm-lock.yaml reusing one anchored 20,000-key
                             map 2,000 times (296 KB)
   yaml-flow-100000          flow sequences nested 100,000 deep (200 KB)
   requirements-250mb        a 250 MB requirements.txt of one line
+  requirements-250mb-lines  a 250 MB requirements.txt of 25 million short lines
+  toml-flood-100mb          a 100 MB Cargo.lock of 50 million non-TOML tokens
   yarn-32mb-line            scan of a yarn.lock whose entry header is one 32 MB
                             line (a 32 MB package name)
   yarn-32mb-specs           scan of a yarn.lock entry header listing 3.5 million
@@ -77,6 +80,22 @@ def requirements_line(d, size=250_000_000):
         f.write("\n")
 
 
+def requirements_lines(d, size=250_000_000):
+    """250 MB of short requirement lines (about 25 million)."""
+    with open(os.path.join(d, "requirements.txt"), "w") as f:
+        chunk = "".join(f"p{i}==1.0\n" for i in range(100_000))
+        written = 0
+        while written < size:
+            f.write(chunk)
+            written += len(chunk)
+
+
+def toml_flood(d, size=100_000_000):
+    """A Cargo.lock of 50 million tokens that are not TOML."""
+    with open(os.path.join(d, "Cargo.lock"), "w") as f:
+        f.write("a\n" * (size // 2))
+
+
 def yarn_line(d, size=32_000_000):
     """An entry whose header is one 32 MB line: a 32 MB package name."""
     with open(os.path.join(d, "yarn.lock"), "w") as f:
@@ -134,9 +153,12 @@ def online_stall(d):
 CASES = {
     "chain-5000": (lambda d: chain_lock(d, 5_000), ["inventory", "--format", "json"]),
     "chain-10000": (lambda d: chain_lock(d, 10_000), ["inventory", "--format", "json"]),
+    "chain-200000": (lambda d: chain_lock(d, 200_000), ["inventory", "--format", "json"]),
     "pnpm-anchors": (pnpm_anchors, ["inventory", "--format", "json"]),
     "yaml-flow-100000": (yaml_flow, ["inventory", "--format", "json"]),
     "requirements-250mb": (requirements_line, ["inventory", "--format", "json"]),
+    "requirements-250mb-lines": (requirements_lines, ["inventory", "--format", "json"]),
+    "toml-flood-100mb": (toml_flood, ["inventory", "--format", "json"]),
     "yarn-32mb-line": (yarn_line, ["scan", "--format", "json"]),
     "yarn-32mb-specs": (yarn_specs, ["scan", "--format", "json"]),
     "online-stall": (online_stall, ["scan", "--online", "--format", "json"]),
