@@ -320,6 +320,7 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         SourceFormat::CargoLock => cargo::lockfile::parse(ctx),
         SourceFormat::RustBinary => cargo::auditable::parse(ctx),
     }?;
+    cut_long_identities(&mut parsed, ctx.path());
     if parsed.graph.len() > ctx.options.limits.max_packages {
         return Err(ParseError::limit(
             ctx.path(),
@@ -334,6 +335,46 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         parsed.graph.finalize(crate::graph::FlagMode::FromEdges);
     }
     Ok(parsed)
+}
+
+/// Longest package name or version kept, in bytes (npm allows 214
+/// characters, crates.io 64; PEP 440 versions are short).
+pub const MAX_IDENTITY_BYTES: usize = 1024;
+
+/// A package name or version over [`MAX_IDENTITY_BYTES`] is an error for
+/// that package: it is kept cut (`<first 64 characters>… (N bytes)`, which
+/// matches no advisory and no popular name), so that the stages after
+/// parsing never copy, normalise or compare a string the size of the file.
+fn cut_long_identities(parsed: &mut ParsedSource, path: &Path) {
+    let cut = |s: &str| -> String {
+        let end = s.char_indices().nth(64).map_or(s.len(), |(i, _)| i);
+        format!("{}… ({} bytes)", &s[..end], s.len())
+    };
+    let mut notes = Vec::new();
+    for p in parsed.graph.packages_mut() {
+        if p.name.len() > MAX_IDENTITY_BYTES {
+            notes.push(format!(
+                "a package name of {} bytes, over the {MAX_IDENTITY_BYTES}-byte limit: listed cut and not checked",
+                p.name.len()
+            ));
+            p.name = cut(&p.name);
+        }
+        if let Some(v) = &p.version
+            && v.len() > MAX_IDENTITY_BYTES
+        {
+            notes.push(format!(
+                "{}: a version of {} bytes, over the {MAX_IDENTITY_BYTES}-byte limit: listed cut and not checked",
+                p.name,
+                v.len()
+            ));
+            p.version = Some(cut(v));
+        }
+    }
+    parsed.diagnostics.extend(
+        notes
+            .into_iter()
+            .map(|m| Diagnostic::new(Level::Error, path, m)),
+    );
 }
 
 /// The error a parser that has not landed yet returns.

@@ -258,3 +258,39 @@ fn an_os_error_is_named_once() {
     assert_eq!(err.matches("os error").count(), 1, "{err}");
     assert!(err.contains("not-a-dir"), "{err}");
 }
+
+#[test]
+fn a_package_name_the_size_of_the_file_is_kept_cut() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "a".repeat(2 << 20);
+    let lock = serde_json::json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {name.clone(): "1.0.0", "left-pad": "1.3.0"}},
+            format!("node_modules/{name}"): {"version": "1.0.0"},
+            "node_modules/left-pad": {"version": format!("1.3.0-{}", "b".repeat(4096))}
+        }
+    });
+    std::fs::write(tmp.path().join("package-lock.json"), lock.to_string()).unwrap();
+    let (_, inv, _) = inventory(tmp.path(), &[]);
+    let errs = errors(&inv);
+    assert!(
+        errs.iter().any(
+            |e| e.contains(&format!("a package name of {} bytes", 2 << 20))
+                && e.contains("1024-byte limit")
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.starts_with("left-pad: a version of")),
+        "{errs:?}"
+    );
+    let names = names(&inv);
+    assert!(names.contains(&"left-pad".to_string()), "{names:?}");
+    assert!(names.iter().all(|n| n.len() < 200), "cut");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.ends_with(&format!("… ({} bytes)", 2 << 20)))
+    );
+}
