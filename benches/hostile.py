@@ -17,6 +17,7 @@ Cases (NAME):
   requirements-250mb        a 250 MB requirements.txt of one line
   requirements-250mb-lines  a 250 MB requirements.txt of 25 million short lines
   toml-flood-100mb          a 100 MB Cargo.lock of 50 million non-TOML tokens
+  npm-100mb-name            scan of a package-lock.json naming a 100 MB package
   yarn-32mb-line            scan of a yarn.lock whose entry header is one 32 MB
                             line (a 32 MB package name)
   yarn-32mb-specs           scan of a yarn.lock entry header listing 3.5 million
@@ -96,6 +97,16 @@ def toml_flood(d, size=100_000_000):
         f.write("a\n" * (size // 2))
 
 
+def npm_long_name(d, size=100_000_000):
+    """A package-lock.json naming one package with a 100 MB name."""
+    name = "a" * size
+    lock = {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": {
+        "": {"name": "app", "version": "1.0.0", "dependencies": {name: "1.0.0"}},
+        "node_modules/" + name: {"version": "1.0.0"}}}
+    with open(os.path.join(d, "package-lock.json"), "w") as f:
+        json.dump(lock, f)
+
+
 def yarn_line(d, size=32_000_000):
     """An entry whose header is one 32 MB line: a 32 MB package name."""
     with open(os.path.join(d, "yarn.lock"), "w") as f:
@@ -159,6 +170,7 @@ CASES = {
     "requirements-250mb": (requirements_line, ["inventory", "--format", "json"]),
     "requirements-250mb-lines": (requirements_lines, ["inventory", "--format", "json"]),
     "toml-flood-100mb": (toml_flood, ["inventory", "--format", "json"]),
+    "npm-100mb-name": (npm_long_name, ["scan", "--format", "json"]),
     "yarn-32mb-line": (yarn_line, ["scan", "--format", "json"]),
     "yarn-32mb-specs": (yarn_specs, ["scan", "--format", "json"]),
     "online-stall": (online_stall, ["scan", "--online", "--format", "json"]),
