@@ -20,7 +20,8 @@
 //!   code (advisory details) use such patterns for other things, so the
 //!   output net leaves them alone.
 //!
-//! Redaction is idempotent, and leaves text without credentials unchanged.
+//! Redaction leaves text without credentials unchanged, and the output net
+//! changes nothing when applied to its own result.
 
 use std::borrow::Cow;
 
@@ -82,11 +83,11 @@ pub fn redact_url(url: &str) -> String {
     let rest = &url[scheme_end + 3..];
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..host_end].rfind('@') {
-        Some(at) => {
+        Some(at) if at > 0 => {
             out.push_str(MASK);
             out.push_str(&rest[at..host_end]);
         }
-        None => out.push_str(&rest[..host_end]),
+        _ => out.push_str(&rest[..host_end]),
     }
     let tail = &rest[host_end..];
     // Path, then `?query` and `#fragment`, whose parameters are checked.
@@ -198,11 +199,8 @@ fn redact_urls_in(text: &str) -> Cow<'_, str> {
             .find(ends_url)
             .map(|i| sep + 3 + i)
             .unwrap_or(text.len());
-        if start == sep {
-            // `://` with no scheme before it: not a URL.
-            search = sep + 3;
-            continue;
-        }
+        // `://` with no scheme before it is treated as a URL all the same:
+        // what follows may still hold credentials.
         out.push_str(&text[done..start]);
         out.push_str(&redact_url(&text[start..end]));
         done = end;

@@ -68,19 +68,23 @@ fn push_escape(out: &mut String, c: char) {
 /// The visible form of an untrusted string for a terminal: credentials
 /// masked and every [`is_hidden`] character written as an escape.
 pub fn visible(s: &str) -> Cow<'_, str> {
-    let red = redact_output(s);
-    if !red.chars().any(is_hidden) {
-        return red;
+    // Escapes first, then the redaction net: a URL that hidden characters
+    // interrupted is whole again in the visible form, and is masked there.
+    if !s.chars().any(is_hidden) {
+        return redact_output(s);
     }
-    let mut out = String::with_capacity(red.len() + 8);
-    for c in red.chars() {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
         if is_hidden(c) {
             push_escape(&mut out, c);
         } else {
             out.push(c);
         }
     }
-    Cow::Owned(out)
+    match redact_output(&out) {
+        Cow::Borrowed(_) => Cow::Owned(out),
+        Cow::Owned(red) => Cow::Owned(red),
+    }
 }
 
 /// An untrusted string as Markdown text (a table cell, a list item): its
@@ -487,5 +491,25 @@ mod tests {
             to_json(&m, JsonMode::Exact).unwrap(),
             "{\n  \"7\": \"x\"\n}\n"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_made_safe_and_stays_so(
+            s in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{202e}\\u{e0001}]|://|@|=|token|_auth|ghp_|AKIA|[:?&#/|`<>*_\\[\\]\\\\])*"
+        ) {
+            let v = visible(&s);
+            proptest::prop_assert!(!v.chars().any(is_hidden));
+            proptest::prop_assert_eq!(visible(&v), v.clone());
+            let r = crate::redact::redact_output(&s);
+            proptest::prop_assert_eq!(crate::redact::redact_output(&r), r.clone());
+            let _ = crate::redact::redact_text(&s);
+            for md in [md_text(&s), md_code(&s, true), md_code(&s, false)] {
+                proptest::prop_assert!(!md.chars().any(is_hidden) && !md.contains('\n'));
+            }
+            let j = to_json(&json!({ "s": s }), JsonMode::Exact).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&j).unwrap();
+            proptest::prop_assert_eq!(back["s"].as_str().unwrap(), &*crate::redact::redact_output(&s));
+        }
     }
 }
