@@ -142,10 +142,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // The database is opened while the tree is searched: both are short
     // and independent, and a one-lockfile CI scan feels every millisecond.
     progress.stage("opening database, discovering");
-    let options = ParseOptions {
-        limits: Limits::configured(&policy.limits),
-        ..ParseOptions::default()
-    };
+    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
     let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
@@ -246,25 +243,28 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         .max_db_age
         .or(policy.database.max_age_days)
         .unwrap_or(7);
-    if let Some(age) = crate::audit::data_age_days(&report.database)
-        && age > max_age as i64
-    {
-        let newest = report
-            .database
-            .ecosystems
-            .iter()
-            .filter_map(|e| e.newest_modified.clone())
-            .max()
-            .unwrap_or_default();
-        let msg = format!(
-            "advisory data is {age} days old (newest record modified {newest}), over the {max_age}-day limit; refresh it with `depwarden db sync`"
-        );
+    let met: std::collections::BTreeSet<String> = report
+        .deployments
+        .iter()
+        .flat_map(|d| d.ecosystems.iter().cloned())
+        .collect();
+    let stale = crate::audit::stale_ecosystems(&report.database, &met, max_age);
+    if !stale.is_empty() {
+        let list: Vec<String> = stale.iter().map(ToString::to_string).collect();
+        let advice = "refresh it with `depwarden db sync`";
         if args.max_db_age.is_some() {
             progress.finish();
-            error(&msg);
+            for s in &list {
+                error(format_args!("{s}, over the {max_age}-day limit; {advice}"));
+            }
             return Ok(ExitStatus::Error);
         }
-        report.database.warnings.push(msg);
+        for s in list {
+            report
+                .database
+                .warnings
+                .push(format!("{s}, over the {max_age}-day limit; {advice}"));
+        }
     }
     progress.stage("reporting");
     let color = match global.color {
@@ -546,18 +546,16 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 
 fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    // Only `[limits]` of the configuration matters to an inventory.
-    let limits = match Policy::find(&paths[0], global.config.as_deref()) {
-        Ok(found) => Limits::configured(&found.map(|(_, p)| p.limits).unwrap_or_default()),
+    // Only `[limits]` and `[target]` of the configuration matter to an
+    // inventory.
+    let policy = match Policy::find(&paths[0], global.config.as_deref()) {
+        Ok(found) => found.map(|(_, p)| p).unwrap_or_default(),
         Err(e) => {
             error(&e);
             return Ok(ExitStatus::Error);
         }
     };
-    let options = ParseOptions {
-        limits,
-        ..ParseOptions::default()
-    };
+    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
     let pool = thread_pool(args.jobs)?;
     let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,

@@ -26,16 +26,64 @@ use crate::scan::{Inventory, ParsedDeployment};
 
 type Key = (Ecosystem, String);
 
-/// Age in days of the advisory data: today minus the newest `modified`
-/// over all ecosystems (the data can be no fresher than its newest record).
-pub fn data_age_days(db: &DatabaseInfo) -> Option<i64> {
-    let newest = db
-        .ecosystems
+/// How old the advisory data of one ecosystem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staleness {
+    /// The ecosystem, as OSV spells it.
+    pub ecosystem: String,
+    /// Days since its newest record was modified; `None` when the
+    /// database holds no record of it.
+    pub age_days: Option<i64>,
+    /// Its newest record's `modified`.
+    pub newest: Option<String>,
+}
+
+impl std::fmt::Display for Staleness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.age_days, &self.newest) {
+            (Some(age), Some(newest)) => write!(
+                f,
+                "{} advisory data is {age} days old (newest {} record modified {newest})",
+                self.ecosystem, self.ecosystem
+            ),
+            _ => write!(
+                f,
+                "the database holds no {} advisory: {} packages are not checked",
+                self.ecosystem, self.ecosystem
+            ),
+        }
+    }
+}
+
+/// The ecosystems whose advisory data is older than `max_age_days`, each
+/// judged by its own newest record (one ecosystem's fresh data says nothing
+/// about another's), or that have no data at all. Only the ecosystems in
+/// `met` (those the scan found packages of) count, all of them when `met`
+/// is empty.
+pub fn stale_ecosystems(
+    db: &DatabaseInfo,
+    met: &BTreeSet<String>,
+    max_age_days: u64,
+) -> Vec<Staleness> {
+    let today = crate::clock::today().days_since_epoch();
+    db.ecosystems
         .iter()
-        .filter_map(|e| e.newest_modified.as_deref())
-        .max()?;
-    let then = crate::clock::days_of(newest)?;
-    Some(crate::clock::today().days_since_epoch() - then)
+        .filter(|e| met.is_empty() || met.contains(&e.ecosystem))
+        .filter_map(|e| {
+            let age = e
+                .newest_modified
+                .as_deref()
+                .filter(|_| e.records > 0)
+                .and_then(crate::clock::days_of)
+                .map(|then| today - then);
+            let stale = age.is_none_or(|a| a > max_age_days as i64);
+            stale.then(|| Staleness {
+                ecosystem: e.ecosystem.clone(),
+                age_days: age,
+                newest: e.newest_modified.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Options of the audit beyond the policy.
@@ -216,10 +264,14 @@ impl<'a> Auditor<'a> {
     ) -> Result<(Vec<Finding>, Vec<ErrorEntry>), StoreError> {
         let index = self.index_for(d)?;
         let m = match_deployment(d, &index);
+        // The matched records, and their aliases present in the database
+        // (their severities count too).
         let ids: BTreeSet<String> = m
             .groups
             .iter()
-            .flat_map(|g| g.entries.iter().map(|e| e.id.clone()))
+            .flat_map(|g| g.entries.iter())
+            .flat_map(|e| std::iter::once(&e.id).chain(e.aliases.iter()))
+            .cloned()
             .collect();
         let records = self.records_for(ids)?;
         let mut findings: Vec<Finding> = m
@@ -275,7 +327,8 @@ impl<'a> Auditor<'a> {
             }
             sort_findings(&mut report.findings);
             summary.packages += report.packages;
-            summary.unscanned_sources += report.sources.iter().filter(|s| !s.scanned).count();
+            summary.unscanned_sources += report.unscanned_sources;
+            summary.deployments_not_scanned += usize::from(report.not_scanned);
             for f in &report.findings {
                 if f.ignored.is_some() {
                     summary.ignored += 1;
@@ -377,6 +430,7 @@ struct Occurrence {
     source: String,
     path: Vec<String>,
     dev: bool,
+    not_on_target: Option<String>,
     direct: bool,
     line: Option<u32>,
 }
@@ -454,6 +508,7 @@ fn match_deployment(
                 source: src.clone(),
                 path,
                 dev: p.dev,
+                not_on_target: p.not_on_target.clone(),
                 direct: p.direct,
                 line: p.line,
             };
@@ -562,9 +617,13 @@ fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRecord>>) -> F
     let mut f = Finding::new(kind, g.ecosystem.as_str(), &g.name, Some(g.version.clone()));
     f.id = Some(primary.clone());
     f.aliases = aliases.into_iter().collect();
+    // The highest severity of the matched records and of their aliases
+    // the database holds (a PYSEC record without one, its GHSA alias with
+    // one).
     let mut best: Option<(Severity, Option<f64>)> = None;
-    for e in &g.entries {
-        if let Some(r) = records.get(&e.id) {
+    let graded = std::iter::once(&primary).chain(f.aliases.iter());
+    for id in graded {
+        if let Some(r) = records.get(id) {
             let (sev, score) = severity::assess(r, g.ecosystem, &g.name);
             if best.is_none_or(|(s, sc)| (sev, score.unwrap_or(-1.0)) > (s, sc.unwrap_or(-1.0))) {
                 best = Some((sev, score));
@@ -618,6 +677,9 @@ fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRecord>>) -> F
         }
     }
     f.dev = g.occurrences.iter().all(|o| o.dev);
+    if g.occurrences.iter().all(|o| o.not_on_target.is_some()) {
+        f.not_on_target = g.occurrences.iter().find_map(|o| o.not_on_target.clone());
+    }
     f.direct = g.occurrences.iter().any(|o| o.direct);
     f.line = g.occurrences.first().and_then(|o| o.line);
     f
@@ -678,7 +740,8 @@ fn apply_ignores(
 }
 
 fn closes_gate(f: &Finding, policy: &Policy) -> bool {
-    if f.ignored.is_some() {
+    if f.ignored.is_some() || f.not_on_target.is_some() {
+        // Not installed on the target: it cannot run there.
         return false;
     }
     let gate = &policy.gate;
@@ -690,7 +753,7 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
         return false;
     }
     match f.kind {
-        FindingKind::Vulnerability => gate.fail_on.closes(f.severity.unwrap_or(Severity::Unknown)),
+        FindingKind::Vulnerability => gate.closes_on(f.severity.unwrap_or(Severity::Unknown)),
         FindingKind::Warning => f
             .informational
             .as_ref()
@@ -818,11 +881,19 @@ fn deployment_report(
         })
         .collect();
     errors.extend(notes);
+    let unscanned_sources = sources.iter().filter(|s| !s.scanned).count();
+    let not_scanned = if sources.is_empty() {
+        errors.iter().any(|e| e.level == Level::Error)
+    } else {
+        unscanned_sources == sources.len()
+    };
     DeploymentReport {
         path: d.deployment.display_path(),
         ecosystems: ecosystems.into_iter().collect(),
         sources,
         packages,
+        unscanned_sources,
+        not_scanned,
         findings,
         errors,
     }

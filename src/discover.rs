@@ -20,7 +20,7 @@
 //!   the scanned root; loops and escapes are reported, not followed.
 //! - A file given explicitly is scanned alone, its directory as the root.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -28,7 +28,13 @@ use crate::fs::{EntryKind, Fs};
 use crate::parse::{Diagnostic, Level};
 use crate::source::{SourceFormat, SourceRef, looks_like_executable};
 
-/// Directory names never descended into.
+/// Directory names never descended into: version control, build output,
+/// macOS archive metadata (`__MACOSX/` in zips made by the Finder) and
+/// package-manager caches (npm's `.npm`/`_cacache`, pnpm's store, yarn's
+/// `.yarn/` folder with its cache and unplugged packages, bun's and the
+/// XDG `.cache`, where pip, poetry, uv and yarn keep theirs). None of them
+/// is ever a deployment, with `--zips` neither (yarn's cache is a folder
+/// of zips).
 const SKIPPED_DIRS: &[&str] = &[
     ".git",
     ".hg",
@@ -38,7 +44,37 @@ const SKIPPED_DIRS: &[&str] = &[
     ".mypy_cache",
     ".pytest_cache",
     ".tox",
+    "__MACOSX",
+    ".npm",
+    "_cacache",
+    ".pnpm-store",
+    ".yarn",
+    ".yarn-cache",
+    ".bun",
+    ".cache",
 ];
+
+/// Caches below a named parent: cargo's registry and git checkouts.
+const SKIPPED_SUBDIRS: &[(&str, &str)] = &[(".cargo", "registry"), (".cargo", "git")];
+
+/// True for a directory discovery never descends into (see
+/// [`SKIPPED_DIRS`]), given its parent's name.
+fn skipped_dir(parent: Option<&str>, name: &str) -> bool {
+    SKIPPED_DIRS.contains(&name)
+        || SKIPPED_SUBDIRS
+            .iter()
+            .any(|(p, n)| parent == Some(*p) && *n == name)
+}
+
+/// True for a directory whose inside is never walked for deployments (it
+/// is a source itself, or skipped).
+fn not_walked(parent: Option<&str>, name: &str) -> bool {
+    skipped_dir(parent, name)
+        || name == "node_modules"
+        || name == "site-packages"
+        || name.ends_with(".dist-info")
+        || name.ends_with(".egg-info")
+}
 
 /// A deployment package: a root directory and the sources inside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +193,8 @@ struct Walk<'a> {
     fs: &'a dyn Fs,
     scan_root: PathBuf,
     canonical_root: Option<PathBuf>,
-    visited: HashSet<PathBuf>,
+    /// Canonical directory -> the path it was walked under.
+    visited: HashMap<PathBuf, PathBuf>,
     /// sources per deployment root
     sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
     configs: BTreeMap<PathBuf, PathBuf>,
@@ -169,7 +206,7 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
         fs,
         scan_root: root.to_path_buf(),
         canonical_root: fs.canonicalize(root),
-        visited: HashSet::new(),
+        visited: HashMap::new(),
         sources: BTreeMap::new(),
         configs: BTreeMap::new(),
         diagnostics: Vec::new(),
@@ -182,7 +219,7 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
         scan_root,
         ..
     } = w;
-    let grouped = resolve_companions(sources);
+    let grouped = crate::workspace::resolve_companions(fs, sources);
     let mut deployments: Vec<Deployment> = grouped
         .into_iter()
         .map(|(root, sources)| Deployment {
@@ -224,15 +261,19 @@ impl Walk<'_> {
             ));
             return;
         }
-        if let Some(canon) = self.fs.canonicalize(dir)
-            && !self.visited.insert(canon)
-        {
-            self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
-                dir,
-                "directory already scanned through another path (symlink loop); skipped",
-            ));
-            return;
+        if let Some(canon) = self.fs.canonicalize(dir) {
+            if let Some(first) = self.visited.get(&canon) {
+                self.diagnostics.push(Diagnostic::new(
+                    Level::Info,
+                    dir,
+                    format!(
+                        "the same directory as {}, reached through a symbolic link; scanned once, under that path",
+                        relative_display(&self.scan_root, first)
+                    ),
+                ));
+                return;
+            }
+            self.visited.insert(canon, dir.to_path_buf());
         }
         let mut entries = match self.fs.read_dir(dir) {
             Ok(e) => e,
@@ -261,6 +302,13 @@ impl Walk<'_> {
                 }
                 Some(EntryKind::Dir) => {
                     let name = entry.name.as_str();
+                    let parent = dir.file_name().map(|n| n.to_string_lossy());
+                    if entry.kind == EntryKind::Symlink
+                        && !matches!(name, "node_modules" | "site-packages")
+                        && !self.follow_link(dir, &entry.path)
+                    {
+                        continue;
+                    }
                     if name == "node_modules" {
                         self.add(dir, entry.path.clone(), SourceFormat::NodeModules);
                     } else if name == "site-packages" {
@@ -268,7 +316,7 @@ impl Walk<'_> {
                         self.add(&root, entry.path.clone(), SourceFormat::PythonInstalled);
                     } else if name.ends_with(".dist-info") || name.ends_with(".egg-info") {
                         has_dist_info = true;
-                    } else if !SKIPPED_DIRS.contains(&name) {
+                    } else if !skipped_dir(parent.as_deref(), name) {
                         self.walk_dir(&entry.path, depth + 1);
                     }
                 }
@@ -291,6 +339,70 @@ impl Walk<'_> {
             };
             self.add(&root, dir.to_path_buf(), SourceFormat::PythonInstalled);
         }
+    }
+
+    /// Whether to walk the symbolic link `link` (in `dir`) to a directory
+    /// inside the scanned root. Not when it points to `dir` or above it (a
+    /// loop), nor when the walk reaches its target under its real path
+    /// anyway: a directory is scanned once, under its real path, and the
+    /// message says which path was kept.
+    fn follow_link(&mut self, dir: &Path, link: &Path) -> bool {
+        let (Some(target), Some(root)) = (self.fs.canonicalize(link), self.canonical_root.clone())
+        else {
+            return true;
+        };
+        let real = |p: &Path| relative_display(&root, p);
+        if self
+            .fs
+            .canonicalize(dir)
+            .is_some_and(|here| here.starts_with(&target))
+        {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                link,
+                format!(
+                    "symbolic link loop: points to {}, which contains it; not followed",
+                    real(&target)
+                ),
+            ));
+            return false;
+        }
+        let Ok(rel) = target.strip_prefix(&root) else {
+            return true;
+        };
+        let mut parent: Option<String> = None;
+        let mut walked = true;
+        for c in rel.components() {
+            let name = c.as_os_str().to_string_lossy().into_owned();
+            if not_walked(parent.as_deref(), &name) {
+                walked = false;
+                break;
+            }
+            parent = Some(name);
+        }
+        if !walked {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Info,
+                link,
+                format!(
+                    "symbolic link into {}, an installed tree or cache that is not searched for deployments; not followed",
+                    real(&target)
+                ),
+            ));
+            return false;
+        }
+        if rel.components().count() <= 64 {
+            self.diagnostics.push(Diagnostic::new(
+                Level::Info,
+                link,
+                format!(
+                    "symbolic link to {}: that directory is scanned once, under its real path",
+                    real(&target)
+                ),
+            ));
+            return false;
+        }
+        true
     }
 
     /// The kind of an entry, following a symlink only when its target stays
@@ -355,63 +467,6 @@ fn site_packages_root(fs: &dyn Fs, site_packages: &Path) -> PathBuf {
     }
 }
 
-/// Applies the companion and workspace rules to sources grouped by root.
-fn resolve_companions(
-    mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
-) -> BTreeMap<PathBuf, Vec<SourceRef>> {
-    use SourceFormat::*;
-    // Lockfile directories per ecosystem, for the workspace-member rule.
-    let mut lock_dirs: Vec<(PathBuf, crate::ecosystem::Ecosystem)> = Vec::new();
-    for (root, set) in &sources {
-        for s in set {
-            if s.format.is_lockfile() && s.dir() == root.as_path() {
-                lock_dirs.push((root.clone(), s.format.ecosystem()));
-            }
-        }
-    }
-    for (root, set) in sources.iter_mut() {
-        let has = |f: SourceFormat, set: &BTreeSet<SourceRef>| {
-            set.iter()
-                .any(|s| s.format == f && s.dir() == root.as_path())
-        };
-        let npm_lock = [PackageLock, NpmShrinkwrap, YarnLock, PnpmLock, BunLock]
-            .iter()
-            .any(|f| has(*f, set));
-        let py_lock = [PoetryLock, PipfileLock, PdmLock, UvLock, PylockToml]
-            .iter()
-            .any(|f| has(*f, set));
-        let cargo_lock = has(CargoLock, set);
-        let shrinkwrap = has(NpmShrinkwrap, set);
-        set.retain(|s| {
-            let here = s.dir() == root.as_path();
-            let covered_by_ancestor = |eco| {
-                lock_dirs
-                    .iter()
-                    .any(|(d, e)| *e == eco && d != root && root.starts_with(d))
-            };
-            match s.format {
-                PackageJson => {
-                    here && !npm_lock && !covered_by_ancestor(crate::ecosystem::Ecosystem::Npm)
-                }
-                Pyproject => {
-                    here && !py_lock && !covered_by_ancestor(crate::ecosystem::Ecosystem::PyPI)
-                }
-                CargoToml => {
-                    here && !cargo_lock
-                        && !covered_by_ancestor(crate::ecosystem::Ecosystem::CratesIo)
-                }
-                PackageLock => !(here && shrinkwrap),
-                _ => true,
-            }
-        });
-    }
-    sources
-        .into_iter()
-        .filter(|(_, set)| !set.is_empty())
-        .map(|(root, set)| (root, set.into_iter().collect()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,9 +495,24 @@ mod tests {
         touch(&r.join("fn-a/node_modules/x/sub/requirements.txt"), "");
         touch(&r.join("fn-b/requirements.txt"), "");
         touch(&r.join("fn-b/requirements-dev.txt"), "");
-        touch(&r.join("fn-c/Cargo.toml"), "");
-        touch(&r.join("fn-c/Cargo.lock"), "");
-        touch(&r.join("fn-c/crates/member/Cargo.toml"), "");
+        touch(
+            &r.join("fn-c/Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/member\"]\n",
+        );
+        touch(
+            &r.join("fn-c/Cargo.lock"),
+            "version = 3\n\n[[package]]\nname = \"member\"\nversion = \"0.1.0\"\n",
+        );
+        touch(
+            &r.join("fn-c/crates/member/Cargo.toml"),
+            "[package]\nname = \"member\"\nversion = \"0.1.0\"\n",
+        );
+        // A crate below the workspace that its lockfile does not list is a
+        // project of its own.
+        touch(
+            &r.join("fn-c/examples/standalone/Cargo.toml"),
+            "[package]\nname = \"standalone\"\nversion = \"0.1.0\"\n",
+        );
         touch(&r.join("fn-c/target/debug/Cargo.lock"), "");
         touch(
             &r.join("fn-d/python/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA"),
@@ -477,6 +547,10 @@ mod tests {
                 (
                     "fn-c".into(),
                     vec![("Cargo.lock".into(), SourceFormat::CargoLock)]
+                ),
+                (
+                    "fn-c/examples/standalone".into(),
+                    vec![("Cargo.toml".into(), SourceFormat::CargoToml)]
                 ),
                 (
                     "fn-d".into(),

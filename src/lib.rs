@@ -39,5 +39,6 @@ pub mod source;
 pub mod supply;
 pub mod toml_guard;
 pub mod version;
+pub mod workspace;
 pub mod yaml_guard;
 pub mod zipfs;

@@ -45,6 +45,66 @@ impl Diagnostic {
     }
 }
 
+/// The "is not in the lockfile" warnings of one file (a dependency an entry
+/// declares that no entry of the lockfile satisfies: an edge the graph
+/// lacks). The first [`MissingDeps::LISTED`] are listed one by one; the
+/// rest are counted in one closing line, so that none goes unreported.
+#[derive(Debug)]
+pub struct MissingDeps {
+    path: PathBuf,
+    listed: Vec<Diagnostic>,
+    total: usize,
+}
+
+impl MissingDeps {
+    /// How many are listed one by one.
+    pub const LISTED: usize = 20;
+
+    /// No missing dependency yet, in the file at `path`.
+    pub fn new(path: &Path) -> Self {
+        MissingDeps {
+            path: path.to_path_buf(),
+            listed: Vec::new(),
+            total: 0,
+        }
+    }
+
+    /// Records one; `what` says which dependency of which entry
+    /// (`dependency a@^1 of b@1.0.0`).
+    pub fn add(&mut self, what: impl FnOnce() -> String) {
+        self.total += 1;
+        if self.listed.len() < Self::LISTED {
+            self.listed.push(Diagnostic::new(
+                Level::Warning,
+                &self.path,
+                format!("{} is not in the lockfile", what()),
+            ));
+        }
+    }
+
+    /// How many were recorded.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The warnings: the listed ones, then one line counting the rest.
+    pub fn finish(self, out: &mut Vec<Diagnostic>) {
+        let rest = self.total - self.listed.len();
+        out.extend(self.listed);
+        if rest > 0 {
+            out.push(Diagnostic::new(
+                Level::Warning,
+                &self.path,
+                format!(
+                    "{rest} more dependencies are not in the lockfile ({} in all; the first {} are listed)",
+                    self.total,
+                    Self::LISTED
+                ),
+            ));
+        }
+    }
+}
+
 /// Why a source could not be parsed. Every variant names the file.
 #[derive(Debug, Error)]
 pub enum ParseError {
@@ -159,13 +219,60 @@ pub struct PythonTarget {
 impl Default for PythonTarget {
     /// The AWS Lambda Python 3.12 runtime on x86_64 Linux.
     fn default() -> Self {
+        PythonTarget::for_arch(Arch::X86_64)
+    }
+}
+
+impl PythonTarget {
+    /// The AWS Lambda Python 3.12 runtime on Linux for `arch`.
+    pub fn for_arch(arch: Arch) -> Self {
         PythonTarget {
             python_version: "3.12".into(),
             python_full_version: "3.12.0".into(),
             sys_platform: "linux".into(),
-            platform_machine: "x86_64".into(),
+            platform_machine: arch.machine().into(),
         }
     }
+}
+
+/// A Lambda instruction-set architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// `x86_64` (Lambda's default).
+    #[default]
+    X86_64,
+    /// `arm64` (Graviton).
+    Arm64,
+}
+
+impl Arch {
+    /// Reads a configured architecture: `x86_64`/`x64`/`amd64` or
+    /// `arm64`/`aarch64`.
+    pub fn parse(s: &str) -> Option<Arch> {
+        match s.to_ascii_lowercase().as_str() {
+            "x86_64" | "x64" | "amd64" => Some(Arch::X86_64),
+            "arm64" | "aarch64" => Some(Arch::Arm64),
+            _ => None,
+        }
+    }
+
+    /// The name `platform.machine()` gives on Linux (`x86_64`, `aarch64`).
+    pub fn machine(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "aarch64",
+        }
+    }
+}
+
+/// The platform deployments run on: AWS Lambda, Linux with glibc, on the
+/// configured architecture. npm's `os`/`cpu`/`libc` fields and Python
+/// markers are evaluated for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Target {
+    /// The architecture (`[target] architecture`, default x86_64).
+    pub arch: Arch,
 }
 
 /// Limits that protect the scanner from hostile input.
@@ -205,8 +312,21 @@ impl Limits {
 pub struct ParseOptions {
     /// Python marker-evaluation target.
     pub python: PythonTarget,
+    /// The platform npm's `os`/`cpu`/`libc` fields are evaluated for.
+    pub target: Target,
     /// Resource limits.
     pub limits: Limits,
+}
+
+impl ParseOptions {
+    /// Options for `target` (its Python runtime included) with `limits`.
+    pub fn new(target: Target, limits: Limits) -> Self {
+        ParseOptions {
+            python: PythonTarget::for_arch(target.arch),
+            target,
+            limits,
+        }
+    }
 }
 
 /// What a parser gets: the file system, the source, the deployment root it
@@ -312,6 +432,7 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         SourceFormat::Pyproject => pypi::pyproject::parse(ctx),
         SourceFormat::PoetryLock => pypi::poetry::parse(ctx),
         SourceFormat::PipfileLock => pypi::pipfile::parse(ctx),
+        SourceFormat::Pipfile => pypi::pipfile::parse_manifest(ctx),
         SourceFormat::PdmLock => pypi::pdm::parse(ctx),
         SourceFormat::UvLock => pypi::uv::parse(ctx),
         SourceFormat::PylockToml => pypi::pylock::parse(ctx),
@@ -332,7 +453,7 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         ));
     }
     if !parsed.graph.is_finalized() {
-        parsed.graph.finalize(crate::graph::FlagMode::FromEdges);
+        parsed.graph.finalize();
     }
     Ok(parsed)
 }
@@ -383,4 +504,33 @@ pub fn unsupported(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         path: ctx.path().to_path_buf(),
         format: ctx.source.format,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_dependencies_are_all_counted() {
+        let mut m = MissingDeps::new(Path::new("yarn.lock"));
+        for i in 0..45 {
+            m.add(|| format!("dependency d{i}@^1"));
+        }
+        assert_eq!(m.total(), 45);
+        let mut out = Vec::new();
+        m.finish(&mut out);
+        assert_eq!(out.len(), MissingDeps::LISTED + 1);
+        assert_eq!(out[0].message, "dependency d0@^1 is not in the lockfile");
+        let last = &out.last().unwrap().message;
+        assert!(
+            last.starts_with("25 more dependencies are not in the lockfile (45 in all"),
+            "{last}"
+        );
+        let mut few = MissingDeps::new(Path::new("yarn.lock"));
+        few.add(|| "dependency a@1".to_string());
+        let mut out = Vec::new();
+        few.finish(&mut out);
+        assert_eq!(out.len(), 1);
+    }
 }

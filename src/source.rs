@@ -36,6 +36,8 @@ pub enum SourceFormat {
     PoetryLock,
     /// `Pipfile.lock`.
     PipfileLock,
+    /// `Pipfile` with no `Pipfile.lock` beside it.
+    Pipfile,
     /// `pdm.lock`.
     PdmLock,
     /// `uv.lock`.
@@ -56,7 +58,7 @@ pub enum SourceFormat {
 
 impl SourceFormat {
     /// Every format, in a stable order.
-    pub const ALL: [SourceFormat; 19] = [
+    pub const ALL: [SourceFormat; 20] = [
         SourceFormat::PackageLock,
         SourceFormat::NpmShrinkwrap,
         SourceFormat::YarnLock,
@@ -69,6 +71,7 @@ impl SourceFormat {
         SourceFormat::Pyproject,
         SourceFormat::PoetryLock,
         SourceFormat::PipfileLock,
+        SourceFormat::Pipfile,
         SourceFormat::PdmLock,
         SourceFormat::UvLock,
         SourceFormat::PylockToml,
@@ -93,6 +96,7 @@ impl SourceFormat {
             SourceFormat::Pyproject => "pyproject",
             SourceFormat::PoetryLock => "poetry-lock",
             SourceFormat::PipfileLock => "pipfile-lock",
+            SourceFormat::Pipfile => "pipfile",
             SourceFormat::PdmLock => "pdm-lock",
             SourceFormat::UvLock => "uv-lock",
             SourceFormat::PylockToml => "pylock-toml",
@@ -109,8 +113,8 @@ impl SourceFormat {
         match self {
             PackageLock | NpmShrinkwrap | YarnLock | PnpmLock | BunLock | PackageJson
             | NodeModules | InstalledPackageJson => Ecosystem::Npm,
-            Requirements | Pyproject | PoetryLock | PipfileLock | PdmLock | UvLock | PylockToml
-            | PythonInstalled => Ecosystem::PyPI,
+            Requirements | Pyproject | PoetryLock | PipfileLock | Pipfile | PdmLock | UvLock
+            | PylockToml | PythonInstalled => Ecosystem::PyPI,
             CargoToml | CargoLock | RustBinary => Ecosystem::CratesIo,
         }
     }
@@ -148,6 +152,7 @@ impl SourceFormat {
             "pyproject.toml" => SourceFormat::Pyproject,
             "poetry.lock" => SourceFormat::PoetryLock,
             "Pipfile.lock" => SourceFormat::PipfileLock,
+            "Pipfile" => SourceFormat::Pipfile,
             "pdm.lock" => SourceFormat::PdmLock,
             "uv.lock" => SourceFormat::UvLock,
             "pylock.toml" => SourceFormat::PylockToml,

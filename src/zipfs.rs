@@ -593,7 +593,15 @@ impl ScanTree {
     /// `max_file_size` caps every file read, on disk or in a zip.
     pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
         let os = OsFs::with_limit(max_file_size);
-        let paths = mount_arguments(&os, paths);
+        // Made canonical once, here: what a scan finds never depends on how
+        // its paths are spelled or on the working directory (reports show
+        // paths relative to these roots). A path that does not exist is
+        // kept as given, for the error that names it.
+        let paths: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
+            .collect();
+        let paths = mount_arguments(&os, &paths);
         let limits = ZipLimits {
             max_entry_size: max_file_size,
             ..ZipLimits::default()

@@ -159,6 +159,9 @@ impl Serialize for PackageJson<'_> {
             map.serialize_entry("line", &l)?;
         }
         map.serialize_entry("name", &p.name)?;
+        if let Some(why) = &p.not_on_target {
+            map.serialize_entry("not_on_target", why)?;
+        }
         if !p.notes.is_empty() {
             // One value per key, the last one written winning.
             let notes: BTreeMap<&str, &str> = p
@@ -246,6 +249,9 @@ pub fn to_table(inv: &Inventory) -> String {
                         }
                         if p.optional {
                             flags.push("optional");
+                        }
+                        if p.not_on_target.is_some() {
+                            flags.push("not-on-target");
                         }
                         let version = p.version.clone().unwrap_or_else(|| {
                             format!(

@@ -86,6 +86,13 @@ pub struct DeploymentReport {
     pub sources: Vec<SourceReport>,
     /// Number of packages (over all sources, roots excluded).
     pub packages: usize,
+    /// Sources that could not be scanned: their packages are not in
+    /// `packages` and were not checked.
+    pub unscanned_sources: usize,
+    /// True when nothing of the deployment could be scanned (every source
+    /// failed, or the walk itself failed): "0 packages, no findings" then
+    /// means nothing was checked, not that nothing was found.
+    pub not_scanned: bool,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
     /// What could not be scanned, and notes.
@@ -171,6 +178,11 @@ pub struct Finding {
     pub paths: Vec<Vec<String>>,
     /// Dev-only in every source that has it.
     pub dev: bool,
+    /// Why the package is not installed on the target platform, when no
+    /// source installs it there (npm `os`/`cpu`/`libc`, Python markers):
+    /// such a finding is reported but never closes the gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_on_target: Option<String>,
     /// A direct dependency in some source.
     pub direct: bool,
     /// Sources (relative paths) that declare the package.
@@ -237,6 +249,7 @@ impl Finding {
             version,
             paths: Vec::new(),
             dev: false,
+            not_on_target: None,
             direct: false,
             sources: Vec::new(),
             line: None,
@@ -281,6 +294,8 @@ pub struct Summary {
     pub ignored: usize,
     /// Sources that could not be scanned.
     pub unscanned_sources: usize,
+    /// Deployments of which nothing could be scanned.
+    pub deployments_not_scanned: usize,
 }
 
 /// The gate decision.

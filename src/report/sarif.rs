@@ -169,12 +169,13 @@ fn result(f: &Finding, rule_id: &str, index: usize, deployment: &str) -> Value {
         .first()
         .cloned()
         .unwrap_or_else(|| deployment.to_string());
-    let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": uri}}});
-    if let (Some(line), Some(pl)) = (f.line, location.pointer_mut("/physicalLocation"))
-        && let Some(map) = pl.as_object_mut()
-    {
-        map.insert("region".into(), json!({"startLine": line.max(1)}));
-    }
+    // The line that declares the package, else the file itself (its
+    // first line): every result has a location code scanning can show.
+    let line = f.line.unwrap_or(1).max(1);
+    let location = json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri},
+        "region": {"startLine": line},
+    }});
     let fingerprint = fingerprint(&[
         rule_id,
         &f.ecosystem,

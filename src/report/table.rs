@@ -24,7 +24,13 @@ pub fn render(report: &ScanReport, color: bool) -> String {
         let srcs: Vec<String> = d
             .sources
             .iter()
-            .map(|s| format!("{} ({})", v(&s.path), v(&s.format)))
+            .map(|s| {
+                if s.scanned {
+                    format!("{} ({})", v(&s.path), v(&s.format))
+                } else {
+                    format!("{} ({}, NOT SCANNED)", v(&s.path), v(&s.format))
+                }
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -33,7 +39,22 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             d.packages,
             srcs.join(", ")
         );
-        if d.findings.is_empty() {
+        if d.not_scanned {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    "31",
+                    "not scanned: nothing here could be read, so nothing was checked (see the errors below)"
+                )
+            );
+        } else if d.findings.is_empty() && d.unscanned_sources > 0 {
+            let _ = writeln!(
+                out,
+                "  no findings in what was scanned; {} source(s) could not be scanned (see the errors below)",
+                d.unscanned_sources
+            );
+        } else if d.findings.is_empty() {
             let _ = writeln!(out, "  no findings");
         }
         for f in &d.findings {
@@ -71,6 +92,9 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             }
             if f.dev {
                 line.push_str("  (dev)");
+            }
+            if f.not_on_target.is_some() {
+                line.push_str("  (not on target)");
             }
             if let Some(ig) = &f.ignored {
                 let _ = write!(line, "  [ignored: {}]", v(&ig.reason));
@@ -118,7 +142,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}",
+        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}{}",
         s.deployments,
         s.packages,
         s.vulnerabilities,
@@ -130,7 +154,8 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             format!(" ({} ignored)", s.ignored)
         } else {
             String::new()
-        }
+        },
+        super::unscanned_note(s)
     );
     let gate = if let Some(e) = &report.gate.error {
         paint("31", &format!("gate: error ({})", v(e)))

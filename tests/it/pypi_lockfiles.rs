@@ -28,7 +28,7 @@ fn rows(inv: &Value) -> (Rows, BTreeSet<String>) {
     for p in inv["packages"].as_array().unwrap() {
         assert_ne!(p["root"], true);
         let name = p["name"].as_str().unwrap().to_lowercase().replace('_', "-");
-        if p["notes"]["not_on_target"].is_string() {
+        if p["not_on_target"].is_string() {
             off.insert(name);
             continue;
         }

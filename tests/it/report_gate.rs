@@ -35,10 +35,27 @@ fn fail_on_thresholds_open_and_close_the_gate() {
         assert_eq!(code == 1, closes, "fail_on = {level}");
         assert_eq!(report["gate"]["passed"], !closes);
     }
-    // Without smallvec's critical advisory only a medium one is left above
-    // unknown: "high" then opens the gate.
-    let cfg = "[gate]\nfail_on = \"high\"\n[[ignore]]\nid = \"CVE-2021-25900\"\nreason = \"insert_many is never called\"\nexpires = \"2099-12-31\"\n";
-    let (code, report) = with_config(&db, cfg, &lock, &[]);
+    // Without smallvec's critical advisory a medium one and chrono's
+    // unscored one are left: an unknown severity counts as high by default,
+    // so "high" still closes the gate ...
+    let ignore = "[[ignore]]\nid = \"CVE-2021-25900\"\nreason = \"insert_many is never called\"\nexpires = \"2099-12-31\"\n";
+    let (code, report) = with_config(
+        &db,
+        &format!("[gate]\nfail_on = \"high\"\n{ignore}"),
+        &lock,
+        &[],
+    );
+    assert_eq!(code, 1);
+    let chrono = common::findings(&report)
+        .into_iter()
+        .find(|f| f["package"] == "chrono")
+        .unwrap();
+    assert_eq!(chrono["severity"], "unknown");
+    assert_eq!(chrono["closes_gate"], true);
+    // ... and opens it when `unknown_severity` says unscored ones count as
+    // medium.
+    let cfg = format!("[gate]\nfail_on = \"high\"\nunknown_severity = \"medium\"\n{ignore}");
+    let (code, report) = with_config(&db, &cfg, &lock, &[]);
     assert_eq!(code, 0);
     let smallvec = common::findings(&report)
         .into_iter()
@@ -47,7 +64,7 @@ fn fail_on_thresholds_open_and_close_the_gate() {
     assert_eq!(smallvec["ignored"]["reason"], "insert_many is never called");
     assert_eq!(smallvec["closes_gate"], false);
     // The command line overrides the file.
-    let (code, _) = with_config(&db, cfg, &lock, &["--fail-on", "medium"]);
+    let (code, _) = with_config(&db, &cfg, &lock, &["--fail-on", "medium"]);
     assert_eq!(code, 1);
 }
 

@@ -20,7 +20,7 @@ use object::{FileKind, Object, ObjectSection};
 use serde::Deserialize;
 
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 /// Name of the section cargo-auditable writes.
@@ -119,7 +119,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         Section::Found(bytes) => bytes,
         Section::Missing => {
             let mut parsed = ParsedSource::default();
-            parsed.graph.finalize(FlagMode::FromEdges);
+            parsed.graph.finalize();
             parsed
                 .diagnostics
                 .push(Diagnostic::new(Level::Info, path, NO_DATA));
@@ -127,7 +127,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
         Section::NotExecutable => {
             let mut parsed = ParsedSource::default();
-            parsed.graph.finalize(FlagMode::FromEdges);
+            parsed.graph.finalize();
             parsed.diagnostics.push(Diagnostic::new(
                 Level::Info,
                 path,
@@ -228,7 +228,7 @@ fn build_graph(path: &std::path::Path, info: &VersionInfo) -> (DepGraph, Vec<Dia
             format!("{bad} dependency indexes in the {SECTION} data point at no package; skipped"),
         ));
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     (graph, diagnostics)
 }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::manifest::{self, DeclaredDep, Manifest, Workspace};
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 /// At most this many unresolved-dependency warnings per file.
@@ -277,7 +277,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
     }
 
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     super::assign_groups(&mut graph);
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;

@@ -14,7 +14,7 @@ use toml::{Table, Value};
 
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 /// Upper bound on workspace members followed, against hostile globs.
@@ -315,7 +315,10 @@ pub fn load_workspace(fs: &dyn Fs, path: &Path) -> Result<Workspace, ParseError>
     }
     loop {
         for p in pending_paths.drain(..) {
-            if p.starts_with(&root_dir) {
+            // Compared once `..` is applied: `ws/../shared` is not inside
+            // `ws`.
+            let p = normalize(&p);
+            if p.starts_with(normalize(&root_dir)) && !p.starts_with("..") {
                 queue.push_back(p);
             }
         }
@@ -503,7 +506,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             graph.add_edge(root, id, edge_kind(d));
         }
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     super::assign_groups(&mut graph);
     diagnostics.push(Diagnostic::new(
         Level::Info,

@@ -16,11 +16,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
-use super::json::OrderedMap;
-use super::{is_plain_version, source_from, split_name_spec};
+use super::json::{Lenient, OrderedMap, Strings};
+use super::{is_plain_version, platform, source_from, split_name_spec};
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
 type Deps = OrderedMap<String, String>;
 
@@ -39,6 +39,12 @@ struct Meta {
     name: Option<String>,
     #[serde(default)]
     version: Option<String>,
+    #[serde(default)]
+    os: Strings,
+    #[serde(default)]
+    cpu: Strings,
+    #[serde(default)]
+    libc: Strings,
 }
 
 /// A `packages` tuple: the identifier, then (for registry packages) the
@@ -103,7 +109,7 @@ struct Lock {
     #[serde(default)]
     workspaces: Option<OrderedMap<String, Meta>>,
     #[serde(default)]
-    packages: Option<OrderedMap<String, Tuple>>,
+    packages: Option<OrderedMap<String, Lenient<Tuple>>>,
 }
 
 /// Parses a `bun.lock`.
@@ -118,6 +124,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .map_err(|e| ParseError::syntax(path, format!("not a valid bun.lock: {e}")))?;
     let mut diagnostics = Vec::new();
     let mut graph = DepGraph::new();
+    let lines = package_lines(text);
 
     // Workspaces: "" is the project; others are roots.
     let mut ws_ids: HashMap<String, PackageId> = HashMap::new();
@@ -140,13 +147,29 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let packages = lock.packages.as_ref().unwrap_or(&empty);
     let mut by_path: HashMap<&str, PackageId> = HashMap::new();
     let mut merged: HashMap<(String, Option<String>, PackageSource), PackageId> = HashMap::new();
+    let mut read: Vec<(&String, &Tuple)> = Vec::with_capacity(packages.len());
     for (key, t) in packages.iter() {
+        match &t.0 {
+            Ok(t) => read.push((key, t)),
+            Err(e) => diagnostics.push(Diagnostic::new(
+                Level::Error,
+                path,
+                format!("package `{key}` cannot be read ({e}); this entry is skipped, the rest of the file is read"),
+            )),
+        }
+    }
+    for &(key, t) in &read {
         let (name, spec) = split_name_spec(&t.ident);
         if name.is_empty() {
-            return Err(ParseError::invalid(
+            diagnostics.push(Diagnostic::new(
+                Level::Error,
                 path,
-                format!("package `{key}`: unreadable identifier `{}`", t.ident),
+                format!(
+                    "package `{key}`: unreadable identifier `{}`; this entry is skipped, the rest of the file is read",
+                    t.ident
+                ),
             ));
+            continue;
         }
         if let Some(ws) = spec.strip_prefix("workspace:") {
             if let Some(&id) = ws_ids.get(ws) {
@@ -173,6 +196,13 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             source_from(None, Some(spec))
         };
         pkg.checksum = t.integrity.clone();
+        pkg.line = lines.get(key.as_str()).copied();
+        pkg.not_on_target = platform::excluded(
+            &ctx.options.target,
+            &t.meta.os.0,
+            &t.meta.cpu.0,
+            &t.meta.libc.0,
+        );
         let alias = key.rsplit('/').next().unwrap_or(key);
         if !key.ends_with(name) && !name.contains('/') && alias != name {
             pkg.note("alias", alias);
@@ -195,7 +225,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
         None
     };
-    for (key, t) in packages.iter() {
+    let mut missing = MissingDeps::new(path);
+    for &(key, t) in &read {
         let Some(&from) = by_path.get(key.as_str()) else {
             continue;
         };
@@ -205,16 +236,28 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             (&t.meta.optional_dependencies, DepKind::Optional),
             (&t.meta.peer_dependencies, DepKind::Peer),
         ] {
-            for (dep, _) in deps.iter().flat_map(|d| d.iter()) {
-                if let Some(to) = lookup(&segs, dep) {
-                    graph.add_edge(from, to, kind);
+            for (dep, spec) in deps.iter().flat_map(|d| d.iter()) {
+                match lookup(&segs, dep) {
+                    Some(to) => graph.add_edge(from, to, kind),
+                    None if kind == DepKind::Normal => {
+                        missing.add(|| format!("dependency {dep}@{spec} of `{key}`"));
+                    }
+                    None => {}
                 }
             }
         }
     }
-    let mut project: HashMap<PackageId, bool> = HashMap::new();
+    let mut project: Vec<(PackageId, DepKind)> = Vec::new();
     for (dir, meta) in workspaces.iter() {
         let from = ws_ids.get(dir).copied();
+        // A member's own versions are installed under its package name
+        // (`@ws/lib/log-symbols`); the project's at the top.
+        let member = meta
+            .name
+            .as_deref()
+            .filter(|_| !dir.is_empty())
+            .map(install_path)
+            .unwrap_or_default();
         for (deps, kind) in [
             (&meta.dependencies, DepKind::Normal),
             (&meta.optional_dependencies, DepKind::Optional),
@@ -222,39 +265,54 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             (&meta.dev_dependencies, DepKind::Dev),
         ] {
             for (dep, spec) in deps.iter().flat_map(|d| d.iter()) {
-                let Some(to) = lookup(&[], dep) else {
+                let Some(to) = lookup(&member, dep) else {
                     if kind == DepKind::Normal {
-                        diagnostics.push(Diagnostic::new(
-                            Level::Warning,
-                            path,
-                            format!("dependency {dep}@{spec} of workspace `{dir}` is not in the lockfile"),
-                        ));
+                        missing.add(|| format!("dependency {dep}@{spec} of workspace `{dir}`"));
                     }
                     continue;
                 };
                 match from {
                     Some(f) => graph.add_edge(f, to, kind),
-                    None => {
-                        let e = project.entry(to).or_insert(true);
-                        *e = *e && kind == DepKind::Dev;
-                    }
+                    None => project.push((to, kind)),
                 }
             }
         }
     }
-    for (id, dev) in project {
-        if graph.package(id).root {
-            continue;
-        }
-        let p = graph.package_mut(id);
-        p.direct = true;
-        p.dev = dev;
+    for (id, kind) in project {
+        graph.add_direct(id, kind);
     }
-    graph.finalize(FlagMode::FromEdges);
+    missing.finish(&mut diagnostics);
+    graph.finalize();
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = lock.lockfile_version.map(|v| v.to_string());
     Ok(parsed)
+}
+
+/// The 1-based line of each `"key": [` entry of `packages`.
+fn package_lines(text: &str) -> HashMap<&str, u32> {
+    let mut out = HashMap::new();
+    let mut in_packages = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if !in_packages {
+            in_packages = t.starts_with("\"packages\"");
+            continue;
+        }
+        let Some(rest) = t.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = rest.find('"') else { continue };
+        let value = rest[end + 1..].trim_start();
+        if value
+            .strip_prefix(':')
+            .is_some_and(|v| v.trim_start().starts_with('['))
+        {
+            out.entry(&rest[..end])
+                .or_insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        }
+    }
+    out
 }
 
 /// The package names along an install path (`@a/b/c` = [`@a/b`, `c`]).

@@ -86,3 +86,33 @@ pub fn line_of_offset(text: &str) -> impl Fn(usize) -> u32 + '_ {
         u32::try_from(idx).unwrap_or(u32::MAX)
     }
 }
+
+/// One entry of a map read on its own: a value of the wrong shape is an
+/// error for that entry (kept as its message), not for the whole file.
+#[derive(Debug)]
+pub struct Lenient<T>(pub Result<T, String>);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(Lenient(T::deserialize(v).map_err(|e| e.to_string())))
+    }
+}
+
+/// A list of strings that a file may also write as one string (`"os":
+/// "darwin"`); other shapes read as an empty list.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Strings(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Strings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Strings(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => vec![s],
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }))
+    }
+}

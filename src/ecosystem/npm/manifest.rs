@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use super::{npm_alias, source_from};
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 use std::collections::HashMap;
 
@@ -294,9 +294,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             .and_then(|(_, id)| *id)
     };
     let mut seen: HashMap<(String, String), PackageId> = HashMap::new();
-    // Per direct dependency of the project: (every declaration dev, every
-    // declaration optional).
-    let mut project: HashMap<PackageId, (bool, bool)> = HashMap::new();
+    let mut project: Vec<(PackageId, DepKind)> = Vec::new();
     for ((_, m), rid) in members.iter().zip(&root_ids) {
         for (name, spec, kind) in m.declared() {
             let id = match member_of(name) {
@@ -310,23 +308,14 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             };
             match rid {
                 Some(rid) => graph.add_edge(*rid, id, kind),
-                None => {
-                    let e = project.entry(id).or_insert((true, true));
-                    e.0 &= kind == DepKind::Dev;
-                    e.1 &= kind == DepKind::Optional;
-                }
+                None => project.push((id, kind)),
             }
         }
     }
-    for (id, (dev, optional)) in project {
-        let p = graph.package_mut(id);
-        if !p.root {
-            p.direct = true;
-            p.dev = dev;
-            p.optional = optional;
-        }
+    for (id, kind) in project {
+        graph.add_direct(id, kind);
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     for p in graph.packages_mut() {
         if p.root {
             continue;

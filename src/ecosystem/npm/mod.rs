@@ -11,11 +11,13 @@ pub mod json;
 pub mod manifest;
 pub mod node_modules;
 pub mod package_lock;
+pub mod platform;
 pub mod pnpm;
+pub mod pnpm_key;
 pub mod yarn;
 
 use crate::ecosystem::redact_url;
-use crate::graph::{Package, PackageSource};
+use crate::graph::{DepKind, PackageSource};
 
 /// True when a specifier or resolved location names a git repository.
 pub fn is_git_spec(s: &str) -> bool {
@@ -144,10 +146,15 @@ pub fn resolve_up<T>(from: &str, dep: &str, lookup: impl Fn(&str) -> Option<T>) 
     }
 }
 
-/// Sets `dev`, `optional` and `groups` from declared flags.
-pub fn set_flags(pkg: &mut Package, dev: bool, optional: bool, dev_optional: bool, bundled: bool) {
-    pkg.dev = dev;
-    pkg.optional = optional || dev_optional;
+/// The groups npm's declared flags name (`bundled`, `dev`, `optional`),
+/// and the kind they declare the package as: an input of the graph's dev
+/// rule ([`crate::graph::DepGraph::declare`]), not its answer.
+pub fn declared_flags(
+    dev: bool,
+    optional: bool,
+    dev_optional: bool,
+    bundled: bool,
+) -> (Vec<String>, DepKind) {
     let mut groups = Vec::new();
     if bundled {
         groups.push("bundled".to_string());
@@ -158,7 +165,16 @@ pub fn set_flags(pkg: &mut Package, dev: bool, optional: bool, dev_optional: boo
     if optional || dev_optional {
         groups.push("optional".to_string());
     }
-    pkg.groups = groups;
+    // `devOptional`: needed by a dev path or an optional one, so installed
+    // in production when optional dependencies are.
+    let kind = if dev {
+        DepKind::Dev
+    } else if optional || dev_optional {
+        DepKind::Optional
+    } else {
+        DepKind::Normal
+    };
+    (groups, kind)
 }
 
 /// Splits `name@range` (a scoped name keeps its leading `@`).

@@ -9,24 +9,26 @@
 //! entries followed to their target folder), and each declared dependency
 //! is resolved as Node resolves it: the nearest `node_modules/<name>` up
 //! the folder chain. The `dev`, `optional`, `devOptional` and
-//! `inBundle`/`bundled` flags are taken as the file declares them.
+//! `inBundle`/`bundled` flags give the groups; they are inputs of the
+//! graph's dev rule (for packages the project does not reach), while
+//! `dev` itself follows from the project's declarations through the edges.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::json::{OrderedMap, ensure_text, json_error, line_of_offset};
+use super::json::{OrderedMap, Strings, ensure_text, json_error, line_of_offset};
 use super::manifest::{PackageJson, workspace_matches};
-use super::{is_plain_version, name_from_location, npm_alias, resolve_up, set_flags, source_from};
+use super::{
+    declared_flags, is_plain_version, name_from_location, npm_alias, platform, resolve_up,
+    source_from,
+};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 use crate::source::SourceFormat;
-
-/// At most this many unresolved-dependency warnings per file.
-const MAX_WARNINGS: usize = 20;
 
 type DepMap<'a> = OrderedMap<Cow<'a, str>, Cow<'a, str>>;
 
@@ -77,6 +79,12 @@ struct Entry<'a> {
     dev_dependencies: Option<DepMap<'a>>,
     #[serde(default)]
     workspaces: Option<Workspaces>,
+    #[serde(default)]
+    os: Strings,
+    #[serde(default)]
+    cpu: Strings,
+    #[serde(default)]
+    libc: Strings,
 }
 
 /// The root entry's `workspaces`: an array, or `{ "packages": [...] }`.
@@ -127,7 +135,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             .is_file(&ctx.source.dir().join("npm-shrinkwrap.json"))
     {
         let mut parsed = ParsedSource::default();
-        parsed.graph.finalize(FlagMode::Declared);
+        parsed.graph.finalize();
         parsed.diagnostics.push(Diagnostic::new(
             Level::Info,
             path,
@@ -149,7 +157,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
         _ => from_v1(ctx, text, &raw, &mut diagnostics),
     };
-    graph.finalize(FlagMode::Declared);
+    graph.finalize();
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = version.map(|v| v.to_string());
@@ -158,11 +166,11 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
 
 /// Parses npm's hidden lockfile `node_modules/.package-lock.json` (the v3
 /// `packages` format without the project entry); `root_deps` are the
-/// names the project's `package.json` declares (marked direct).
+/// dependencies the project's `package.json` declares, with their kinds.
 pub fn parse_hidden(
     ctx: &ParseContext<'_>,
     hidden: &std::path::Path,
-    root_deps: &[String],
+    root_deps: &[(String, DepKind)],
 ) -> Result<ParsedSource, ParseError> {
     let what = ".package-lock.json";
     let bytes = ctx.fs.read(hidden)?;
@@ -174,7 +182,7 @@ pub fn parse_hidden(
     let empty = OrderedMap::default();
     let packages = raw.packages.as_ref().unwrap_or(&empty);
     let mut graph = from_packages(ctx, text, &raw, packages, root_deps, &mut diagnostics);
-    graph.finalize(FlagMode::Declared);
+    graph.finalize();
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = raw.lockfile_version.map(|v| v.to_string());
@@ -199,6 +207,8 @@ struct Node<'a> {
     root: bool,
     deps: Vec<(&'a str, &'a str, DepKind)>,
     line: Option<u32>,
+    /// Why npm does not install it on the target (`os`/`cpu`/`libc`).
+    not_on_target: Option<String>,
 }
 
 fn push_deps<'a>(
@@ -222,7 +232,7 @@ fn from_packages<'a>(
     text: &str,
     raw: &'a RawLock<'a>,
     packages: &'a OrderedMap<Cow<'a, str>, Entry<'a>>,
-    root_deps: &[String],
+    root_deps: &[(String, DepKind)],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DepGraph {
     let lines = key_lines(text, "node_modules/");
@@ -278,6 +288,7 @@ fn from_packages<'a>(
             root,
             deps,
             line: lines.get(key).copied(),
+            not_on_target: platform::excluded(&ctx.options.target, &e.os.0, &e.cpu.0, &e.libc.0),
         });
     }
     build(ctx, nodes, root_deps, diagnostics)
@@ -362,6 +373,7 @@ fn from_v1<'a>(
                 root: false,
                 deps: deps_out,
                 line,
+                not_on_target: None,
             });
             if let Some(children) = &d.dependencies {
                 walk(&location, children, nodes, lines, depth + 1);
@@ -371,9 +383,9 @@ fn from_v1<'a>(
     if let Some(deps) = &raw.dependencies {
         walk("", deps, &mut nodes, &mut line_iter, 0);
     }
-    let root_deps: Vec<String> = manifest
+    let root_deps: Vec<(String, DepKind)> = manifest
         .iter()
-        .flat_map(|m| m.declared().into_iter().map(|(n, _, _)| n.to_string()))
+        .flat_map(|m| m.declared().into_iter().map(|(n, _, k)| (n.to_string(), k)))
         .collect();
     build(ctx, nodes, &root_deps, diagnostics)
 }
@@ -382,7 +394,7 @@ fn from_v1<'a>(
 fn build(
     ctx: &ParseContext<'_>,
     nodes: Vec<Node<'_>>,
-    root_deps: &[String],
+    root_deps: &[(String, DepKind)],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DepGraph {
     let path = ctx.path();
@@ -408,6 +420,7 @@ fn build(
         );
         pkg.line = n.line;
         pkg.checksum = n.integrity.map(str::to_string);
+        pkg.not_on_target = n.not_on_target.clone();
         let in_nm =
             n.location.starts_with("node_modules/") || n.location.contains("/node_modules/");
         pkg.source = if n.root || !in_nm {
@@ -451,21 +464,18 @@ fn build(
     }
     for (i, f) in flags.into_iter().enumerate() {
         if let Some([dev, optional, dev_optional, bundled]) = f {
-            set_flags(
-                graph.package_mut(PackageId(i as u32)),
-                dev,
-                optional,
-                dev_optional,
-                bundled,
-            );
+            let id = PackageId(i as u32);
+            let (groups, kind) = declared_flags(dev, optional, dev_optional, bundled);
+            graph.package_mut(id).groups = groups;
+            graph.declare(id, kind);
         }
     }
-    for name in root_deps {
+    for (name, kind) in root_deps {
         let loc = format!("node_modules/{name}");
         if let Some(&i) = index.get(loc.as_str())
             && let Some(id) = ids.get(i).copied().flatten()
         {
-            graph.package_mut(id).direct = true;
+            graph.add_direct(id, *kind);
         }
     }
     // A location resolves to its package, or through a link to the folder
@@ -479,7 +489,7 @@ fn build(
         }
         ids.get(i).copied().flatten()
     };
-    let mut unresolved = 0usize;
+    let mut missing = MissingDeps::new(path);
     for (i, n) in nodes.iter().enumerate() {
         let from = ids[i];
         if from.is_none() && !n.location.is_empty() {
@@ -493,36 +503,25 @@ fn build(
             }
             match (to, from) {
                 (Some(to), Some(from)) => graph.add_edge(from, to, kind),
-                (Some(to), None) => graph.package_mut(to).direct = true,
+                (Some(to), None) => graph.add_direct(to, kind),
                 (None, _) => {
                     if matches!(kind, DepKind::Normal) && !n.dev && !n.optional {
-                        unresolved += 1;
-                        if unresolved <= MAX_WARNINGS {
-                            diagnostics.push(Diagnostic::new(
-                                Level::Warning,
-                                path,
-                                format!(
-                                    "dependency {dep}@{spec} of {} is not in the lockfile",
-                                    if n.location.is_empty() {
-                                        "the project"
-                                    } else {
-                                        &n.location
-                                    }
-                                ),
-                            ));
-                        }
+                        missing.add(|| {
+                            format!(
+                                "dependency {dep}@{spec} of {}",
+                                if n.location.is_empty() {
+                                    "the project"
+                                } else {
+                                    &n.location
+                                }
+                            )
+                        });
                     }
                 }
             }
         }
     }
-    if unresolved > MAX_WARNINGS {
-        diagnostics.push(Diagnostic::new(
-            Level::Warning,
-            path,
-            format!("{unresolved} dependencies are not in the lockfile"),
-        ));
-    }
+    missing.finish(diagnostics);
     graph
 }
 

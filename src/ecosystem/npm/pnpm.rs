@@ -16,12 +16,14 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use super::json::Strings;
 use super::manifest::PackageJson;
-use super::source_from;
+use super::pnpm_key::{self, strip_peers};
+use super::{platform, source_from};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
 /// A YAML scalar read as a string (numbers and booleans included).
 #[derive(Debug, Clone, Default)]
@@ -118,6 +120,12 @@ struct PkgEntry {
     dependencies: Option<BTreeMap<String, Scalar>>,
     #[serde(default)]
     optional_dependencies: Option<BTreeMap<String, Scalar>>,
+    #[serde(default)]
+    os: Strings,
+    #[serde(default)]
+    cpu: Strings,
+    #[serde(default)]
+    libc: Strings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,7 +157,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     })?;
     if text.trim().is_empty() {
         let mut parsed = ParsedSource::default();
-        parsed.graph.finalize(FlagMode::FromEdges);
+        parsed.graph.finalize();
         return Ok(parsed);
     }
     // Depth and alias expansion are measured before the YAML parser, which
@@ -174,8 +182,10 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut diagnostics = Vec::new();
 
     let mut graph = DepGraph::new();
-    // Package key (without a leading `/`) -> id.
+    // Package key (without a leading `/`, and without its peer context)
+    // -> id; (name, version) -> id for references in other forms.
     let mut by_key: HashMap<String, PackageId> = HashMap::new();
+    let mut by_nv: HashMap<(String, String), PackageId> = HashMap::new();
     let mut merged: HashMap<(String, Option<String>, PackageSource), PackageId> = HashMap::new();
     let mut declared: HashMap<PackageId, (bool, bool)> = HashMap::new();
     let empty = BTreeMap::new();
@@ -193,25 +203,40 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             continue;
         }
         let Some((name, version)) = name_version(key, entry, v6) else {
-            return Err(ParseError::invalid(
+            diagnostics.push(Diagnostic::new(
+                Level::Error,
                 path,
-                format!("package key `{key}` names no package and version"),
+                format!(
+                    "package key `{key}` (line {}) names no package and version; this entry is skipped, the rest of the file is read",
+                    lines.get(key.as_str()).copied().unwrap_or(0)
+                ),
             ));
+            continue;
         };
-        let Some(version) = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) else {
+        let source = entry_source(key, entry);
+        let version = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+        if version.is_none() && !matches!(source, PackageSource::Path { .. }) {
             diagnostics.push(Diagnostic::new(
                 Level::Warning,
                 path,
                 format!("package key `{key}` has no version; skipped"),
             ));
             continue;
-        };
-        let mut pkg = Package::new(Ecosystem::Npm, name.clone(), Some(version.clone()));
-        pkg.source = entry_source(key, entry);
+        }
+        // A local directory package (`file:../lib`) records no version in
+        // 6.x and 9.x: it is kept, unversioned, with its edges.
+        let mut pkg = Package::new(Ecosystem::Npm, name.clone(), version.clone());
+        pkg.source = source;
         pkg.checksum = entry.resolution.as_ref().and_then(|r| r.integrity.clone());
         pkg.line = lines.get(key.as_str()).copied();
+        pkg.not_on_target = platform::excluded(
+            &ctx.options.target,
+            &entry.os.0,
+            &entry.cpu.0,
+            &entry.libc.0,
+        );
         let flags = (entry.dev == Some(true), entry.optional == Some(true));
-        let mkey = (name, pkg.version.clone(), pkg.source.clone());
+        let mkey = (name.clone(), pkg.version.clone(), pkg.source.clone());
         let id = match merged.get(&mkey) {
             Some(&id) => {
                 if let Some(f) = declared.get_mut(&id) {
@@ -227,26 +252,53 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                 id
             }
         };
-        by_key.insert(key.trim_start_matches('/').to_string(), id);
+        by_key.insert(bare.to_string(), id);
+        by_key.entry(strip_peers(bare).to_string()).or_insert(id);
+        if let Some(version) = version {
+            by_nv.entry((name, version)).or_insert(id);
+        }
     }
     if v9 {
         // Snapshot keys (with peer context) to package ids.
         if let Some(snaps) = &lock.snapshots {
             for key in snaps.keys() {
-                let bare = strip_peers(key);
-                if let Some(&id) = by_key.get(bare) {
-                    by_key.insert(key.clone(), id);
-                } else if let Some((n, v)) = split_v6(bare) {
-                    // A snapshot whose package entry is missing.
-                    let mut pkg = Package::new(Ecosystem::Npm, n, Some(v.to_string()));
-                    pkg.source = PackageSource::Registry { url: None };
-                    let id = graph.add_package(pkg);
-                    by_key.insert(key.clone(), id);
+                if by_key.contains_key(key.as_str()) {
+                    continue;
                 }
+                let known = by_key.get(strip_peers(key)).copied().or_else(|| {
+                    pnpm_key::name_version(key, true).and_then(|nv| by_nv.get(&nv).copied())
+                });
+                let id = match known {
+                    Some(id) => id,
+                    None => {
+                        let Some((n, v)) = pnpm_key::name_version(key, true)
+                            .filter(|(_, v)| v.starts_with(|c: char| c.is_ascii_digit()))
+                        else {
+                            diagnostics.push(Diagnostic::new(
+                                Level::Error,
+                                path,
+                                format!(
+                                    "snapshot key `{key}` names no package and version; this entry is skipped, the rest of the file is read"
+                                ),
+                            ));
+                            continue;
+                        };
+                        // A snapshot whose package entry is missing.
+                        let mut pkg = Package::new(Ecosystem::Npm, n.clone(), Some(v.clone()));
+                        pkg.source = PackageSource::Registry { url: None };
+                        let id = graph.add_package(pkg);
+                        by_nv.insert((n, v), id);
+                        id
+                    }
+                };
+                by_key.insert(key.clone(), id);
             }
         }
     }
 
+    // A reference in `dependencies` to its package, whatever its form (see
+    // `pnpm_key`): the key it spells, with or without the peer context,
+    // then the (name, version) it names.
     let resolve = |dep: &str, reference: &str| -> Option<PackageId> {
         let r = reference;
         let candidates: Vec<String> = if r.starts_with('/') {
@@ -260,10 +312,21 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         };
         candidates
             .iter()
-            .find_map(|c| by_key.get(c.as_str()).copied())
+            .find_map(|c| {
+                by_key
+                    .get(c.as_str())
+                    .or_else(|| by_key.get(strip_peers(c)))
+                    .copied()
+            })
+            .or_else(|| {
+                let nv = pnpm_key::alias_target(r, v6)
+                    .unwrap_or_else(|| (dep.to_string(), strip_peers(r).to_string()));
+                by_nv.get(&nv).copied()
+            })
     };
 
     // Edges between packages.
+    let mut missing = MissingDeps::new(path);
     let edge_source = if v9 {
         lock.snapshots.as_ref()
     } else {
@@ -282,18 +345,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                 for (dep, r) in deps.iter().flatten() {
                     match resolve(dep, &r.0) {
                         Some(to) => graph.add_edge(from, to, kind),
-                        None if kind == DepKind::Normal
-                            && !r.0.starts_with("link:")
-                            && diagnostics.len() < 20 =>
-                        {
-                            diagnostics.push(Diagnostic::new(
-                                Level::Warning,
-                                path,
-                                format!(
-                                    "dependency {dep} {} of `{key}` is not in the lockfile",
-                                    r.0
-                                ),
-                            ));
+                        None if kind == DepKind::Normal && !r.0.starts_with("link:") => {
+                            missing.add(|| format!("dependency {dep} {} of `{key}`", r.0));
                         }
                         None => {}
                     }
@@ -340,7 +393,12 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
                     } else {
                         resolve(dep, v)
                     };
-                    let Some(to) = to else { continue };
+                    let Some(to) = to else {
+                        if !v.starts_with("link:") && kind != DepKind::Optional {
+                            missing.add(|| format!("dependency {dep} {v} of importer `{dir}`"));
+                        }
+                        continue;
+                    };
                     match from {
                         Some(f) => graph.add_edge(f, to, kind),
                         None => direct.push((to, kind)),
@@ -370,22 +428,10 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             ],
         );
     }
-    // Direct dependencies of the project: dev only when every declaration
-    // is a dev one.
-    let mut dev_direct: HashMap<PackageId, bool> = HashMap::new();
     for (id, kind) in direct {
-        let e = dev_direct.entry(id).or_insert(true);
-        *e = *e && kind == DepKind::Dev;
+        graph.add_direct(id, kind);
     }
-    for (id, dev) in dev_direct {
-        if graph.package(id).root {
-            continue;
-        }
-        let p = graph.package_mut(id);
-        p.direct = true;
-        p.dev = dev;
-    }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     for (id, (dev, optional)) in declared {
         let p = graph.package_mut(id);
         let mut groups = Vec::new();
@@ -397,6 +443,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
         p.groups = groups;
     }
+    missing.finish(&mut diagnostics);
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = Some(version_str);
@@ -427,21 +474,6 @@ fn join_rel(dir: &str, target: &str) -> String {
     }
 }
 
-/// Removes the peer context `(...)` of a 6.x/9.x key or version.
-fn strip_peers(s: &str) -> &str {
-    match s.find('(') {
-        Some(i) => &s[..i],
-        None => s,
-    }
-}
-
-/// `name@version` (scoped names keep their `@`).
-fn split_v6(s: &str) -> Option<(String, &str)> {
-    let start = usize::from(s.starts_with('@'));
-    let i = s.get(start..)?.find('@')? + start;
-    Some((s[..i].to_string(), &s[i + 1..]))
-}
-
 /// The package name and version of a `packages` key, preferring the
 /// entry's own `name`/`version`. `None` when the key cannot be read.
 fn name_version(key: &str, entry: &PkgEntry, v6: bool) -> Option<(String, Option<String>)> {
@@ -449,22 +481,8 @@ fn name_version(key: &str, entry: &PkgEntry, v6: bool) -> Option<(String, Option
     if let Some(n) = &entry.name {
         return Some((n.0.clone(), own_version));
     }
-    let k = key.trim_start_matches('/');
-    // A key under a registry host (`registry.npmjs.org/foo/1.0.0`).
-    let k = match k.split_once('/') {
-        Some((host, rest)) if host.contains('.') && !host.starts_with('@') && !v6 => rest,
-        _ => k,
-    };
-    if v6 && let Some((name, rest)) = split_v6(k) {
-        let v = strip_peers(rest);
-        return Some((name, own_version.or(Some(v.to_string()))));
-    }
-    let (name, ver) = k.rsplit_once('/')?;
-    if name.is_empty() {
-        return None;
-    }
-    let ver = strip_peers(ver.split('_').next().unwrap_or(ver));
-    Some((name.to_string(), own_version.or(Some(ver.to_string()))))
+    let (name, version) = pnpm_key::name_version(key, v6)?;
+    Some((name, own_version.or(Some(version))))
 }
 
 /// Where a package comes from.

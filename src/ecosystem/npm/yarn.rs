@@ -13,11 +13,11 @@
 use std::collections::HashMap;
 
 use super::manifest::{PackageJson, expand_workspaces, root_package};
-use super::{git_source, is_git_spec, npm_alias, source_from, split_name_spec};
+use super::{git_source, is_git_spec, npm_alias, platform, source_from, split_name_spec};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
+use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
 /// Longest line read, in bytes: an entry whose header is longer is an
 /// error for that entry (the rest of the file is read), and a longer field
@@ -34,6 +34,7 @@ struct Entry<'a> {
     integrity: Option<&'a str>,
     resolution: Option<String>,
     checksum: Option<&'a str>,
+    conditions: Option<&'a str>,
     deps: Vec<(String, String, DepKind)>,
 }
 
@@ -45,23 +46,26 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ParseError::syntax(path, format!("not a valid yarn.lock: not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut long_lines = Vec::new();
-    let (entries, berry) = read_entries(text, ctx.options.limits.max_packages, &mut long_lines)
-        .map_err(|(line, msg)| {
-            ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
-        })?;
+    let max = ctx.options.limits.max_packages;
+    let (entries, berry, problems) = read_entries(text, max).map_err(|(line, msg)| {
+        ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
+    })?;
     let mut diagnostics = Vec::new();
-    for (line, len, header) in long_lines {
+    for (line, msg) in problems.iter().take(MissingDeps::LISTED) {
+        diagnostics.push(Diagnostic::new(
+            Level::Error,
+            path,
+            format!("line {line}: {msg}; skipped, the rest of the file is read"),
+        ));
+    }
+    if problems.len() > MissingDeps::LISTED {
         diagnostics.push(Diagnostic::new(
             Level::Error,
             path,
             format!(
-                "line {line}: {len} bytes, over the {MAX_LINE_BYTES}-byte limit of one line; {}",
-                if header {
-                    "the entry it starts is not read"
-                } else {
-                    "the line is not read"
-                }
+                "{} more unreadable lines ({} in all)",
+                problems.len() - MissingDeps::LISTED,
+                problems.len()
             ),
         ));
     }
@@ -134,6 +138,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             let id = graph.add_root(pkg);
             for s in &e.specs {
                 by_spec.insert(s.as_str(), id);
+                if let Some(u) = unbound(s) {
+                    by_spec.entry(u).or_insert(id);
+                }
             }
             entry_ids.push(Some(id));
             continue;
@@ -160,6 +167,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             pkg.note("alias", spec_name);
         }
         pkg.source = source;
+        if let Some(c) = e.conditions {
+            pkg.not_on_target = platform::berry_excluded(&ctx.options.target, c);
+        }
         let key = (name.clone(), pkg.version.clone(), pkg.source.clone());
         let id = match merged.get(&key) {
             Some(&id) => id,
@@ -172,20 +182,28 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         };
         for s in &e.specs {
             by_spec.insert(s.as_str(), id);
+            if let Some(u) = unbound(s) {
+                by_spec.entry(u).or_insert(id);
+            }
         }
         entry_ids.push(Some(id));
     }
 
+    // A dependency `name: range` to the entry whose header lists the
+    // descriptor `name@range`; berry writes ranges with their protocol
+    // (`npm:^4.0.0`), classic without, and a berry header may bind a
+    // descriptor to a locator (see `unbound`).
     let lookup = |name: &str, range: &str| -> Option<PackageId> {
-        let key = format!("{name}@{range}");
-        if let Some(&id) = by_spec.get(key.as_str()) {
-            return Some(id);
-        }
+        let mut keys = vec![format!("{name}@{range}")];
         if !range.contains(':') {
-            let key = format!("{name}@npm:{range}");
-            if let Some(&id) = by_spec.get(key.as_str()) {
-                return Some(id);
-            }
+            keys.push(format!("{name}@npm:{range}"));
+        } else if let Some(plain) = range.strip_prefix("npm:")
+            && npm_alias(range).is_none()
+        {
+            keys.push(format!("{name}@{plain}"));
+        }
+        if let Some(&id) = keys.iter().find_map(|k| by_spec.get(k.as_str())) {
+            return Some(id);
         }
         match by_name.get(name).map(Vec::as_slice) {
             Some([only]) => Some(*only),
@@ -193,30 +211,33 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         }
     };
 
-    let mut unresolved = 0usize;
+    // Berry lists a workspace's devDependencies among its `dependencies`:
+    // where the member's package.json is read, its declarations (with their
+    // kinds) give the member's edges instead.
+    let described: std::collections::HashSet<&str> = members
+        .iter()
+        .filter_map(|(_, m)| m.name.as_deref())
+        .collect();
+    let mut missing = MissingDeps::new(path);
     for (i, e) in entries.iter().enumerate() {
         let from = entry_ids.get(i).copied().flatten();
+        if from.is_some_and(|f| {
+            let p = graph.package(f);
+            p.root && described.contains(p.name.as_str())
+        }) {
+            continue;
+        }
         for (dep, range, kind) in &e.deps {
             let Some(to) = lookup(dep, range) else {
                 if *kind == DepKind::Normal {
-                    unresolved += 1;
-                    if unresolved <= 20 {
-                        diagnostics.push(Diagnostic::new(
-                            Level::Warning,
-                            path,
-                            format!(
-                                "dependency {dep}@{range} (line {}) is not in the lockfile",
-                                e.line
-                            ),
-                        ));
-                    }
+                    missing.add(|| format!("dependency {dep}@{range} (line {})", e.line));
                 }
                 continue;
             };
             match from {
                 Some(from) => graph.add_edge(from, to, *kind),
                 None if project_entry == Some(i) && manifest.is_none() => {
-                    graph.package_mut(to).direct = true;
+                    graph.add_direct(to, *kind);
                 }
                 None => {}
             }
@@ -250,20 +271,12 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     if let Some(m) = &manifest {
         for (n, s, k) in m.declared() {
             let to = member_ids.get(n).copied().or_else(|| lookup(n, s));
-            if let Some(to) = to
-                && !graph.package(to).root
-            {
-                let p = graph.package_mut(to);
-                if !p.direct {
-                    p.direct = true;
-                    p.dev = k == DepKind::Dev;
-                } else if k != DepKind::Dev {
-                    p.dev = false;
-                }
+            if let Some(to) = to {
+                graph.add_direct(to, k);
             }
         }
     }
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     for p in graph.packages_mut() {
         if p.root {
             continue;
@@ -276,6 +289,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             Vec::new()
         };
     }
+    missing.finish(&mut diagnostics);
     let mut parsed = ParsedSource::from_graph(graph);
     parsed.diagnostics = diagnostics;
     parsed.facts.format_version = Some(if berry { "berry" } else { "v1" }.to_string());
@@ -402,61 +416,89 @@ fn find_quote_end(s: &str) -> Option<usize> {
     None
 }
 
-/// Splits an entry header (`"a@^1", a@^1.2:`) into specifiers.
+/// Splits an entry header into its descriptors: classic quotes each one
+/// (`"a@^1", a@^1.2:`), berry quotes the whole list
+/// (`"chalk@npm:^4.0.0, chalk@npm:^4.1.0":`); both are split at every
+/// comma, as yarn itself does.
 fn header_specs(line: &str) -> Vec<String> {
     let line = line.trim_end();
     let line = line.strip_suffix(':').unwrap_or(line);
-    let mut out = Vec::new();
+    let mut tokens = Vec::new();
     let mut cur = String::new();
     let mut in_q = false;
+    let mut escaped = false;
     for c in line.chars() {
+        if in_q && escaped {
+            escaped = false;
+            cur.push(c);
+            continue;
+        }
         match c {
-            '"' => in_q = !in_q,
-            ',' if !in_q => {
-                let t = cur.trim();
-                if !t.is_empty() {
-                    out.push(t.to_string());
-                }
-                cur.clear();
+            '\\' if in_q => {
+                escaped = true;
+                cur.push(c);
             }
+            '"' => {
+                in_q = !in_q;
+                cur.push(c);
+            }
+            ',' if !in_q => tokens.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }
-    let t = cur.trim();
-    if !t.is_empty() {
-        out.push(t.to_string());
-    }
-    out
+    tokens.push(cur);
+    tokens
+        .iter()
+        .flat_map(|t| {
+            unquote(t)
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
-/// Reads the entries; returns them and whether the file is berry. Lines
-/// over [`MAX_LINE_BYTES`] go to `long_lines` (line, length, whether it is
-/// an entry header) and are not read; more than `max_entries` entries is
-/// an error.
-fn read_entries<'t>(
-    text: &'t str,
-    max_entries: usize,
-    long_lines: &mut Vec<(usize, usize, bool)>,
-) -> Result<(Vec<Entry<'t>>, bool), (usize, String)> {
+/// A berry descriptor without the locator it is bound to
+/// (`local@file:./x::locator=app%40workspace%3A.` → `local@file:./x`):
+/// dependencies refer to it unbound.
+fn unbound(spec: &str) -> Option<&str> {
+    spec.find("::").map(|i| &spec[..i])
+}
+
+/// The entries of a lockfile, whether it is berry, and the lines that
+/// could not be read (with what was skipped because of them).
+type Entries<'a> = (Vec<Entry<'a>>, bool, Vec<(usize, String)>);
+
+/// Reads the entries. A line that fits no entry, or is longer than
+/// [`MAX_LINE_BYTES`], is a problem for that line (and the lines indented
+/// under it), not for the file; a file of which no entry can be read is not
+/// a yarn.lock, nor is one of more than `max_entries` entries.
+fn read_entries(text: &str, max_entries: usize) -> Result<Entries<'_>, (usize, String)> {
     let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut problems: Vec<(usize, String)> = Vec::new();
     let mut berry = false;
     let mut section: Option<DepKind> = None;
     let mut skip_block = false;
     let mut in_metadata = false;
+    // Lines indented under an unreadable header belong to nothing.
+    let mut orphan = false;
     for (idx, raw_line) in text.lines().enumerate() {
         let lineno = idx + 1;
         if raw_line.len() > MAX_LINE_BYTES {
-            let header = !raw_line.starts_with([' ', '\t']);
-            long_lines.push((lineno, raw_line.len(), header));
-            if header {
-                // An entry without specifiers: skipped with its fields.
-                entries.push(Entry {
-                    line: u32::try_from(lineno).unwrap_or(u32::MAX),
-                    ..Default::default()
-                });
+            problems.push((
+                lineno,
+                format!(
+                    "{} bytes, over the {MAX_LINE_BYTES}-byte limit of one line",
+                    raw_line.len()
+                ),
+            ));
+            if !raw_line.starts_with([' ', '\t']) {
+                // An entry header: the entry goes with it.
                 section = None;
-                skip_block = true;
+                skip_block = false;
                 in_metadata = false;
+                orphan = true;
             }
             continue;
         }
@@ -476,13 +518,16 @@ fn read_entries<'t>(
             section = None;
             skip_block = false;
             in_metadata = false;
+            orphan = false;
             if content.starts_with("__metadata:") {
                 berry = true;
                 in_metadata = true;
                 continue;
             }
             if !content.ends_with(':') {
-                return Err((lineno, format!("unexpected line `{}`", truncate(content))));
+                problems.push((lineno, format!("unexpected line `{}`", truncate(content))));
+                orphan = true;
+                continue;
             }
             entries.push(Entry {
                 specs: header_specs(content),
@@ -491,14 +536,17 @@ fn read_entries<'t>(
             });
             continue;
         }
-        if in_metadata {
+        if in_metadata || orphan {
             continue;
         }
         let Some(entry) = entries.last_mut() else {
-            return Err((lineno, "indented line before any entry".to_string()));
+            problems.push((lineno, "indented line before any entry".to_string()));
+            orphan = true;
+            continue;
         };
         let Some((key, value)) = key_value(content) else {
-            return Err((lineno, format!("unreadable line `{}`", truncate(content))));
+            problems.push((lineno, format!("unreadable line `{}`", truncate(content))));
+            continue;
         };
         if indent <= 2 {
             section = None;
@@ -508,6 +556,7 @@ fn read_entries<'t>(
                 "resolved" => entry.resolved = Some(strip_quotes(value)),
                 "integrity" => entry.integrity = Some(strip_quotes(value)),
                 "checksum" => entry.checksum = Some(strip_quotes(value)),
+                "conditions" => entry.conditions = Some(strip_quotes(value)),
                 "resolution" => entry.resolution = Some(unquote(value)),
                 "dependencies" => section = Some(DepKind::Normal),
                 "optionalDependencies" => section = Some(DepKind::Optional),
@@ -530,7 +579,12 @@ fn read_entries<'t>(
             }
         }
     }
-    Ok((entries, berry))
+    if entries.is_empty()
+        && let Some(first) = problems.first()
+    {
+        return Err(first.clone());
+    }
+    Ok((entries, berry, problems))
 }
 
 fn strip_quotes(s: &str) -> &str {
@@ -561,6 +615,24 @@ mod tests {
             vec!["@a/b@^1".to_string(), "a@^1.2".to_string()]
         );
         assert_eq!(
+            header_specs(r#""chalk@npm:^4.0.0, chalk@npm:^4.1.0":"#),
+            vec![
+                "chalk@npm:^4.0.0".to_string(),
+                "chalk@npm:^4.1.0".to_string()
+            ]
+        );
+        assert_eq!(
+            header_specs(r#""@ws/lib@workspace:*, @ws/lib@workspace:packages/lib":"#),
+            vec![
+                "@ws/lib@workspace:*".to_string(),
+                "@ws/lib@workspace:packages/lib".to_string()
+            ]
+        );
+        assert_eq!(
+            unbound("local@file:./x::locator=app%40workspace%3A."),
+            Some("local@file:./x")
+        );
+        assert_eq!(
             key_value(r#"version "1.0.0""#),
             Some(("version".to_string(), r#""1.0.0""#))
         );
@@ -572,6 +644,17 @@ mod tests {
             key_value("dependencies:"),
             Some(("dependencies".to_string(), ""))
         );
+    }
+
+    #[test]
+    fn an_unreadable_line_costs_its_entry_only() {
+        let text = "a@^1:\n  version \"1.0.0\"\n\ngarbage\n  version \"9\"\n\nb@^2:\n  version \"2.0.0\"\n";
+        let (entries, _, problems) = read_entries(text, 100).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].version, Some("2.0.0"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, 4);
+        assert!(read_entries("not a lockfile\n", 100).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use crate::ecosystem::Ecosystem;
 use crate::fs::EntryKind;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{marker_false, normalize, requirement_name, target_env};
@@ -317,7 +317,7 @@ fn build(ctx: &ParseContext<'_>, dists: Vec<Dist>) -> DepGraph {
             graph.add_edge(from, to, kind);
         }
     }
-    graph.finalize(FlagMode::Declared);
+    graph.finalize();
     graph
 }
 

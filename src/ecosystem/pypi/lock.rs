@@ -3,10 +3,10 @@
 //! project), TOML reading with errors that name the file, and the line of
 //! each `[[package]]` table.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageId, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
 use crate::parse::{ParseContext, ParseError};
 
 /// One package as a lockfile records it.
@@ -26,6 +26,9 @@ pub struct LockedPackage {
     pub optional: bool,
     /// Dependencies by name, with their kind.
     pub dependencies: Vec<(String, DepKind)>,
+    /// Dependencies (by name) required only under an environment marker
+    /// that is false for the target.
+    pub off_target_dependencies: Vec<String>,
     /// 1-based line of the package's table.
     pub line: Option<u32>,
     /// Environment marker under which it is installed, as written.
@@ -36,13 +39,14 @@ pub struct LockedPackage {
     pub off_target: bool,
 }
 
-/// How the graph's `dev`/`optional` flags are decided.
+/// Where the packages' `groups` come from (`dev` and `optional` are
+/// always decided by the graph's one dev rule, [`DepGraph::finalize`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flags {
-    /// The lockfile declares them per package: keep them.
+    /// The lockfile declares groups per package (poetry, pdm): keep them.
     Declared,
-    /// Derive them from the project's direct dependencies and the edges (a
-    /// package is dev when only dev paths reach it).
+    /// The lockfile records the project's groups (uv): a direct dependency
+    /// gets the group names of the declarations that lead to it.
     FromProject,
 }
 
@@ -62,8 +66,10 @@ pub struct ProjectRoot {
 
 /// Builds the graph. `project` lists the roots whose dependencies are the
 /// direct ones; the project at `.` is not inventoried itself (it is not a
-/// dependency), other workspace members are roots. Without a project,
-/// packages nothing depends on are the direct ones.
+/// dependency: its dependencies are the project's direct declarations),
+/// other workspace members are roots. What each package declares (`dev`,
+/// `optional`) is an input of the graph's dev rule for packages the
+/// project does not reach.
 pub fn build_graph(
     packages: Vec<LockedPackage>,
     project: &[ProjectRoot],
@@ -71,18 +77,17 @@ pub fn build_graph(
 ) -> DepGraph {
     let mut graph = DepGraph::new();
     let mut by_name: HashMap<String, Vec<PackageId>> = HashMap::new();
-    let mut deps: Vec<(PackageId, Vec<(String, DepKind)>)> = Vec::new();
+    // Per package: its dependencies and those off the target.
+    type Deps = (Vec<(String, DepKind)>, Vec<String>);
+    let mut deps: Vec<(PackageId, Deps)> = Vec::new();
     for lp in packages {
         let key = normalize(&lp.name);
         let mut pkg = Package::new(Ecosystem::PyPI, lp.name, lp.version);
         pkg.source = lp.source;
         pkg.groups = lp.groups;
-        pkg.dev = lp.dev;
-        pkg.optional = lp.optional;
         pkg.line = lp.line;
         if lp.off_target {
-            pkg.note(
-                "not_on_target",
+            pkg.not_on_target = Some(
                 lp.marker
                     .clone()
                     .unwrap_or_else(|| "only required under markers false for the target".into()),
@@ -92,21 +97,29 @@ pub fn build_graph(
             pkg.note("marker", m);
         }
         let id = graph.add_package(pkg);
+        if lp.dev {
+            graph.declare(id, DepKind::Dev);
+        } else if lp.optional {
+            graph.declare(id, DepKind::Optional);
+        }
         by_name.entry(key).or_default().push(id);
-        deps.push((id, lp.dependencies));
+        deps.push((id, (lp.dependencies, lp.off_target_dependencies)));
     }
-    for (from, list) in deps {
+    for (from, (list, off)) in deps {
         for (name, kind) in list {
+            let off = off.iter().any(|o| normalize(o) == normalize(&name));
             for &to in by_name
                 .get(&normalize(&name))
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
                 graph.add_edge(from, to, kind);
+                if off {
+                    graph.mark_edge_off_target(from, to);
+                }
             }
         }
     }
-    let mut starts: Vec<(PackageId, DepKind)> = Vec::new();
     for member in project {
         let root = if member.path == "." {
             None
@@ -142,12 +155,7 @@ pub fn build_graph(
                 }
                 match root {
                     Some(r) => graph.add_edge(r, to, *kind),
-                    None => {
-                        let p = graph.package_mut(to);
-                        if !p.root {
-                            p.direct = true;
-                        }
-                    }
+                    None => graph.add_direct(to, *kind),
                 }
                 if let Some(g) = group
                     && flags == Flags::FromProject
@@ -157,58 +165,11 @@ pub fn build_graph(
                         p.groups.push(g.clone());
                     }
                 }
-                starts.push((to, *kind));
             }
         }
     }
-    match flags {
-        Flags::Declared => graph.finalize(FlagMode::Declared),
-        Flags::FromProject => {
-            propagate(&mut graph, &starts);
-            graph.finalize(FlagMode::Declared);
-        }
-    }
+    graph.finalize();
     graph
-}
-
-/// Sets `dev`/`optional` from the project's direct dependencies: a package
-/// reached only through dev dependencies is dev; one reached from
-/// production only through optional ones is optional. Packages no start
-/// reaches keep what the parser declared.
-fn propagate(graph: &mut DepGraph, starts: &[(PackageId, DepKind)]) {
-    if starts.is_empty() {
-        return;
-    }
-    let n = graph.len();
-    let reach = |graph: &DepGraph, keep: &dyn Fn(DepKind) -> bool| -> Vec<bool> {
-        let mut seen = vec![false; n];
-        let mut queue = VecDeque::new();
-        for &(id, kind) in starts {
-            if keep(kind) && !seen[id.index()] {
-                seen[id.index()] = true;
-                queue.push_back(id);
-            }
-        }
-        while let Some(cur) = queue.pop_front() {
-            for &(next, kind) in graph.dependencies(cur) {
-                if keep(kind) && !seen[next.index()] {
-                    seen[next.index()] = true;
-                    queue.push_back(next);
-                }
-            }
-        }
-        seen
-    };
-    let any = reach(graph, &|_| true);
-    let prod = reach(graph, &|k| k != DepKind::Dev);
-    let required = reach(graph, &|k| k == DepKind::Normal || k == DepKind::Build);
-    for (i, p) in graph.packages_mut().iter_mut().enumerate() {
-        if p.root || !any[i] {
-            continue;
-        }
-        p.dev = !prod[i];
-        p.optional = prod[i] && !required[i];
-    }
 }
 
 /// PEP 503 normalisation.

@@ -43,6 +43,14 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut packages = Vec::with_capacity(entries.len());
     for (i, t) in entries.into_iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
+            parsed.diagnostics.push(crate::parse::Diagnostic::new(
+                crate::parse::Level::Error,
+                ctx.path(),
+                format!(
+                    "package table at line {} has no name; skipped, the rest of the file is read",
+                    lines.get(i).copied().unwrap_or(0)
+                ),
+            ));
             continue;
         };
         let groups = str_list(t, "groups");
@@ -56,9 +64,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         } else {
             vec!["optional".to_string()]
         };
-        let dependencies = str_list(t, "dependencies")
+        let requirements = str_list(t, "dependencies");
+        let dependencies = requirements
             .iter()
             .filter_map(|d| requirement_name(d).map(|n| (n.to_string(), DepKind::Normal)))
+            .collect();
+        // `colorama; sys_platform == "win32"`: required only where the
+        // marker holds.
+        let off_target_dependencies = requirements
+            .iter()
+            .filter(|d| {
+                d.split_once(';')
+                    .is_some_and(|(_, m)| marker_false(m.trim(), env.as_ref()))
+            })
+            .filter_map(|d| requirement_name(d).map(str::to_string))
             .collect();
         packages.push(LockedPackage {
             name: name.to_string(),
@@ -68,6 +87,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             dev,
             optional,
             dependencies,
+            off_target_dependencies,
             line: lines.get(i).copied(),
             marker: str_field(t, "marker").map(str::to_string),
             off_target: str_field(t, "marker").is_some_and(|m| marker_false(m, env.as_ref())),

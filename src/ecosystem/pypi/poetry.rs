@@ -1,7 +1,9 @@
 //! `poetry.lock` (lock-version 1.x and 2.x): packages with their groups
-//! (`category` in 1.x, `groups` in 2.x), `optional`, sources (git, url,
+//! (`category` in 1.x, `groups` in 2.1), `optional`, sources (git, url,
 //! file, directory, legacy index) and edges from `[package.dependencies]`;
-//! direct dependencies from the `pyproject.toml` beside it.
+//! direct dependencies from the `pyproject.toml` beside it. Lock-version
+//! 2.0 (Poetry 1.5 to 1.8) records neither `category` nor `groups`: dev
+//! and groups then follow from the project's groups through the edges.
 
 use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
@@ -30,8 +32,19 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let entries = package_tables(ctx, &doc, "package")?;
     let lines = table_lines(&text, "package");
     let mut packages = Vec::with_capacity(entries.len());
+    let declares_groups = entries
+        .iter()
+        .any(|t| t.contains_key("groups") || t.contains_key("category"));
     for (i, t) in entries.into_iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
+            parsed.diagnostics.push(crate::parse::Diagnostic::new(
+                crate::parse::Level::Error,
+                ctx.path(),
+                format!(
+                    "package table at line {} has no name; skipped, the rest of the file is read",
+                    lines.get(i).copied().unwrap_or(0)
+                ),
+            ));
             continue;
         };
         let optional = t
@@ -69,6 +82,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
             optional: optional && in_main,
             groups: declared,
             dependencies: dependencies(t),
+            off_target_dependencies: off_target_dependencies(t, env.as_ref()),
             line: lines.get(i).copied(),
             marker: str_field(t, "markers").map(str::to_string),
             off_target: str_field(t, "markers").is_some_and(|m| marker_false(m, env.as_ref())),
@@ -78,6 +92,20 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .map(|p| vec![p.as_root(".")])
         .unwrap_or_default();
     parsed.graph = build_graph(packages, &project, Flags::Declared);
+    if !declares_groups {
+        // Poetry 1.5 to 1.8 write lock-version 2.0 without `category` or
+        // `groups`: the groups follow from the project's declarations.
+        for p in parsed.graph.packages_mut() {
+            if p.root || !p.groups.is_empty() {
+                continue;
+            }
+            if p.dev {
+                p.groups = vec!["dev".to_string()];
+            } else if p.optional {
+                p.groups = vec!["optional".to_string()];
+            }
+        }
+    }
     Ok(parsed)
 }
 
@@ -101,6 +129,31 @@ fn dependencies(t: &toml::Table) -> Vec<(String, DepKind)> {
             };
             (name.clone(), kind)
         })
+        .collect()
+}
+
+/// The dependencies of `[package.dependencies]` whose every alternative
+/// carries a `markers` expression false for the target (`colorama =
+/// {version = "*", markers = "sys_platform == \"win32\""}`).
+fn off_target_dependencies(
+    t: &toml::Table,
+    env: Option<&pep508_rs::MarkerEnvironment>,
+) -> Vec<String> {
+    let Some(deps) = t.get("dependencies").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    let false_marker = |v: &toml::Value| {
+        v.as_table()
+            .and_then(|s| s.get("markers"))
+            .and_then(toml::Value::as_str)
+            .is_some_and(|m| marker_false(m, env))
+    };
+    deps.iter()
+        .filter(|(_, spec)| match spec {
+            toml::Value::Array(alts) => !alts.is_empty() && alts.iter().all(false_marker),
+            other => false_marker(other),
+        })
+        .map(|(name, _)| name.clone())
         .collect()
 }
 

@@ -7,7 +7,7 @@
 //! locked packages are direct and in which group.
 
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, DepKind, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{ProjectRoot, parse_toml, read_text, requirement_name, str_field};
@@ -259,13 +259,11 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         let mut pkg = Package::new(Ecosystem::PyPI, d.name.clone(), None);
         pkg.requirement = d.requirement.clone();
         pkg.source = requirement_source(d.requirement.as_deref());
-        pkg.direct = true;
-        pkg.dev = d.kind == DepKind::Dev;
-        pkg.optional = d.kind == DepKind::Optional;
         pkg.groups = d.group.iter().cloned().collect();
-        graph.add_package(pkg);
+        let id = graph.add_package(pkg);
+        graph.add_direct(id, d.kind);
     }
-    graph.finalize(FlagMode::Declared);
+    graph.finalize();
     parsed.graph = graph;
     parsed.facts.no_lockfile = true;
     if !project.dependencies.is_empty() {

@@ -30,7 +30,7 @@ use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 
 use crate::ecosystem::Ecosystem;
-use crate::graph::{DepGraph, FlagMode, Package, PackageSource};
+use crate::graph::{DepGraph, Package, PackageSource};
 use crate::parse::{
     Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource, PythonTarget,
 };
@@ -66,7 +66,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let State {
         mut graph, mut out, ..
     } = st;
-    graph.finalize(FlagMode::FromEdges);
+    graph.finalize();
     out.graph = graph;
     Ok(out)
 }
@@ -429,6 +429,9 @@ impl State<'_, '_> {
         pkg.line = Some(line.line);
         pkg.checksum = line.hash;
         if let Some(m) = markers {
+            if !marker_ok {
+                pkg.not_on_target = Some(m.clone());
+            }
             pkg.note("markers", m);
             pkg.note("marker_matches", marker_ok.to_string());
         }

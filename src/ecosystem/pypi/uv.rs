@@ -49,6 +49,14 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut members = Vec::new();
     for (i, t) in entries.iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
+            parsed.diagnostics.push(crate::parse::Diagnostic::new(
+                crate::parse::Level::Error,
+                ctx.path(),
+                format!(
+                    "package table at line {} has no name; skipped, the rest of the file is read",
+                    lines.get(i).copied().unwrap_or(0)
+                ),
+            ));
             continue;
         };
         let version = str_field(t, "version").map(str::to_string);

@@ -3,28 +3,17 @@
 //! (the project itself and its workspace members), and what follows from
 //! them: which packages are direct, which are dev-only or optional-only, and
 //! the shortest dependency path to each package.
+//!
 //! Paths are never materialised: a shortest-path tree (parent, depth and
 //! direct dependency per package) gives at most [`MAX_PATH_LEN`] packages
 //! of a path in `O(MAX_PATH_LEN)`, whatever the depth of the graph.
 
+mod path;
+pub use path::{DepPath, MAX_PATH_LEN};
+
 use crate::ecosystem::Ecosystem;
 use serde::Serialize;
 use std::collections::VecDeque;
-
-/// Most packages a dependency path lists: a longer path lists its direct
-/// dependency, then the last `MAX_PATH_LEN - 1` packages down to the
-/// package itself, and says how many it left out between them.
-pub const MAX_PATH_LEN: usize = 16;
-
-/// A dependency path down to a package, at most [`MAX_PATH_LEN`] long.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepPath {
-    /// The packages listed: the direct dependency first, the package last.
-    pub ids: Vec<PackageId>,
-    /// How many packages of the path are left out between `ids[0]` and
-    /// `ids[1]` (0 when the path is listed whole).
-    pub omitted: usize,
-}
 
 /// Index of a package inside one [`DepGraph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -121,9 +110,12 @@ pub struct Package {
     /// Dependency groups the format declares (`dev`, `optional`, `bundled`,
     /// `peer`, poetry/uv group names). Empty = production / main.
     pub groups: Vec<String>,
-    /// True when every path to the package is a development path.
+    /// True when no path from a production root reaches the package.
+    /// Computed by [`DepGraph::finalize`]; parsers give their format's own
+    /// flags to [`DepGraph::declare`] instead.
     pub dev: bool,
-    /// True when every path to the package is an optional path.
+    /// True when every production path to the package is an optional one.
+    /// Computed by [`DepGraph::finalize`].
     pub optional: bool,
     /// True for a direct dependency of a root.
     pub direct: bool,
@@ -137,6 +129,11 @@ pub struct Package {
     /// Free-form facts a parser wants to keep (environment markers, the
     /// alias name, the installer), as `key = value` pairs.
     pub notes: Vec<(String, String)>,
+    /// Why the package is not installed on the target platform (a Python
+    /// marker false there, npm `os`/`cpu`/`libc` fields that exclude it, or
+    /// only required by such packages); `None` when it is installed. It
+    /// stays in the inventory, and its findings never close the gate.
+    pub not_on_target: Option<String>,
 }
 
 impl Package {
@@ -156,6 +153,7 @@ impl Package {
             line: None,
             checksum: None,
             notes: Vec::new(),
+            not_on_target: None,
         }
     }
 
@@ -170,23 +168,23 @@ impl Package {
     }
 }
 
-/// How [`DepGraph::finalize`] decides the `dev` and `optional` flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagMode {
-    /// Compute from edge kinds: dev iff no path from a root avoids a dev
-    /// edge; optional iff no path avoids dev-or-optional edges.
-    FromEdges,
-    /// The parser set `dev` / `optional` from the format's own flags (e.g.
-    /// package-lock v2 `dev: true`); keep them.
-    Declared,
-}
-
 /// The dependency graph of one source.
 #[derive(Debug, Clone, Default)]
 pub struct DepGraph {
     packages: Vec<Package>,
     edges: Vec<Vec<(PackageId, DepKind)>>,
     roots: Vec<PackageId>,
+    /// Direct dependencies declared by the project itself when the project
+    /// is not a node of the graph (the `.` importer of pnpm, the root entry
+    /// of a package-lock, the `package.json` beside a yarn.lock).
+    project: Vec<(PackageId, DepKind)>,
+    /// What the format says about a package on its own (package-lock
+    /// `dev: true`, poetry `category`, Pipfile.lock sections): an input of
+    /// the dev rule for packages no declared root reaches.
+    declared: Vec<Option<DepKind>>,
+    /// Edges that are not followed on the target platform (their
+    /// environment marker is false there).
+    off_target_edges: std::collections::HashSet<(PackageId, PackageId)>,
     parents: Vec<Option<PackageId>>,
     /// Per package: its distance from its direct dependency in the
     /// shortest-path tree, and that direct dependency.
@@ -206,6 +204,7 @@ impl DepGraph {
         let id = PackageId(self.packages.len() as u32);
         self.packages.push(package);
         self.edges.push(Vec::new());
+        self.declared.push(None);
         id
     }
 
@@ -239,6 +238,47 @@ impl DepGraph {
         }
     }
 
+    /// Records that the project itself (which is not a node of the graph)
+    /// depends on `to` with `kind`. A package may be declared several times
+    /// (as a devDependency and as a dependency): every declaration counts.
+    pub fn add_direct(&mut self, to: PackageId, kind: DepKind) {
+        if self.packages.get(to.index()).is_some_and(|p| !p.root)
+            && !self.project.contains(&(to, kind))
+        {
+            self.project.push((to, kind));
+        }
+    }
+
+    /// Records what the format says about a package on its own: `Dev` for
+    /// a package-lock `dev: true` or a poetry dev `category`, `Optional`
+    /// for an optional-only one, `Normal` for a production one. This is an
+    /// input of the dev rule (see [`DepGraph::finalize`]), never its answer.
+    /// Declaring a package twice keeps the most production-like kind.
+    pub fn declare(&mut self, id: PackageId, kind: DepKind) {
+        if let Some(slot) = self.declared.get_mut(id.index()) {
+            let rank = |k: DepKind| match k {
+                DepKind::Dev => 0,
+                DepKind::Optional | DepKind::Peer => 1,
+                DepKind::Normal | DepKind::Build => 2,
+            };
+            if slot.is_none_or(|old| rank(kind) > rank(old)) {
+                *slot = Some(kind);
+            }
+        }
+    }
+
+    /// Records that the edge `from -> to` is not followed on the target
+    /// platform (a Python environment marker false there): a package only
+    /// such edges lead to is `not_on_target`.
+    pub fn mark_edge_off_target(&mut self, from: PackageId, to: PackageId) {
+        self.off_target_edges.insert((from, to));
+    }
+
+    /// What the format declared about a package (see [`DepGraph::declare`]).
+    pub fn declared(&self, id: PackageId) -> Option<DepKind> {
+        self.declared.get(id.index()).copied().flatten()
+    }
+
     /// All packages, in id order.
     pub fn packages(&self) -> &[Package] {
         &self.packages
@@ -269,6 +309,11 @@ impl DepGraph {
         &self.roots
     }
 
+    /// The project's own direct declarations (see [`DepGraph::add_direct`]).
+    pub fn project_dependencies(&self) -> &[(PackageId, DepKind)] {
+        &self.project
+    }
+
     /// Number of packages.
     pub fn len(&self) -> usize {
         self.packages.len()
@@ -287,12 +332,17 @@ impl DepGraph {
             .map(|(i, p)| (PackageId(i as u32), p))
     }
 
-    /// Computes the derived facts once all packages and edges are in:
-    /// `direct` (a dependency of a root; when the graph has no roots, a
-    /// package nothing depends on, or one the parser already marked direct),
-    /// `dev`/`optional` per `mode`, and the shortest-path tree used by
-    /// [`DepGraph::path_to`].
-    pub fn finalize(&mut self, mode: FlagMode) {
+    /// Computes the derived facts once all packages and edges are in, the
+    /// same way for every format:
+    /// - `direct`: a dependency of a root or of the project (when the graph
+    ///   knows neither, a package the parser marked direct, else one that
+    ///   nothing depends on);
+    /// - `dev` and `optional` by [the dev rule](DepGraph::flags): a package
+    ///   is dev-only when no path from a production root reaches it;
+    /// - `not_on_target` for packages reached only through packages that
+    ///   are not installed on the target platform;
+    /// - the shortest-path tree used by [`DepGraph::path`].
+    pub fn finalize(&mut self) {
         let n = self.packages.len();
         let starts = self.start_nodes();
         for &(id, _) in &starts {
@@ -300,20 +350,7 @@ impl DepGraph {
                 self.packages[id.index()].direct = true;
             }
         }
-        if mode == FlagMode::FromEdges {
-            let prod = self.reachable(&starts, |k| !matches!(k, DepKind::Dev));
-            let required = self.reachable(&starts, |k| {
-                !matches!(k, DepKind::Dev | DepKind::Optional | DepKind::Peer)
-            });
-            for i in 0..n {
-                let p = &mut self.packages[i];
-                if p.root {
-                    continue;
-                }
-                p.dev = p.dev || !prod[i];
-                p.optional = p.optional || (prod[i] && !required[i]);
-            }
-        }
+        self.flags();
         // Shortest-path tree (BFS from the direct dependencies, preferring
         // non-dev starts so that a prod path is shown when one exists).
         let mut parents: Vec<Option<PackageId>> = vec![None; n];
@@ -349,53 +386,90 @@ impl DepGraph {
         self.finalized = true;
     }
 
-    /// The shortest dependency path from a direct dependency to `id`
-    /// (first = the direct dependency, last = `id`), at most
-    /// [`MAX_PATH_LEN`] packages of it. A package not reachable from any
-    /// root yields just itself. Costs `O(MAX_PATH_LEN)`, not the depth.
-    pub fn path(&self, id: PackageId) -> DepPath {
-        let i = id.index();
-        let len = self.depth.get(i).map_or(0, |d| *d as usize) + 1;
-        let keep_tail = if len > MAX_PATH_LEN {
-            MAX_PATH_LEN - 1
-        } else {
-            len
-        };
-        let mut ids = Vec::with_capacity(keep_tail + 1);
-        let mut cur = id;
-        ids.push(cur);
-        while ids.len() < keep_tail {
-            match self.parents.get(cur.index()) {
-                Some(Some(parent)) => {
-                    cur = *parent;
-                    ids.push(cur);
+    /// The dev rule, one for every format. The production roots are the
+    /// non-dev dependencies of the roots and of the project. A package that
+    /// no root or project declaration reaches starts a path of its own, of
+    /// the kind its format declared for it; one the format said nothing
+    /// about follows from the unreached packages above it (production at
+    /// the top of such an island). Then:
+    /// - `dev` iff no path from a production root reaches the package
+    ///   without crossing a dev edge;
+    /// - `optional` iff it is not dev and every production path crosses an
+    ///   optional or peer edge.
+    ///
+    /// Lockfile flags are thus inputs to the roots, never the answer: a
+    /// package that is a devDependency of the project and a dependency of
+    /// a production package is production.
+    fn flags(&mut self) {
+        let n = self.packages.len();
+        let mut starts: Vec<(PackageId, DepKind)> = Vec::new();
+        for r in &self.roots {
+            starts.extend(self.edges[r.index()].iter().copied());
+        }
+        starts.extend(self.project.iter().copied());
+        // Packages the project does not reach: first those the format
+        // declared something about, then the tops of what remains (nothing
+        // depends on them), then whatever is left on cycles.
+        let mut has_parent = vec![false; n];
+        for list in &self.edges {
+            for (to, _) in list {
+                has_parent[to.index()] = true;
+            }
+        }
+        for pass in 0..3 {
+            let reached = self.reachable(&starts, |_| true);
+            let before = starts.len();
+            for (i, p) in self.packages.iter().enumerate() {
+                if p.root || reached[i] {
+                    continue;
                 }
-                _ => break,
+                let declared = self.declared[i];
+                let take = match pass {
+                    0 => declared.is_some(),
+                    1 => !has_parent[i],
+                    _ => true,
+                };
+                if take {
+                    starts.push((PackageId(i as u32), declared.unwrap_or(DepKind::Normal)));
+                }
+            }
+            if starts.len() == before && pass > 0 {
+                break;
             }
         }
-        let omitted = len.saturating_sub(ids.len() + 1);
-        if len > ids.len()
-            && let Some(top) = self.tops.get(i)
-        {
-            ids.push(*top);
-        }
-        ids.reverse();
-        DepPath { ids, omitted }
-    }
-
-    /// [`DepGraph::path`] as package names, for reports: a path with
-    /// packages left out names how many (`… 9984 more …`) after its direct
-    /// dependency.
-    pub fn path_names(&self, id: PackageId) -> Vec<String> {
-        let path = self.path(id);
-        let mut names = Vec::with_capacity(path.ids.len() + 1);
-        for (k, p) in path.ids.iter().enumerate() {
-            if k == 1 && path.omitted > 0 {
-                names.push(format!("… {} more …", path.omitted));
+        let prod_starts: Vec<_> = starts
+            .iter()
+            .copied()
+            .filter(|&(_, k)| k != DepKind::Dev)
+            .collect();
+        let prod = self.reachable(&prod_starts, |k| k != DepKind::Dev);
+        let required_starts: Vec<_> = starts
+            .iter()
+            .copied()
+            .filter(|&(_, k)| matches!(k, DepKind::Normal | DepKind::Build))
+            .collect();
+        let required = self.reachable(&required_starts, |k| {
+            matches!(k, DepKind::Normal | DepKind::Build)
+        });
+        // Not installed on the target: reached only through packages the
+        // format marks as not installed there, or through edges whose
+        // marker is false there.
+        let on_target = self.reachable_avoiding(&starts, |id| {
+            self.packages[id.index()].not_on_target.is_some()
+        });
+        for i in 0..n {
+            let p = &mut self.packages[i];
+            if p.root {
+                continue;
             }
-            names.push(self.package(*p).name.clone());
+            p.dev = !prod[i];
+            p.optional = prod[i] && !required[i];
+            if p.not_on_target.is_none() && !on_target[i] {
+                p.not_on_target = Some(
+                    "only required through packages or markers that exclude the target".to_string(),
+                );
+            }
         }
-        names
     }
 
     /// True once [`DepGraph::finalize`] ran.
@@ -404,38 +478,25 @@ impl DepGraph {
     }
 
     /// The direct dependencies with the kind of edge that makes them direct.
-    /// With roots: the targets of root edges. Without roots: packages the
-    /// parser marked direct, or else packages no other package depends on.
+    /// With roots or project declarations: their targets, and packages the
+    /// parser marked direct. Without: packages the parser marked direct, or
+    /// else packages no other package depends on.
     fn start_nodes(&self) -> Vec<(PackageId, DepKind)> {
-        let mut starts = Vec::new();
-        if !self.roots.is_empty() {
-            for r in &self.roots {
-                for &(to, kind) in &self.edges[r.index()] {
-                    starts.push((to, kind));
-                }
-            }
-            // Packages the parser marked direct although no root edge leads
-            // to them (e.g. unresolved manifest entries).
-            for (i, p) in self.packages.iter().enumerate() {
-                if p.direct && !p.root && !starts.iter().any(|(s, _)| s.index() == i) {
-                    let kind = if p.dev { DepKind::Dev } else { DepKind::Normal };
-                    starts.push((PackageId(i as u32), kind));
-                }
-            }
-            return starts;
+        let declared_kind = |i: usize| self.declared[i].unwrap_or(DepKind::Normal);
+        let mut starts: Vec<(PackageId, DepKind)> = self.project.clone();
+        for r in &self.roots {
+            starts.extend(self.edges[r.index()].iter().copied());
         }
         let marked: Vec<_> = self
             .packages
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.direct)
-            .map(|(i, p)| {
-                let kind = if p.dev { DepKind::Dev } else { DepKind::Normal };
-                (PackageId(i as u32), kind)
-            })
+            .filter(|(i, p)| p.direct && !p.root && !starts.iter().any(|(s, _)| s.index() == *i))
+            .map(|(i, _)| (PackageId(i as u32), declared_kind(i)))
             .collect();
-        if !marked.is_empty() {
-            return marked;
+        starts.extend(marked);
+        if !starts.is_empty() || !self.roots.is_empty() {
+            return starts;
         }
         let mut has_parent = vec![false; self.packages.len()];
         for list in &self.edges {
@@ -447,19 +508,12 @@ impl DepGraph {
             .iter()
             .enumerate()
             .filter(|(_, h)| !**h)
-            .map(|(i, _)| {
-                let kind = if self.packages[i].dev {
-                    DepKind::Dev
-                } else {
-                    DepKind::Normal
-                };
-                (PackageId(i as u32), kind)
-            })
+            .map(|(i, _)| (PackageId(i as u32), declared_kind(i)))
             .collect();
         if starts.is_empty() && !self.packages.is_empty() {
             // Every package sits on a cycle: treat all as direct.
             starts = (0..self.packages.len())
-                .map(|i| (PackageId(i as u32), DepKind::Normal))
+                .map(|i| (PackageId(i as u32), declared_kind(i)))
                 .collect();
         }
         starts
@@ -473,8 +527,7 @@ impl DepGraph {
         let mut seen = vec![false; self.packages.len()];
         let mut queue = VecDeque::new();
         for &(id, kind) in starts {
-            let declared_dev = self.packages[id.index()].dev && self.roots.is_empty();
-            if follow(kind) && !declared_dev && !seen[id.index()] {
+            if follow(kind) && !seen[id.index()] {
                 seen[id.index()] = true;
                 queue.push_back(id);
             }
@@ -489,118 +542,37 @@ impl DepGraph {
         }
         seen
     }
+
+    /// Packages reachable from `starts` (any edge kind) without entering a
+    /// package for which `blocked` holds nor crossing an edge that is off
+    /// the target.
+    fn reachable_avoiding(
+        &self,
+        starts: &[(PackageId, DepKind)],
+        blocked: impl Fn(PackageId) -> bool,
+    ) -> Vec<bool> {
+        let mut seen = vec![false; self.packages.len()];
+        let mut queue = VecDeque::new();
+        for &(id, _) in starts {
+            if !blocked(id) && !seen[id.index()] {
+                seen[id.index()] = true;
+                queue.push_back(id);
+            }
+        }
+        while let Some(cur) = queue.pop_front() {
+            for &(next, _) in &self.edges[cur.index()] {
+                if !blocked(next)
+                    && !seen[next.index()]
+                    && !self.off_target_edges.contains(&(cur, next))
+                {
+                    seen[next.index()] = true;
+                    queue.push_back(next);
+                }
+            }
+        }
+        seen
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pkg(name: &str) -> Package {
-        Package::new(Ecosystem::Npm, name, Some("1.0.0".into()))
-    }
-
-    #[test]
-    fn dev_only_when_every_path_is_dev() {
-        let mut g = DepGraph::new();
-        let root = g.add_root(pkg("app"));
-        let a = g.add_package(pkg("a"));
-        let t = g.add_package(pkg("testlib"));
-        let shared = g.add_package(pkg("shared"));
-        let devonly = g.add_package(pkg("devonly"));
-        g.add_edge(root, a, DepKind::Normal);
-        g.add_edge(root, t, DepKind::Dev);
-        g.add_edge(t, shared, DepKind::Normal);
-        g.add_edge(a, shared, DepKind::Normal);
-        g.add_edge(t, devonly, DepKind::Normal);
-        g.finalize(FlagMode::FromEdges);
-        assert!(!g.package(a).dev);
-        assert!(g.package(t).dev);
-        assert!(!g.package(shared).dev, "reachable through a prod path");
-        assert!(g.package(devonly).dev);
-        assert!(g.package(a).direct && g.package(t).direct);
-        assert!(!g.package(shared).direct);
-    }
-
-    #[test]
-    fn optional_only_when_no_required_path() {
-        let mut g = DepGraph::new();
-        let root = g.add_root(pkg("app"));
-        let o = g.add_package(pkg("opt"));
-        let x = g.add_package(pkg("x"));
-        g.add_edge(root, o, DepKind::Optional);
-        g.add_edge(o, x, DepKind::Normal);
-        g.finalize(FlagMode::FromEdges);
-        assert!(g.package(o).optional && g.package(x).optional);
-        assert!(!g.package(o).dev);
-    }
-
-    #[test]
-    fn shortest_path_prefers_prod_route() {
-        let mut g = DepGraph::new();
-        let root = g.add_root(pkg("app"));
-        let a = g.add_package(pkg("a"));
-        let b = g.add_package(pkg("b"));
-        let c = g.add_package(pkg("c"));
-        g.add_edge(root, a, DepKind::Normal);
-        g.add_edge(a, b, DepKind::Normal);
-        g.add_edge(b, c, DepKind::Normal);
-        g.add_edge(root, c, DepKind::Dev);
-        g.finalize(FlagMode::FromEdges);
-        assert_eq!(g.path_names(c), vec!["c"]);
-        assert_eq!(g.path_names(b), vec!["a", "b"]);
-    }
-
-    #[test]
-    fn rootless_graph_uses_packages_without_parents() {
-        let mut g = DepGraph::new();
-        let a = g.add_package(pkg("a"));
-        let b = g.add_package(pkg("b"));
-        g.add_edge(a, b, DepKind::Normal);
-        g.finalize(FlagMode::FromEdges);
-        assert!(g.package(a).direct);
-        assert!(!g.package(b).direct);
-        assert_eq!(g.path(b).ids, vec![a, b]);
-    }
-
-    #[test]
-    fn cycles_terminate() {
-        let mut g = DepGraph::new();
-        let a = g.add_package(pkg("a"));
-        let b = g.add_package(pkg("b"));
-        g.add_edge(a, b, DepKind::Normal);
-        g.add_edge(b, a, DepKind::Normal);
-        g.finalize(FlagMode::FromEdges);
-        // With no roots and no package free of parents, all are direct.
-        assert!(g.package(a).direct && g.package(b).direct);
-        assert_eq!(g.path(b).ids, vec![b]);
-    }
-
-    #[test]
-    fn long_paths_are_listed_in_part_without_walking_the_chain() {
-        let n = 50_000; // root -> p0 -> ... -> p49999
-        let mut g = DepGraph::new();
-        let root = g.add_root(pkg("app"));
-        let ids: Vec<_> = (0..n)
-            .map(|i| g.add_package(pkg(&format!("p{i}"))))
-            .collect();
-        g.add_edge(root, ids[0], DepKind::Normal);
-        for w in ids.windows(2) {
-            g.add_edge(w[0], w[1], DepKind::Normal);
-        }
-        g.finalize(FlagMode::FromEdges);
-        for (k, &id) in ids.iter().enumerate() {
-            let p = g.path(id);
-            assert!(p.ids.len() <= MAX_PATH_LEN);
-            assert_eq!(p.ids.len() + p.omitted, k + 1, "{k}");
-            assert_eq!(p.ids[0], ids[0]);
-            assert_eq!(*p.ids.last().unwrap(), id);
-        }
-        let names = g.path_names(ids[n - 1]);
-        assert_eq!(names.len(), MAX_PATH_LEN + 1);
-        assert_eq!(names[0], "p0");
-        assert_eq!(names[1], format!("… {} more …", n - MAX_PATH_LEN));
-        assert_eq!(names[2], format!("p{}", n - MAX_PATH_LEN + 1));
-        assert_eq!(names[MAX_PATH_LEN], format!("p{}", n - 1));
-        assert_eq!(g.path_names(ids[MAX_PATH_LEN - 1]).len(), MAX_PATH_LEN);
-    }
-}
+mod tests;

@@ -1,0 +1,180 @@
+//! Which sources belong to which graph: a manifest beside a lockfile is
+//! its companion, and which directories a lockfile covers (the workspace
+//! members and local path packages it lists). Discovery asks it about a directory that has
+//! its own manifest (`package.json`, `pyproject.toml`, `Pipfile`,
+//! `Cargo.toml`) below a directory with a lockfile of the same ecosystem:
+//! such a directory is part of that lockfile's graph only when the
+//! lockfile lists it; otherwise it is a project of its own (a standalone
+//! function, a test fixture, a template) and its own deployment.
+//!
+//! The lockfile is read by its own parser, so a member is recognised in
+//! every form the parser understands (package-lock workspace folders and
+//! `file:` links, pnpm importers, yarn and bun workspaces, uv editable and
+//! virtual members, poetry directory sources, Cargo path crates).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use crate::fs::Fs;
+use crate::graph::PackageSource;
+use crate::parse::{ParseContext, ParseOptions, parse_source};
+use crate::source::{SourceFormat, SourceRef};
+
+/// The member directories of lockfiles, read once each.
+pub struct Members<'a> {
+    fs: &'a dyn Fs,
+    options: ParseOptions,
+    cache: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl<'a> Members<'a> {
+    /// Reads lockfiles through `fs`.
+    pub fn new(fs: &'a dyn Fs) -> Self {
+        Members {
+            fs,
+            options: ParseOptions::default(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// True when the lockfile `lock` lists `dir` (a directory below the
+    /// lockfile's own) as a workspace member or local path package. A
+    /// lockfile that cannot be parsed lists nothing.
+    pub fn covers(&mut self, lock: &SourceRef, dir: &Path) -> bool {
+        let want = normalize(dir);
+        self.of(lock).contains(&want)
+    }
+
+    fn of(&mut self, lock: &SourceRef) -> &[PathBuf] {
+        let (fs, options) = (self.fs, &self.options);
+        self.cache.entry(lock.path.clone()).or_insert_with(|| {
+            let base = lock.dir().to_path_buf();
+            let ctx = ParseContext {
+                fs,
+                source: lock,
+                root: &base,
+                options,
+            };
+            let Ok(parsed) = parse_source(&ctx) else {
+                return Vec::new();
+            };
+            parsed
+                .graph
+                .packages()
+                .iter()
+                .filter_map(|p| match &p.source {
+                    PackageSource::Path { path } if !path.is_empty() && !path.contains("://") => {
+                        let rel = path.strip_prefix("file:").unwrap_or(path);
+                        Some(normalize(&base.join(rel)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+}
+
+/// `path` with `.` removed and `..` applied, without touching the disk.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Applies the companion and workspace rules to sources grouped by root:
+/// a manifest beside a lockfile of its ecosystem is that lockfile's
+/// companion; a manifest below such a directory belongs to that lockfile
+/// only when the lockfile lists its directory as a workspace member or
+/// local package ([`Members`]), or, in a tree without a lockfile, when the
+/// workspace manifest above lists it; otherwise it is a project of its
+/// own.
+pub fn resolve_companions(
+    fs: &dyn Fs,
+    mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
+) -> BTreeMap<PathBuf, Vec<SourceRef>> {
+    use crate::ecosystem::Ecosystem;
+    use SourceFormat::*;
+    // What may list workspace members: lockfiles, and the manifests that
+    // declare workspaces (package.json `workspaces`, Cargo `[workspace]`)
+    // for trees without a lockfile.
+    let mut locks: Vec<SourceRef> = Vec::new();
+    for (root, set) in &sources {
+        for s in set {
+            let lists = s.format.is_lockfile() || matches!(s.format, PackageJson | CargoToml);
+            if lists && s.dir() == root.as_path() {
+                locks.push(s.clone());
+            }
+        }
+    }
+    let mut members = crate::workspace::Members::new(fs);
+    for (root, set) in sources.iter_mut() {
+        let has = |f: SourceFormat, set: &BTreeSet<SourceRef>| {
+            set.iter()
+                .any(|s| s.format == f && s.dir() == root.as_path())
+        };
+        let npm_lock = [PackageLock, NpmShrinkwrap, YarnLock, PnpmLock, BunLock]
+            .iter()
+            .any(|f| has(*f, set));
+        let py_lock = [PoetryLock, PipfileLock, PdmLock, UvLock, PylockToml]
+            .iter()
+            .any(|f| has(*f, set));
+        let cargo_lock = has(CargoLock, set);
+        let shrinkwrap = has(NpmShrinkwrap, set);
+        let mut member_of = |eco: Ecosystem| {
+            locks
+                .iter()
+                .filter(|l| {
+                    l.format.ecosystem() == eco && l.dir() != root && root.starts_with(l.dir())
+                })
+                .any(|l| members.covers(l, root))
+        };
+        let npm_member =
+            set.iter().any(|s| s.format == PackageJson) && !npm_lock && member_of(Ecosystem::Npm);
+        let py_member = set.iter().any(|s| matches!(s.format, Pyproject | Pipfile))
+            && !py_lock
+            && member_of(Ecosystem::PyPI);
+        let cargo_member = set.iter().any(|s| s.format == CargoToml)
+            && !cargo_lock
+            && member_of(Ecosystem::CratesIo);
+        set.retain(|s| {
+            let here = s.dir() == root.as_path();
+            match s.format {
+                PackageJson => here && !npm_lock && !npm_member,
+                Pyproject | Pipfile => here && !py_lock && !py_member,
+                CargoToml => here && !cargo_lock && !cargo_member,
+                PackageLock => !(here && shrinkwrap),
+                _ => true,
+            }
+        });
+    }
+    sources
+        .into_iter()
+        .filter(|(_, set)| !set.is_empty())
+        .map(|(root, set)| (root, set.into_iter().collect()))
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_lexically() {
+        assert_eq!(
+            normalize(Path::new("/a/b/./c/../d")),
+            PathBuf::from("/a/b/d")
+        );
+        assert_eq!(normalize(Path::new("a/./b/")), PathBuf::from("a/b"));
+    }
+}
