@@ -202,9 +202,8 @@ def measure(cmd, timeout):
         secs = sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
     code = re.search(r"Exit status: (\d+)", err)
     lines = [l for l in err.splitlines() if l.startswith("depwarden")]
-    first = next((l for l in lines if "error" in l), lines[0] if lines else "")
-    if not first:
-        first = refusal(out)
+    first = next((l for l in lines if "error" in l), "") or refusal(out) or \
+        (lines[0] if lines else "")
     return secs, int(rss.group(1)) / 1024 if rss else None, \
         int(code.group(1)) if code else p.returncode, first[:160]
 
