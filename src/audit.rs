@@ -433,6 +433,7 @@ impl<'a> Auditor<'a> {
                 fail_on: policies.global.gate.fail_on.as_str().to_string(),
                 passed: reasons.is_empty(),
                 reasons,
+                error: None,
             },
             deployments,
             errors,
@@ -531,12 +532,7 @@ fn match_deployment(
             if hits.is_empty() {
                 continue;
             }
-            let path = parsed
-                .graph
-                .path_to(id)
-                .iter()
-                .map(|i| parsed.graph.package(*i).name.clone())
-                .collect();
+            let path = parsed.graph.path_names(id);
             let occ = Occurrence {
                 source: src.clone(),
                 path,

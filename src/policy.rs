@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::advisory::severity::Severity;
 use crate::clock::Date;
+use crate::report::escape::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -242,7 +243,7 @@ pub struct RegistriesConfig {
     /// resolving through them does not make a package internal.
     pub mirrors: Vec<String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
-    /// 5000).
+    /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
 }
 
@@ -319,9 +320,13 @@ pub struct Policy {
 impl Policy {
     /// Parses a configuration file's text; `path` is used in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        crate::toml_guard::check(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::redact::toml_error(&e, text),
         })?;
         policy.validate(text, path)?;
         Ok(policy)
@@ -339,14 +344,19 @@ impl Policy {
     fn validate(&self, text: &str, path: &Path) -> Result<(), PolicyError> {
         for ig in &self.ignore {
             let line = line_of(text, &ig.id);
-            if ig.id.trim().is_empty() {
+            // Text made only of spaces or invisible characters (a
+            // zero-width space) says nothing to a reader: refused.
+            if !has_visible_text(&ig.id) {
                 return Err(invalid(path, line, "ignore.id must not be empty"));
             }
-            if ig.reason.trim().is_empty() {
+            if !has_visible_text(&ig.reason) {
                 return Err(invalid(
                     path,
                     line,
-                    &format!("ignore for {}: `reason` must not be empty", ig.id),
+                    &format!(
+                        "ignore for {}: `reason` must not be empty (or only invisible characters)",
+                        ig.id
+                    ),
                 ));
             }
             if let Some(exp) = &ig.expires
@@ -368,6 +378,18 @@ impl Policy {
                     path,
                     line_of(text, s),
                     &format!("registries.internal_scopes: {s:?} must start with '@'"),
+                ));
+            }
+        }
+        if let Some(ms) = self.registries.timeout_ms {
+            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            if ms == 0 || u128::from(ms) > max {
+                return Err(invalid(
+                    path,
+                    line_of(text, "timeout_ms"),
+                    &format!(
+                        "registries.timeout_ms = {ms}: a lookup timeout must be between 1 and {max} ms"
+                    ),
                 ));
             }
         }

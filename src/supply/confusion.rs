@@ -212,14 +212,7 @@ pub fn findings(
             }
             let p = c.pkg;
             let mut f = Finding::new(FindingKind::DependencyConfusion, p.ecosystem.as_str(), &p.name, p.version.clone());
-            f.paths = vec![
-                c.parsed
-                    .graph
-                    .path_to(c.id)
-                    .iter()
-                    .map(|i| c.parsed.graph.package(*i).name.clone())
-                    .collect(),
-            ];
+            f.paths = vec![c.parsed.graph.path_names(c.id)];
             f.dev = p.dev;
             f.direct = p.direct;
             f.sources = vec![crate::discover::relative_display(&d.scan_root, &c.source.source.path)];

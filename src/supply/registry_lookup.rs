@@ -4,8 +4,10 @@
 //! ([`super::registry_meta`]). Answers are keyed by the registry asked,
 //! the ecosystem and the normalised name, so an answer from one registry
 //! is never taken for another's. Base URLs are configurable
-//! (`[registries] public`), lookups run with a timeout and bounded
-//! concurrency, and answers are cached with a TTL. The dependency-confusion
+//! (`[registries] public`), lookups run with a timeout (at most
+//! [`MAX_TIMEOUT`]) and bounded concurrency, all the lookups of a scan
+//! share a time [`Budget`], answers are cached with a TTL, and messages
+//! name URLs with their credentials masked. The dependency-confusion
 //! check asks whether internal names are claimed; the typosquat check asks
 //! for the evidence (age, versions, downloads, takedown) of the names it
 //! flags.
@@ -17,7 +19,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::registry_meta::{self, Endpoints, Metadata};
-use crate::ecosystem::{Ecosystem, redact_url};
+use crate::ecosystem::Ecosystem;
+use crate::redact::redact_url;
 
 /// Cached answers older than this are asked again when online.
 pub const TTL_DAYS: i64 = 7;
@@ -27,6 +30,50 @@ pub const MAX_CONCURRENT: usize = 8;
 /// this one (or `[registries] public` names one as `npm-downloads`).
 const NPM_REGISTRY: &str = "https://registry.npmjs.org";
 const NPM_DOWNLOADS: &str = "https://api.npmjs.org/downloads";
+/// The timeout of one lookup unless configured (`[registries] timeout_ms`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest timeout of one lookup a configuration may set.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time all the lookups of one scan may take together.
+pub const SCAN_BUDGET: Duration = Duration::from_secs(60);
+
+/// The time left for the registry lookups of one scan, shared by its
+/// deployments: once spent, names are left "not checked" instead of
+/// waiting on a registry that does not answer.
+#[derive(Debug)]
+pub struct Budget {
+    limit: Duration,
+    spent_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new(SCAN_BUDGET)
+    }
+}
+
+impl Budget {
+    /// A budget of `limit`.
+    pub fn new(limit: Duration) -> Budget {
+        Budget {
+            limit,
+            spent_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// What is left.
+    pub fn remaining(&self) -> Duration {
+        let spent = self.spent_ms.load(std::sync::atomic::Ordering::Relaxed);
+        self.limit.saturating_sub(Duration::from_millis(spent))
+    }
+
+    /// Records time spent on lookups.
+    pub fn spend(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 /// What is known about a public name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +129,7 @@ pub struct Lookup {
     cache: BTreeMap<String, CacheEntry>,
     endpoints: BTreeMap<Ecosystem, Endpoints>,
     timeout: Duration,
+    budget: std::sync::Arc<Budget>,
 }
 
 impl Lookup {
@@ -134,7 +182,8 @@ impl Lookup {
             cache_path,
             cache,
             endpoints,
-            timeout: Duration::from_secs(5),
+            timeout: DEFAULT_TIMEOUT,
+            budget: std::sync::Arc::new(Budget::default()),
         }
     }
 
@@ -145,15 +194,22 @@ impl Lookup {
             options.cache_path.clone(),
             &policy.registries.public,
         );
+        let lookup = lookup.with_budget(options.lookup_budget.clone());
         match policy.registries.timeout_ms {
             Some(ms) => lookup.with_timeout(Duration::from_millis(ms)),
             None => lookup,
         }
     }
 
-    /// Sets the per-request timeout.
+    /// Sets the per-request timeout (at most [`MAX_TIMEOUT`]).
     pub fn with_timeout(mut self, timeout: Duration) -> Lookup {
-        self.timeout = timeout;
+        self.timeout = timeout.min(MAX_TIMEOUT);
+        self
+    }
+
+    /// Shares the time budget of a scan.
+    pub fn with_budget(mut self, budget: std::sync::Arc<Budget>) -> Lookup {
+        self.budget = budget;
         self
     }
 
@@ -258,13 +314,31 @@ impl Lookup {
             Ok(c) => c,
             Err(e) => {
                 for (_, _, k) in ask {
-                    out.insert(k, Answer::Unknown(format!("lookup failed: {e}")));
+                    out.insert(
+                        k,
+                        Answer::Unknown(crate::redact::message(format!("lookup failed: {e}"))),
+                    );
                 }
                 return out;
             }
         };
         let mut fetched = Vec::new();
         for chunk in ask.chunks(MAX_CONCURRENT) {
+            let left = self.budget.remaining();
+            if left.is_zero() {
+                for (_, _, k) in chunk {
+                    out.insert(
+                        k.clone(),
+                        Answer::Unknown(format!(
+                            "not checked: the registry lookups of this scan took their {} s budget",
+                            self.budget.limit.as_secs()
+                        )),
+                    );
+                }
+                continue;
+            }
+            let timeout = self.timeout.min(left);
+            let started = std::time::Instant::now();
             std::thread::scope(|s| {
                 let handles: Vec<_> = chunk
                     .iter()
@@ -272,7 +346,9 @@ impl Lookup {
                         let endpoints = self.endpoints.get(eco)?;
                         let client = &client;
                         Some(s.spawn(move || {
-                            let got = registry_meta::fetch(client, *eco, endpoints, name, evidence);
+                            let got = registry_meta::fetch(
+                                client, *eco, endpoints, name, evidence, timeout,
+                            );
                             (k.clone(), got)
                         }))
                     })
@@ -283,6 +359,7 @@ impl Lookup {
                     }
                 }
             });
+            self.budget.spend(started.elapsed());
         }
         let mut learnt = BTreeMap::new();
         for (k, got) in fetched {
@@ -375,5 +452,33 @@ mod tests {
             mirror.answer_of(&a, Ecosystem::Npm, "acme"),
             Answer::NotChecked
         );
+    }
+
+    #[test]
+    fn a_spent_budget_leaves_names_unchecked_without_asking() {
+        // Port 9 (discard) on loopback: a lookup sent there would fail, not
+        // say "budget".
+        let public = BTreeMap::from([("npm".to_string(), "http://127.0.0.1:9".to_string())]);
+        let mut lookup = Lookup::new(true, None, &public)
+            .with_budget(std::sync::Arc::new(Budget::new(Duration::ZERO)));
+        let answers = lookup.claims(&[(Ecosystem::Npm, "acme-billing".to_string())]);
+        match lookup.claim_of(&answers, Ecosystem::Npm, "acme-billing") {
+            Claim::Unknown(why) => assert!(
+                why.starts_with("not checked") && why.contains("budget"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn budgets_and_timeouts_are_bounded() {
+        let b = Budget::new(Duration::from_secs(60));
+        b.spend(Duration::from_secs(45));
+        assert_eq!(b.remaining(), Duration::from_secs(15));
+        b.spend(Duration::from_secs(45));
+        assert_eq!(b.remaining(), Duration::ZERO);
+        let l = Lookup::new(true, None, &BTreeMap::new()).with_timeout(Duration::from_secs(86_400));
+        assert_eq!(l.timeout, MAX_TIMEOUT);
     }
 }

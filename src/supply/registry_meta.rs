@@ -7,6 +7,7 @@
 //! crates.io sparse index.
 
 use std::io::Read;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,9 +74,10 @@ pub fn fetch(
     endpoints: &Endpoints,
     name: &str,
     with_downloads: bool,
+    timeout: Duration,
 ) -> Result<Metadata, String> {
     let url = document_url(eco, &endpoints.base, name);
-    let mut req = client.get(&url);
+    let mut req = client.get(&url).timeout(timeout);
     if eco == Ecosystem::PyPI {
         req = req.header(
             reqwest::header::ACCEPT,
@@ -100,7 +102,7 @@ pub fn fetch(
         && let Some(api) = &endpoints.downloads
     {
         let url = format!("{api}/point/last-month/{name}");
-        if let Ok(Some(Body::Complete(bytes))) = get(client.get(&url), &url) {
+        if let Ok(Some(Body::Complete(bytes))) = get(client.get(&url).timeout(timeout), &url) {
             meta.downloads = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| v.get("downloads")?.as_u64());
@@ -115,16 +117,16 @@ enum Body {
 }
 
 /// 200 → the body (up to [`MAX_DOCUMENT`]), 404/410 → `None`, anything
-/// else → an error naming the URL.
+/// else → an error naming the URL (credentials masked).
 fn get(req: reqwest::blocking::RequestBuilder, url: &str) -> Result<Option<Body>, String> {
-    let url = crate::ecosystem::redact_url(url);
+    let url = crate::redact::redact_url(url);
     match req.send() {
         Ok(r) if r.status().is_success() => {
             let mut bytes = Vec::new();
             match r.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes) {
                 Ok(_) if bytes.len() as u64 > MAX_DOCUMENT => Ok(Some(Body::TooLarge)),
                 Ok(_) => Ok(Some(Body::Complete(bytes))),
-                Err(e) => Err(format!("lookup failed: {url}: {e}")),
+                Err(e) => Err(crate::redact::message(format!("lookup failed: {url}: {e}"))),
             }
         }
         Ok(r) if matches!(r.status().as_u16(), 404 | 410) => Ok(None),
@@ -133,7 +135,10 @@ fn get(req: reqwest::blocking::RequestBuilder, url: &str) -> Result<Option<Body>
             r.status().as_u16()
         )),
         Err(e) if e.is_timeout() => Err(format!("lookup failed: {url} timed out")),
-        Err(e) => Err(format!("lookup failed: {url}: {e}")),
+        Err(e) => Err(crate::redact::message(format!(
+            "lookup failed: {url}: {}",
+            e.without_url()
+        ))),
     }
 }
 

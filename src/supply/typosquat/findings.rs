@@ -110,13 +110,7 @@ pub fn findings(
 
 /// Dependency paths, flags, source and line of a package's finding.
 fn locate(f: &mut Finding, graph: &DepGraph, id: PackageId, p: &Package, source: String) {
-    f.paths = vec![
-        graph
-            .path_to(id)
-            .iter()
-            .map(|i| graph.package(*i).name.clone())
-            .collect(),
-    ];
+    f.paths = vec![graph.path_names(id)];
     f.dev = p.dev;
     f.direct = p.direct;
     f.sources = vec![source];
