@@ -148,6 +148,19 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Error);
             }
         };
+    let config_dir = scan_policy
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    let vex = match crate::vex::load_all(config_dir.as_deref(), &scan_policy.global.vex, &args.vex)
+    {
+        Ok(docs) => docs,
+        Err(e) => {
+            error(&e);
+            return Ok(ExitStatus::Error);
+        }
+    };
     let report_only = match args.gate.as_deref() {
         None | Some("on") => false,
         Some("none") => true,
@@ -227,6 +240,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(&db)),
             lookup_budget: Default::default(),
         },
+        vex,
     };
     // Deployments are parsed and audited one by one and their graphs
     // dropped, unless a format needs the whole inventory (CycloneDX).

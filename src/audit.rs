@@ -113,6 +113,9 @@ pub struct AuditOptions {
     pub config_files: Vec<ConfigFileReport>,
     /// Options of the typosquat and dependency-confusion checks.
     pub supply: crate::supply::SupplyOptions,
+    /// VEX documents (`--vex`, `[[vex]]` of the invoking configuration),
+    /// applied to every deployment after the ignores.
+    pub vex: Vec<crate::vex::VexDocument>,
 }
 
 /// Policies per deployment: the global one, and overrides from a
@@ -343,6 +346,9 @@ impl<'a> Auditor<'a> {
             let policy = policies.for_deployment(i);
             for f in &mut report.findings {
                 apply_ignores(f, policy, today, &mut used_ignores, &mut expired_notes);
+                if f.ignored.is_none() {
+                    f.ignored = crate::vex::suppression(&self.opts.vex, f);
+                }
                 f.closes_gate = closes_gate(f, policy);
             }
             sort_findings(&mut report.findings);
@@ -424,6 +430,10 @@ impl<'a> Auditor<'a> {
             })
             .collect();
         reasons.dedup();
+        let vex_files = crate::vex::file_reports(
+            &self.opts.vex,
+            deployments.iter().flat_map(|d| d.findings.iter()),
+        );
         Ok(ScanReport {
             schema_version: SCHEMA_VERSION,
             tool: ToolInfo::default(),
@@ -442,6 +452,7 @@ impl<'a> Auditor<'a> {
                 expired_ignores: expired_notes.into_iter().collect(),
                 unused_ignores: unused,
                 config_files: self.opts.config_files.clone(),
+                vex: vex_files,
             },
         })
     }
@@ -773,6 +784,8 @@ fn apply_ignores(
         f.ignored = Some(Suppression {
             reason: ig.reason.clone(),
             expires: ig.expires.clone(),
+            justification: ig.justification,
+            vex: None,
         });
         return;
     }

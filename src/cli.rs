@@ -76,7 +76,7 @@ pub struct ScanArgs {
     /// single files. Default: the current directory.
     pub paths: Vec<PathBuf>,
     /// Output formats, comma-separated: table, json, sarif, cyclonedx,
-    /// markdown (default: table).
+    /// markdown, openvex, html (default: table).
     #[arg(long, short, value_delimiter = ',')]
     pub format: Vec<String>,
     /// Write the report to FILE instead of stdout (atomically). With several
@@ -113,6 +113,10 @@ pub struct ScanArgs {
     /// (read in memory, never unpacked to disk).
     #[arg(long)]
     pub zips: bool,
+    /// An OpenVEX document whose `not_affected` and `fixed` statements
+    /// suppress the findings they name (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// Refuse to scan when the advisory data is older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub max_db_age: Option<u64>,

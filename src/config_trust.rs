@@ -83,6 +83,7 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.warnings", Category::Gate),
     ("gate.unknown_severity", Category::Gate),
     ("ignore", Category::Exception),
+    ("vex", Category::Exception),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
     ("registries.internal_names", Category::Namespace),
@@ -543,6 +544,10 @@ impl Merge<'_> {
                 ));
                 self.effective.ignore.extend(n.ignore.iter().cloned());
             }
+            "vex" => self.overruled.push(
+                "vex: not applied (VEX files are read from the invoking configuration and --vex only)"
+                    .to_string(),
+            ),
             "typosquat.allow" => {
                 self.applied.push(format!(
                     "typosquat.allow = {:?} (allowed by trust_nested)",

@@ -217,6 +217,19 @@ pub struct Ignore {
     /// `YYYY-MM-DD`: from this day on the ignore no longer applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// Why the package is not affected, in OpenVEX terms
+    /// (`vulnerable_code_not_in_execute_path`...), written into
+    /// `--format openvex` with the reason as impact statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<crate::report::model::Justification>,
+}
+
+/// One `[[vex]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VexEntry {
+    /// The OpenVEX file, relative to the configuration file's directory.
+    pub file: String,
 }
 
 /// `[typosquat]`.
@@ -305,6 +318,9 @@ pub struct Policy {
     pub gate: Gate,
     /// Ignores.
     pub ignore: Vec<Ignore>,
+    /// OpenVEX documents applied as ignores (from the invoking
+    /// configuration only; see [`crate::vex`]).
+    pub vex: Vec<VexEntry>,
     /// Typosquat settings.
     pub typosquat: TyposquatConfig,
     /// Internal namespaces.
@@ -369,6 +385,15 @@ impl Policy {
                         "ignore for {}: `expires` must be a date YYYY-MM-DD that exists, not {exp:?}",
                         ig.id
                     ),
+                ));
+            }
+        }
+        for v in &self.vex {
+            if v.file.trim().is_empty() {
+                return Err(invalid(
+                    path,
+                    line_of(text, "[[vex]]"),
+                    "vex.file must name an OpenVEX document",
                 ));
             }
         }
@@ -669,6 +694,7 @@ internal_names = ["acme-*"]
             package: None,
             reason: "r".into(),
             expires: Some("2027-01-31".into()),
+            justification: None,
         };
         assert!(!ig.expired(Date {
             year: 2027,

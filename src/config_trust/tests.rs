@@ -24,6 +24,9 @@ unknown_severity = "medium"
 [[ignore]]
 id = "X"
 reason = "r"
+justification = "component_not_present"
+[[vex]]
+file = "team.openvex.json"
 [typosquat]
 allow = ["a"]
 [registries]
@@ -64,6 +67,25 @@ architecture = "arm64"
     for k in &sample_keys {
         assert!(explicit_category(k).is_some(), "{k} has no category");
     }
+    assert_eq!(category("vex"), Category::Exception);
+    // Even a trusted nested file adds no VEX document.
+    let mut sp = scan_policy("trust_nested = true\n", Flags::default());
+    let p = sp
+        .nested(
+            Path::new("fn/depwarden.toml"),
+            "[[vex]]\nfile = \"x.json\"\n",
+            "fn",
+        )
+        .expect("nested");
+    assert!(p.vex.is_empty());
+    let report = sp.files.last().expect("reported");
+    assert!(
+        report
+            .overruled
+            .iter()
+            .any(|o| o.contains("vex: not applied")),
+        "{report:?}"
+    );
     assert_eq!(category("registries.public.npm"), Category::Endpoint);
     assert_eq!(category("registries.mirrors"), Category::Endpoint);
     assert_eq!(category("limits.max_file_size"), Category::ScanWide);

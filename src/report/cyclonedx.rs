@@ -60,12 +60,24 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
         }
     }
     let mut vulnerabilities: BTreeMap<String, Value> = BTreeMap::new();
+    // Per advisory: the VEX statement that suppressed it, while every
+    // finding of it was suppressed by one (CycloneDX `analysis`).
+    let mut vex: BTreeMap<String, Option<String>> = BTreeMap::new();
     for d in &report.deployments {
         for f in &d.findings {
             if !matches!(f.kind, FindingKind::Vulnerability | FindingKind::Malicious) {
                 continue;
             }
             let Some(id) = &f.id else { continue };
+            let by_vex = f
+                .ignored
+                .as_ref()
+                .filter(|s| s.vex.is_some())
+                .map(|s| s.describe());
+            let slot = vex.entry(id.clone()).or_insert_with(|| by_vex.clone());
+            if by_vex.is_none() {
+                *slot = None;
+            }
             let key = (
                 d.path.clone(),
                 f.ecosystem.clone(),
@@ -118,6 +130,17 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                     }
                 }
             }
+        }
+    }
+    for (id, detail) in vex {
+        if let (Some(detail), Some(map)) = (
+            detail,
+            vulnerabilities.get_mut(&id).and_then(Value::as_object_mut),
+        ) {
+            map.insert(
+                "analysis".into(),
+                json!({"state": "not_affected", "detail": detail}),
+            );
         }
     }
     let bom = json!({
@@ -175,24 +198,7 @@ fn component(p: &Package, bom_ref: &str, src: &str) -> Value {
 
 /// The package URL of a registry package.
 pub fn purl(p: &Package, version: &str) -> String {
-    let kind = p.ecosystem.purl_type();
-    let name = match p.name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-        Some((scope, base)) => format!("%40{}/{}", encode(scope), encode(base)),
-        None => encode(&p.ecosystem.normalize_name(&p.name)),
-    };
-    format!("pkg:{kind}/{name}@{}", encode(version))
-}
-
-fn encode(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~') {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32 & 0xff)
-            }
-        })
-        .collect()
+    crate::purl::format(p.ecosystem, &p.name, version)
 }
 
 /// A CycloneDX hash from a recorded checksum: npm `sha512-<base64>`
@@ -256,7 +262,16 @@ fn severity_name(s: Option<Severity>) -> &'static str {
 
 /// A version-4-shaped UUID derived from the scan (time and contents).
 fn serial_number(report: &ScanReport) -> String {
-    let seed = format!("{}{:?}", crate::clock::now_rfc3339(), report.summary);
+    uuid_urn(&format!(
+        "{}{:?}",
+        crate::clock::now_rfc3339(),
+        report.summary
+    ))
+}
+
+/// A `urn:uuid:` of version-4 shape derived from `seed` (the same seed
+/// gives the same id).
+pub(crate) fn uuid_urn(seed: &str) -> String {
     let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
     let mut h2: u64 = 0x8422_2325_cbf2_9ce4;
     for b in seed.bytes() {

@@ -271,8 +271,12 @@ fn what(f: &Finding) -> String {
             (None, None) => String::new(),
         },
     };
-    if f.ignored.is_some() {
-        s.push_str(" (ignored)");
+    match &f.ignored {
+        Some(ig) if ig.vex.is_some() => {
+            s.push_str(&format!(" (ignored: {})", md_text(&ig.describe())));
+        }
+        Some(_) => s.push_str(" (ignored)"),
+        None => {}
     }
     if f.dev {
         s.push_str(" (dev)");

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod json;
 pub mod markdown;
 pub mod model;
+pub mod openvex;
 pub mod sarif;
 pub mod table;
 
@@ -29,16 +30,19 @@ pub enum Format {
     CycloneDx,
     /// A pull-request comment.
     Markdown,
+    /// An OpenVEX v0.2.0 document.
+    OpenVex,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::CycloneDx,
         Format::Markdown,
+        Format::OpenVex,
     ];
 
     /// The format's name on the command line.
@@ -49,6 +53,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::CycloneDx => "cyclonedx",
             Format::Markdown => "markdown",
+            Format::OpenVex => "openvex",
         }
     }
 
@@ -66,6 +71,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::CycloneDx => "cdx.json",
             Format::Markdown => "md",
+            Format::OpenVex => "openvex.json",
         }
     }
 
@@ -90,6 +96,7 @@ pub fn render(
         Format::Sarif => sarif::render(report)?,
         Format::CycloneDx => cyclonedx::render(report, inventory)?,
         Format::Markdown => markdown::render(report),
+        Format::OpenVex => openvex::render(report)?,
     })
 }
 

@@ -208,7 +208,7 @@ fn result(f: &Finding, rule_id: &str, index: usize, deployment: &str) -> Value {
     if let (Some(ig), Some(map)) = (&f.ignored, r.as_object_mut()) {
         map.insert(
             "suppressions".into(),
-            json!([{"kind": "external", "justification": ig.reason}]),
+            json!([{"kind": "external", "justification": ig.describe()}]),
         );
     }
     r

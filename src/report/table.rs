@@ -97,7 +97,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                 line.push_str("  (not on target)");
             }
             if let Some(ig) = &f.ignored {
-                let _ = write!(line, "  [ignored: {}]", v(&ig.reason));
+                let _ = write!(line, "  [ignored: {}]", v(&ig.describe()));
             }
             let _ = writeln!(out, "{line}");
             // Typosquats, confusion risks and registry takedowns (a

@@ -42,3 +42,4 @@ mod sync_loopback;
 mod typosquat_eval;
 mod typosquat_scan;
 mod version_vectors;
+mod vex;

@@ -204,6 +204,18 @@ fn every_control_class_is_neutralised_in_every_format() {
                 let f = &d["findings"][0];
                 assert!(f["paths"][0][0].as_str().unwrap().contains(HOSTILE));
             }
+            Format::OpenVex => {
+                // For programs: exact strings, a statement per advisory.
+                let v: Value = serde_json::from_str(&out).unwrap();
+                let s = &v["statements"][0];
+                assert!(
+                    s["products"][0]["@id"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("pkg:npm/")
+                );
+                assert!(!out.contains('\u{1b}'), "{out}");
+            }
             Format::Sarif | Format::CycloneDx => {
                 // GitHub renders these: the visible form.
                 let v: Value = serde_json::from_str(&out).unwrap();

@@ -31,7 +31,7 @@ impl jsonschema::Retrieve for LocalSchemas {
     }
 }
 
-fn validate(schema_file: &str, doc: &Value) {
+pub fn validate(schema_file: &str, doc: &Value) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(testdata(&format!("schemas/{schema_file}"))).unwrap(),
     )
