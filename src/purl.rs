@@ -23,11 +23,11 @@ pub fn format(ecosystem: Ecosystem, name: &str, version: &str) -> String {
     let kind = ecosystem.purl_type();
     let name = match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
         Some((scope, base)) if ecosystem == Ecosystem::Npm => {
-            format!("%40{}/{}", encode(scope), encode(base))
+            format!("%40{}/{}", percent_encode(scope), percent_encode(base))
         }
-        _ => encode(&ecosystem.normalize_name(name)),
+        _ => percent_encode(&ecosystem.normalize_name(name)),
     };
-    format!("pkg:{kind}/{name}@{}", encode(version))
+    format!("pkg:{kind}/{name}@{}", percent_encode(version))
 }
 
 /// Parses a package URL of type `npm`, `pypi` or `cargo`; `None` for any
@@ -87,7 +87,9 @@ impl Purl {
     }
 }
 
-fn encode(s: &str) -> String {
+/// Percent-encodes every character but ASCII letters, digits and `.-_~`
+/// (UTF-8 bytes), for purls and URL path segments.
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~') {

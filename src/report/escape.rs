@@ -15,7 +15,9 @@
 //! - [`to_json`] for JSON documents: every string is written with its
 //!   control and invisible characters as `\u` escapes (the exact value for
 //!   programs, no raw control byte in the file), or in [`JsonMode::Visible`]
-//!   (SARIF, CycloneDX, whose texts GitHub renders) as the visible form.
+//!   (SARIF, CycloneDX, whose texts GitHub renders) as the visible form;
+//! - [`html`] for the HTML report: the visible form with the characters
+//!   that delimit markup written as character references.
 //!
 //! Every function also applies the redaction net
 //! ([`crate::redact::redact_output`]), so a credential URL or token that
@@ -143,6 +145,26 @@ pub fn md_code(s: &str, in_table: bool) -> String {
         v
     };
     format!("{fence}{pad}{body}{pad}{fence}")
+}
+
+/// An untrusted string as HTML text or as a double-quoted attribute value
+/// (the HTML report): its visible form with `&`, `<`, `>`, `"` and `'`
+/// written as character references, so it can never open a tag, end an
+/// attribute or start an entity of its own.
+pub fn html(s: &str) -> String {
+    let v = visible(s);
+    let mut out = String::with_capacity(v.len() + 8);
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// How [`to_json`] writes strings.
@@ -427,6 +449,17 @@ mod tests {
     }
 
     #[test]
+    fn html_text_never_becomes_markup() {
+        let evil = "<script>alert(1)</script>\"' onload=x &amp; \u{202e}\u{1b}[2J";
+        let h = html(evil);
+        assert_eq!(
+            h,
+            "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39; onload=x &amp;amp; \\u202e\\x1b[2J"
+        );
+        assert!(!h.contains(['<', '>', '"', '\'']) && !h.chars().any(is_hidden));
+    }
+
+    #[test]
     fn invisible_only_text_has_nothing_to_see() {
         assert!(!has_visible_text("\u{200b}"));
         assert!(!has_visible_text(" \u{200b}\u{feff}\u{2060} \u{3000}"));
@@ -504,6 +537,8 @@ mod tests {
             let r = crate::redact::redact_output(&s);
             proptest::prop_assert_eq!(crate::redact::redact_output(&r), r.clone());
             let _ = crate::redact::redact_text(&s);
+            let h = html(&s);
+            proptest::prop_assert!(!h.chars().any(is_hidden) && !h.contains(['<', '>', '"', '\'']));
             for md in [md_text(&s), md_code(&s, true), md_code(&s, false)] {
                 proptest::prop_assert!(!md.chars().any(is_hidden) && !md.contains('\n'));
             }

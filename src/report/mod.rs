@@ -6,6 +6,7 @@
 
 pub mod cyclonedx;
 pub mod escape;
+pub mod html;
 pub mod inventory;
 pub mod json;
 pub mod markdown;
@@ -32,17 +33,20 @@ pub enum Format {
     Markdown,
     /// An OpenVEX v0.2.0 document.
     OpenVex,
+    /// A self-contained HTML page.
+    Html,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::CycloneDx,
         Format::Markdown,
         Format::OpenVex,
+        Format::Html,
     ];
 
     /// The format's name on the command line.
@@ -54,6 +58,7 @@ impl Format {
             Format::CycloneDx => "cyclonedx",
             Format::Markdown => "markdown",
             Format::OpenVex => "openvex",
+            Format::Html => "html",
         }
     }
 
@@ -72,6 +77,7 @@ impl Format {
             Format::CycloneDx => "cdx.json",
             Format::Markdown => "md",
             Format::OpenVex => "openvex.json",
+            Format::Html => "html",
         }
     }
 
@@ -97,6 +103,7 @@ pub fn render(
         Format::CycloneDx => cyclonedx::render(report, inventory)?,
         Format::Markdown => markdown::render(report),
         Format::OpenVex => openvex::render(report)?,
+        Format::Html => html::render(report),
     })
 }
 

@@ -22,6 +22,7 @@ mod gate_integrity;
 mod hostile_fuzz;
 mod hostile_limits;
 mod hostile_regressions;
+mod html_report;
 mod lockfile_edges;
 mod npm_features;
 mod npm_large_app;

@@ -204,6 +204,20 @@ fn every_control_class_is_neutralised_in_every_format() {
                 let f = &d["findings"][0];
                 assert!(f["paths"][0][0].as_str().unwrap().contains(HOSTILE));
             }
+            Format::Html => {
+                // Hostile names are text: `<b>`, `<!--` and `|` read back
+                // as written (in their visible form).
+                let doc = crate::html_report::assert_no_markup_from_input(&out);
+                let texts: String = doc
+                    .descendants()
+                    .filter(|n| n.is_text())
+                    .filter_map(|n| n.text())
+                    .collect();
+                assert!(texts.contains("evilx\\x07\\x08\\r\\n\\x1b[2J"), "{texts}");
+                assert!(texts.contains("gate passed\\n<!--|`"), "{texts}");
+                assert!(out.contains("lodash@4.17.15"), "{out}");
+                assert!(out.contains("\\x1b]0;pwned"), "visible escapes: {out}");
+            }
             Format::OpenVex => {
                 // For programs: exact strings, a statement per advisory.
                 let v: Value = serde_json::from_str(&out).unwrap();
