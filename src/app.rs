@@ -182,7 +182,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let discovery = match discovery {
+    let mut discovery = match discovery {
         Ok(d) => d,
         Err(e) => {
             progress.finish();
@@ -190,6 +190,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    // Functions hook: templates read, their zips discovered, targets set.
+    let project = crate::functions::pipeline::prepare(&tree, &mut discovery, options.target);
+    let roots = crate::functions::pipeline::roots(&discovery.deployments);
     let overrides = match scan_policy.for_deployments(&discovery.deployments) {
         Ok(o) => o,
         Err(e) => {
@@ -222,23 +225,36 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let (results, late) = pool.install(|| {
         tree.stream(discovery.deployments, &options, |i, parsed| {
             let audited = auditor.deployment(i, &parsed);
-            (audited, keep_inventory.then_some(parsed))
+            let packages = crate::functions::pipeline::keep(&project, &parsed);
+            (audited, keep_inventory.then_some(parsed), packages)
         })
     });
     let mut audits = Vec::with_capacity(results.len());
     let mut kept = Vec::new();
-    for (audited, parsed) in results {
+    let mut packages = Vec::with_capacity(results.len());
+    for (audited, parsed, pkgs) in results {
         audits.push(audited.context("advisory database read failed")?);
         kept.extend(parsed);
+        packages.push(pkgs);
     }
     let mut inv = Inventory {
         deployments: kept,
         diagnostics: discovery.diagnostics,
     };
     attach_late_diagnostics(&mut audits, &mut inv, late);
+    let table = crate::functions::runtime::RuntimeTable::load(Some(&db));
+    let (functions, links) = crate::functions::pipeline::finish(
+        &project,
+        &tree,
+        &roots,
+        &packages,
+        &table,
+        options.target,
+    );
     let mut report = auditor
-        .finish(audits, &inv.diagnostics)
+        .finish(audits, &inv.diagnostics, functions)
         .context("advisory database read failed")?;
+    crate::functions::assemble::attach_findings(&mut report.functions, &links, &report.deployments);
     progress.detail("parse (cpu)", &auditor.times.parse_ns);
     progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
     progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
@@ -304,7 +320,12 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 .iter()
                 .any(|e| e.level == crate::parse::Level::Error)
         })
-        || !report.errors.is_empty();
+        || !report.errors.is_empty()
+        || report.functions.iter().any(|f| {
+            f.errors
+                .iter()
+                .any(|e| e.level == crate::parse::Level::Error)
+        });
     Ok(if !report.gate.passed {
         ExitStatus::GateClosed
     } else if args.strict && unscanned {
@@ -569,8 +590,11 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     };
     let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
-        Ok(inv) => inv,
+    let table = crate::functions::runtime::RuntimeTable::load(db_dir(global).ok().as_deref());
+    let inventory =
+        pool.install(|| crate::functions::pipeline::inventory(&paths, args.zips, &options, &table));
+    let (inv, functions) = match inventory {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("depwarden: error: {e}");
             return Ok(ExitStatus::Error);
@@ -578,11 +602,15 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     };
     let text = match args.format.as_str() {
         "json" => {
-            let mut s = serde_json::to_string_pretty(&crate::report::inventory::to_json(&inv))?;
+            let mut json = crate::report::inventory::to_json(&inv);
+            if let (false, Some(map)) = (functions.is_empty(), json.as_object_mut()) {
+                map.insert("functions".into(), serde_json::to_value(&functions)?);
+            }
+            let mut s = serde_json::to_string_pretty(&json)?;
             s.push('\n');
             s
         }
-        "table" => crate::report::inventory::to_table(&inv),
+        "table" => crate::report::inventory::to_table(&inv, &functions),
         other => {
             eprintln!(
                 "depwarden: error: unknown inventory format '{other}' (expected json or table)"
@@ -591,7 +619,13 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     write_output(args.output.as_deref(), text.as_bytes())?;
-    let failed = inv.deployments.iter().any(|d| d.has_errors()) || !inv.diagnostics.is_empty();
+    let failed = inv.deployments.iter().any(|d| d.has_errors())
+        || !inv.diagnostics.is_empty()
+        || functions.iter().any(|f| {
+            f.errors
+                .iter()
+                .any(|e| e.level == crate::parse::Level::Error)
+        });
     Ok(if args.strict && failed {
         ExitStatus::Error
     } else {

@@ -151,7 +151,7 @@ pub fn audit(
         .enumerate()
         .map(|(i, d)| auditor.deployment(i, d))
         .collect::<Result<Vec<_>, _>>()?;
-    auditor.finish(audits, &inv.diagnostics)
+    auditor.finish(audits, &inv.diagnostics, Vec::new())
 }
 
 /// The audit of one deployment before ignores and the gate: its report
@@ -310,6 +310,7 @@ impl<'a> Auditor<'a> {
         &self,
         mut audits: Vec<DeploymentAudit>,
         diagnostics: &[Diagnostic],
+        mut functions: Vec<crate::report::functions::FunctionReport>,
     ) -> Result<ScanReport, StoreError> {
         audits.sort_by_key(|a| a.index);
         let policies = self.policies;
@@ -356,6 +357,9 @@ impl<'a> Auditor<'a> {
                     FindingKind::Typosquat => summary.typosquats += 1,
                     FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
                     FindingKind::Warning => summary.warnings += 1,
+                    FindingKind::Runtime => summary.runtime += 1,
+                    FindingKind::Platform => summary.platform += 1,
+                    FindingKind::Size => summary.size += 1,
                 }
             }
             if let Some(r) = gate_reason(&report.path, &report.findings) {
@@ -363,6 +367,16 @@ impl<'a> Auditor<'a> {
             }
             deployments.push(report);
         }
+        // Functions hook: their own findings (runtime, platform, size)
+        // are gated with the scan-wide policy.
+        crate::functions::gate::apply(
+            &mut functions,
+            policies.global,
+            today,
+            (&mut used_ignores, &mut expired_notes),
+            &mut summary,
+            &mut reasons,
+        );
         let mut unused = Vec::new();
         let mut reported: BTreeSet<IgnoreKey> = BTreeSet::new();
         let mut check_unused = |_: usize, p: &Policy| {
@@ -426,6 +440,7 @@ impl<'a> Auditor<'a> {
             },
             deployments,
             errors,
+            functions,
             policy: PolicyNotes {
                 config: self.opts.config_path.clone(),
                 expired_ignores: expired_notes.into_iter().collect(),
@@ -719,7 +734,7 @@ fn first_line(s: &str) -> String {
 }
 
 /// An ignore told apart by its content: (id, package, reason, expires).
-type IgnoreKey = (String, Option<String>, String, Option<String>);
+pub(crate) type IgnoreKey = (String, Option<String>, String, Option<String>);
 
 fn ignore_key(ig: &crate::policy::Ignore) -> IgnoreKey {
     (
@@ -730,7 +745,7 @@ fn ignore_key(ig: &crate::policy::Ignore) -> IgnoreKey {
     )
 }
 
-fn apply_ignores(
+pub(crate) fn apply_ignores(
     f: &mut Finding,
     policy: &Policy,
     today: crate::clock::Date,
@@ -772,7 +787,7 @@ fn apply_ignores(
     }
 }
 
-fn closes_gate(f: &Finding, policy: &Policy) -> bool {
+pub(crate) fn closes_gate(f: &Finding, policy: &Policy) -> bool {
     if f.ignored.is_some() || f.not_on_target.is_some() {
         // Not installed on the target: it cannot run there.
         return false;
@@ -802,6 +817,13 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
             .and_then(crate::policy::Level3::parse)
             .is_some_and(|r| gate.confusion.closes(r)),
         FindingKind::Malicious => gate.malicious,
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => {
+            f.check.as_ref().is_some_and(|c| match f.kind {
+                FindingKind::Runtime => gate.runtime.closes(c.level),
+                FindingKind::Platform => gate.platform.closes(c.level),
+                _ => gate.size.closes(c.level),
+            })
+        }
     }
 }
 
@@ -858,6 +880,9 @@ fn kind_rank(k: FindingKind) -> u8 {
         FindingKind::Typosquat => 2,
         FindingKind::DependencyConfusion => 3,
         FindingKind::Warning => 4,
+        FindingKind::Runtime => 5,
+        FindingKind::Platform => 6,
+        FindingKind::Size => 7,
     }
 }
 

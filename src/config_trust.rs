@@ -82,6 +82,9 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.include_dev", Category::Gate),
     ("gate.warnings", Category::Gate),
     ("gate.unknown_severity", Category::Gate),
+    ("gate.runtime", Category::Gate),
+    ("gate.platform", Category::Gate),
+    ("gate.size", Category::Gate),
     ("ignore", Category::Exception),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
@@ -479,6 +482,32 @@ impl Merge<'_> {
                 let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
                 if self.decide(key, shown, b.cmp(&a), false) {
                     self.effective.gate.unknown_severity = a;
+                }
+            }
+            "gate.runtime" => {
+                let (a, b) = (n.gate.runtime, e.gate.runtime);
+                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
+                if self.decide(key, shown, a.strictness().cmp(&b.strictness()), false) {
+                    self.effective.gate.runtime = a;
+                }
+            }
+            "gate.platform" | "gate.size" => {
+                let platform = key == "gate.platform";
+                let pick = |p: &Policy| {
+                    if platform {
+                        p.gate.platform
+                    } else {
+                        p.gate.size
+                    }
+                };
+                let (a, b) = (pick(n), pick(e));
+                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
+                if self.decide(key, shown, a.strictness().cmp(&b.strictness()), false) {
+                    if platform {
+                        self.effective.gate.platform = a;
+                    } else {
+                        self.effective.gate.size = a;
+                    }
                 }
             }
             "gate.malicious" | "gate.include_dev" => {

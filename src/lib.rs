@@ -28,6 +28,7 @@ pub mod discover;
 pub mod ecosystem;
 pub mod fix;
 pub mod fs;
+pub mod functions;
 pub mod graph;
 pub mod limits;
 pub mod matcher;

@@ -217,24 +217,33 @@ pub struct PythonTarget {
 impl Default for PythonTarget {
     /// The AWS Lambda Python 3.12 runtime on x86_64 Linux.
     fn default() -> Self {
-        PythonTarget::for_arch(Arch::X86_64)
+        PythonTarget::for_target(&Target::default())
     }
 }
 
 impl PythonTarget {
     /// The AWS Lambda Python 3.12 runtime on Linux for `arch`.
     pub fn for_arch(arch: Arch) -> Self {
+        PythonTarget::for_target(&Target {
+            arch,
+            ..Target::default()
+        })
+    }
+
+    /// The Lambda Python runtime of `target` (its version and CPU).
+    pub fn for_target(target: &Target) -> Self {
+        let (major, minor) = target.python;
         PythonTarget {
-            python_version: "3.12".into(),
-            python_full_version: "3.12.0".into(),
+            python_version: format!("{major}.{minor}"),
+            python_full_version: format!("{major}.{minor}.0"),
             sys_platform: "linux".into(),
-            platform_machine: arch.machine().into(),
+            platform_machine: target.arch.machine().into(),
         }
     }
 }
 
 /// A Lambda instruction-set architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// `x86_64` (Lambda's default).
@@ -255,6 +264,14 @@ impl Arch {
         }
     }
 
+    /// Lambda's name (`x86_64`, `arm64`).
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
     /// The name `platform.machine()` gives on Linux (`x86_64`, `aarch64`).
     pub fn machine(self) -> &'static str {
         match self {
@@ -265,12 +282,45 @@ impl Arch {
 }
 
 /// The platform deployments run on: AWS Lambda, Linux with glibc, on the
-/// configured architecture. npm's `os`/`cpu`/`libc` fields and Python
-/// markers are evaluated for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// configured architecture and Python version. npm's `os`/`cpu`/`libc`
+/// fields and Python markers are evaluated for it. Outside any function
+/// template it is `[target]` of the configuration; a deployment that
+/// functions use runs on their runtime and architecture instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Target {
     /// The architecture (`[target] architecture`, default x86_64).
     pub arch: Arch,
+    /// The Python version markers are evaluated for (`[target] python`,
+    /// default 3.12).
+    pub python: (u32, u32),
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            arch: Arch::X86_64,
+            python: (3, 12),
+        }
+    }
+}
+
+impl Target {
+    /// Reads a Python version `3.X`.
+    pub fn parse_python(s: &str) -> Option<(u32, u32)> {
+        let (a, b) = s.trim().split_once('.')?;
+        let v = (a.parse().ok()?, b.parse().ok()?);
+        (v.0 == 3 || v == (2, 7)).then_some(v)
+    }
+
+    /// `python3.12 on arm64`, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "Python {}.{}, {}",
+            self.python.0,
+            self.python.1,
+            self.arch.machine()
+        )
+    }
 }
 
 /// Limits that protect the scanner from hostile input.
@@ -320,7 +370,7 @@ impl ParseOptions {
     /// Options for `target` (its Python runtime included) with `limits`.
     pub fn new(target: Target, limits: Limits) -> Self {
         ParseOptions {
-            python: PythonTarget::for_arch(target.arch),
+            python: PythonTarget::for_target(&target),
             target,
             limits,
         }

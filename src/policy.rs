@@ -129,6 +129,8 @@ impl Level3 {
     }
 }
 
+pub use crate::functions::levels::{CheckGate, RuntimeGate};
+
 /// `[gate]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -152,6 +154,12 @@ pub struct Gate {
     /// vulnerabilities is not opened by a record nobody has scored.
     #[serde(deserialize_with = "graded_severity")]
     pub unknown_severity: Severity,
+    /// Function runtime findings that close the gate.
+    pub runtime: RuntimeGate,
+    /// Function platform findings that close the gate.
+    pub platform: CheckGate,
+    /// Function size findings that close the gate.
+    pub size: CheckGate,
 }
 
 /// `low`, `medium`, `high` or `critical` (not `unknown`: the setting says
@@ -188,6 +196,9 @@ impl Default for Gate {
             include_dev: false,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
+            runtime: RuntimeGate::Deprecated,
+            platform: CheckGate::Error,
+            size: CheckGate::Error,
         }
     }
 }
@@ -250,17 +261,25 @@ pub struct TargetConfig {
     /// `x86_64` (default) or `arm64`: npm `cpu` fields and Python
     /// `platform_machine` markers are evaluated for it.
     pub architecture: Option<String>,
+    /// `3.12` (default): the Python version markers are evaluated for.
+    pub python: Option<String>,
 }
 
 impl TargetConfig {
     /// The target this configures.
     pub fn target(&self) -> crate::parse::Target {
+        let d = crate::parse::Target::default();
         crate::parse::Target {
             arch: self
                 .architecture
                 .as_deref()
                 .and_then(crate::parse::Arch::parse)
-                .unwrap_or_default(),
+                .unwrap_or(d.arch),
+            python: self
+                .python
+                .as_deref()
+                .and_then(crate::parse::Target::parse_python)
+                .unwrap_or(d.python),
         }
     }
 }
@@ -364,6 +383,15 @@ impl Policy {
                 path,
                 line_of(text, a),
                 &format!("target.architecture must be x86_64 or arm64, not {a:?}"),
+            ));
+        }
+        if let Some(v) = &self.target.python
+            && crate::parse::Target::parse_python(v).is_none()
+        {
+            return Err(invalid(
+                path,
+                line_of(text, v),
+                &format!("target.python must be a Python version such as \"3.12\", not {v:?}"),
             ));
         }
         let l = &self.limits;

@@ -59,6 +59,43 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             }
         }
     }
+    // Functions: an application component each, depending on the
+    // components of the packages it loads.
+    for f in &report.functions {
+        let fref = format!("function:{}#{}", f.template, f.name);
+        let parts: Vec<&String> = f
+            .code
+            .deployments
+            .iter()
+            .chain(f.layers.iter().flat_map(|l| l.deployments.iter()))
+            .collect();
+        let mut depends: BTreeSet<&String> = BTreeSet::new();
+        for p in f.packages.iter().filter(|p| p.effective) {
+            for d in &parts {
+                let key = (
+                    (*d).clone(),
+                    p.ecosystem.clone(),
+                    p.name.clone(),
+                    p.version.clone().unwrap_or_default(),
+                );
+                depends.extend(refs.get(&key).into_iter().flatten());
+            }
+        }
+        let prop = |k: &str, v: Option<&str>| json!({"name": format!("depwarden:{k}"), "value": v.unwrap_or("")});
+        components.push(json!({
+            "type": "application",
+            "bom-ref": fref,
+            "name": f.name,
+            "properties": [
+                prop("framework", Some(&f.framework)),
+                prop("template", Some(&f.template)),
+                prop("runtime", f.runtime.as_deref()),
+                prop("architecture", f.architecture.as_deref()),
+                prop("package_type", Some(&f.package_type)),
+            ],
+        }));
+        dependencies.push(json!({"ref": fref, "dependsOn": depends}));
+    }
     let mut vulnerabilities: BTreeMap<String, Value> = BTreeMap::new();
     for d in &report.deployments {
         for f in &d.findings {

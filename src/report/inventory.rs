@@ -83,8 +83,47 @@ pub fn to_json(inv: &Inventory) -> Value {
     json!({"packages": packages, "deployments": deployments, "errors": errors})
 }
 
-/// The inventory as a plain-text table, one block per deployment.
-pub fn to_table(inv: &Inventory) -> String {
+/// The inventory as a plain-text table, one block per deployment, then
+/// one per function with the packages it loads.
+pub fn to_table(inv: &Inventory, functions: &[super::functions::FunctionReport]) -> String {
+    let mut out = deployments_table(inv);
+    for f in functions {
+        let _ = writeln!(
+            out,
+            "function {} ({} {}, {} {})",
+            f.name,
+            f.framework,
+            f.template,
+            f.runtime.as_deref().unwrap_or("runtime unknown"),
+            f.architecture.as_deref().unwrap_or("architecture unknown")
+        );
+        for p in &f.packages {
+            let mut flags = vec![p.origin.clone()];
+            if !p.effective {
+                flags.push("not loaded".into());
+            }
+            if let Some(s) = &p.shadowed_by {
+                flags.push(format!("shadowed by {s}"));
+            }
+            if p.not_on_path {
+                flags.push("not on path".into());
+            }
+            if p.bundled == Some(false) {
+                flags.push("not bundled".into());
+            }
+            let _ = writeln!(
+                out,
+                "    {}@{}  {}",
+                p.name,
+                p.version.as_deref().unwrap_or("?"),
+                flags.join(",")
+            );
+        }
+    }
+    out
+}
+
+fn deployments_table(inv: &Inventory) -> String {
     let mut out = String::new();
     for d in &inv.deployments {
         let _ = writeln!(out, "{}", d.deployment.display_path());

@@ -1,6 +1,8 @@
 //! Reports: each module formats a finished result and does nothing else.
 
 pub mod cyclonedx;
+pub mod functions;
+pub mod functions_text;
 pub mod inventory;
 pub mod json;
 pub mod markdown;

@@ -29,6 +29,10 @@ pub struct ScanReport {
     pub errors: Vec<ErrorEntry>,
     /// Configuration notes: the config file used, expired and unused ignores.
     pub policy: PolicyNotes,
+    /// Functions defined by the infrastructure files found (SAM, Serverless
+    /// Framework, CDK, Terraform); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<super::functions::FunctionReport>,
 }
 
 /// Name and version of depwarden.
@@ -137,6 +141,59 @@ pub enum FindingKind {
     DependencyConfusion,
     /// An informational advisory (RustSec unmaintained, unsound, notice).
     Warning,
+    /// A function's runtime is deprecated or soon deprecated.
+    Runtime,
+    /// Native code that cannot load on a function's target.
+    Platform,
+    /// A function over Lambda's size limits.
+    Size,
+}
+
+/// How sure a platform finding is that the code cannot load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckLevel {
+    /// It may not work (a declaration says so, or a directory is not
+    /// searched).
+    Warning,
+    /// It cannot load.
+    Error,
+}
+
+/// The details of a function finding (`runtime`, `platform`, `size`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionCheck {
+    /// The function the finding is about.
+    pub function: String,
+    /// The rule (`runtime-deprecated`, `native-arch-mismatch`,
+    /// `size-unzipped-over-limit`, ...).
+    pub rule: String,
+    /// `error` (cannot work) or `warning`.
+    pub level: CheckLevel,
+    /// Runtime deprecation date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecation_date: Option<String>,
+    /// From this date the runtime can no longer be used to create functions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_create_date: Option<String>,
+    /// From this date functions on the runtime can no longer be updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_update_date: Option<String>,
+    /// What the target needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The files concerned, relative to the scanned root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Measured size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 /// Fix advice for a vulnerable package.
@@ -232,6 +289,9 @@ pub struct Finding {
     pub ignored: Option<Suppression>,
     /// True when this finding closes the gate.
     pub closes_gate: bool,
+    /// Details of a function finding.
+    #[serde(flatten)]
+    pub check: Option<FunctionCheck>,
 }
 
 impl Finding {
@@ -267,6 +327,7 @@ impl Finding {
             fix: None,
             ignored: None,
             closes_gate: false,
+            check: None,
         }
     }
 }
@@ -296,6 +357,25 @@ pub struct Summary {
     pub unscanned_sources: usize,
     /// Deployments of which nothing could be scanned.
     pub deployments_not_scanned: usize,
+    /// Functions defined by the infrastructure files.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub functions: usize,
+    /// Functions of which the code or a layer was not scanned.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub functions_incomplete: usize,
+    /// Runtime findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub runtime: usize,
+    /// Platform findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub platform: usize,
+    /// Size findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub size: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The gate decision.

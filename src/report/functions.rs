@@ -1,0 +1,173 @@
+//! The `functions` list of the JSON reports (`scan` and `inventory`; see
+//! DESIGN.md, "Functions"): each function as Lambda deploys it, its code and
+//! layers in load order, its merged package set and findings, and its
+//! sizes. The domain fills these in (`crate::functions`); reports only
+//! format them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::model::{ErrorEntry, Finding};
+
+/// One function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// Logical id, Serverless function key, or Terraform address.
+    pub name: String,
+    /// `sam`, `serverless`, `cdk` or `terraform`.
+    pub framework: String,
+    /// The defining file and line, `path:line` relative to the scanned root.
+    pub template: String,
+    /// `Zip` or `Image`.
+    pub package_type: String,
+    /// The runtime identifier; `null` when not given or unresolved.
+    pub runtime: Option<String>,
+    /// `x86_64` or `arm64`; `null` when unresolved.
+    pub architecture: Option<String>,
+    /// True when the template does not say (Lambda's default, x86_64).
+    pub architecture_defaulted: bool,
+    /// The handler.
+    pub handler: Option<String>,
+    /// The code.
+    pub code: CodeReport,
+    /// Layers in Lambda's merge order.
+    pub layers: Vec<LayerReport>,
+    /// True when the code was scanned.
+    pub scanned: bool,
+    /// Why it was not: `package-type-image`, `code-in-s3`, or another
+    /// reason (`code-unresolved`, `code-unreadable`, `code-missing`).
+    pub not_scanned_reason: Option<String>,
+    /// True when the code and every layer were scanned.
+    pub complete: bool,
+    /// Values the template gives as expressions that are not evaluated
+    /// (`runtime`, `architecture`, `handler`, `code`), as written.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unresolved: BTreeMap<String, String>,
+    /// For a built function, the source template and line it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// CDK construct path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub construct_path: Option<String>,
+    /// The packages Lambda loads, and those it deploys but never loads.
+    pub packages: Vec<FunctionPackage>,
+    /// Every finding of the code and the layers, and the function's own
+    /// (`runtime`, `platform`, `size`), each with its origin.
+    pub findings: Vec<FunctionFinding>,
+    /// Sizes against Lambda's limits.
+    pub size: SizeReport,
+    /// Problems: what could not be scanned or resolved.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// Where a function's code is.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeReport {
+    /// The deployed directory or zip (relative path), the S3 location, or
+    /// the image; `null` when unknown.
+    pub artifact: Option<String>,
+    /// `dir`, `zip`, `s3`, `image`, `inline`, or `unknown`.
+    pub kind: String,
+    /// The deployments of this scan the code holds.
+    pub deployments: Vec<String>,
+    /// For a bundle: the lockfile its package versions come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle_lockfile: Option<String>,
+}
+
+/// One layer of a function.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerReport {
+    /// The layer's logical id / address, or the ARN as written.
+    pub id: String,
+    /// `local` or `external`.
+    pub kind: String,
+    /// The layer's directory or zip (relative path).
+    pub artifact: Option<String>,
+    /// True when its content was scanned.
+    pub scanned: bool,
+    /// The deployments of this scan it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<String>,
+}
+
+/// One package of a function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionPackage {
+    /// Ecosystem as OSV spells it.
+    pub ecosystem: String,
+    /// Name.
+    pub name: String,
+    /// Version (`null`: not pinned, or left to the runtime).
+    pub version: Option<String>,
+    /// `function`, `layer:<id>` or `runtime`.
+    pub origin: String,
+    /// Where it is, relative to the scanned root (the installed directory,
+    /// the lockfile, or the bundle).
+    pub location: String,
+    /// True when this is the copy the function loads.
+    pub effective: bool,
+    /// The origin of the copy loaded instead, when another one is.
+    pub shadowed_by: Option<String>,
+    /// True when it lies in a directory the runtime never searches.
+    pub not_on_path: bool,
+    /// For bundled code: whether the bundle contains it (a lockfile
+    /// package the bundle leaves out is listed with `false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundled: Option<bool>,
+    /// Why it is not installed on the function's target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_on_target: Option<String>,
+}
+
+/// A finding as it affects one function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionFinding {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `function`, `layer:<id>` or `runtime`.
+    pub origin: String,
+    /// The deployment it was found in (relative path), for package
+    /// findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// True when the package it is about is the copy Lambda loads.
+    pub effective: bool,
+    /// The origin of the copy loaded instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<String>,
+}
+
+/// A function's sizes, in bytes (apparent sizes: a zip's unzipped size is
+/// the sum of its entries).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SizeReport {
+    /// The code, unzipped.
+    pub function_unzipped_bytes: Option<u64>,
+    /// The code's zip; `null` when the code is a directory.
+    pub function_zipped_bytes: Option<u64>,
+    /// Each layer.
+    pub layers: Vec<LayerSize>,
+    /// Code and layers, unzipped.
+    pub total_unzipped_bytes: u64,
+    /// False when a part could not be measured (external layer, S3 code).
+    pub complete: bool,
+    /// Over 262,144,000 bytes unzipped.
+    pub exceeds_unzipped_limit: bool,
+    /// The code's zip is over 52,428,800 bytes (direct upload); `null`
+    /// when the code is a directory.
+    pub exceeds_zipped_direct_upload: Option<bool>,
+}
+
+/// One layer's size.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerSize {
+    /// Layer id.
+    pub id: String,
+    /// Unzipped.
+    pub unzipped_bytes: Option<u64>,
+    /// Zipped; `null` for a directory.
+    pub zipped_bytes: Option<u64>,
+}
