@@ -14,6 +14,8 @@ use crate::parse::Diagnostic;
 use crate::parse::{Limits, ParseOptions};
 use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
+use crate::report::Format;
+use crate::report::escape::{JsonMode, to_json, visible};
 use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
 use std::io::IsTerminal;
@@ -92,9 +94,7 @@ fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir
 
 /// [`db_dir`], or `None` after saying on stderr why there is none.
 fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
-    db_dir(global)
-        .map_err(|e| eprintln!("depwarden: error: {e}"))
-        .ok()
+    db_dir(global).map_err(error).ok()
 }
 
 fn open_store(global: &GlobalArgs) -> Result<Store> {
@@ -103,39 +103,36 @@ fn open_store(global: &GlobalArgs) -> Result<Store> {
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
 
-/// Output formats `scan` knows.
-const SCAN_FORMATS: &[&str] = &["table", "json", "sarif", "cyclonedx", "markdown"];
-
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    let mut formats: Vec<String> = args
-        .format
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
-    if formats.is_empty() {
-        formats.push("table".into());
+    let mut formats: Vec<Format> = Vec::new();
+    for name in &args.format {
+        match Format::parse(name) {
+            Some(f) => formats.push(f),
+            None => {
+                let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                error(format_args!(
+                    "unknown format '{name}' (expected one of: {})",
+                    known.join(", ")
+                ));
+                return Ok(ExitStatus::Error);
+            }
+        }
     }
-    if let Some(bad) = formats.iter().find(|f| !SCAN_FORMATS.contains(&f.as_str())) {
-        eprintln!(
-            "depwarden: error: unknown format '{bad}' (expected one of: {})",
-            SCAN_FORMATS.join(", ")
-        );
-        return Ok(ExitStatus::Error);
+    if formats.is_empty() {
+        formats.push(Format::Table);
     }
     if formats.len() > 1 && args.output.is_none() {
-        eprintln!(
-            "depwarden: error: several formats need --output FILE (each format is written to FILE.<ext>)"
-        );
+        error("several formats need --output FILE (each format is written to FILE.<ext>)");
         return Ok(ExitStatus::Error);
     }
     let fail_on = match args.fail_on.as_deref().map(|l| (l, FailOn::parse(l))) {
         None => None,
         Some((_, Some(f))) => Some(f),
         Some((level, None)) => {
-            eprintln!(
-                "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
-            );
+            error(format_args!(
+                "--fail-on {level}: expected none, low, medium, high or critical"
+            ));
             return Ok(ExitStatus::Error);
         }
     };
@@ -147,10 +144,18 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         match crate::config_trust::ScanPolicy::load(&paths[0], global.config.as_deref(), flags) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("depwarden: error: {e}");
+                error(&e);
                 return Ok(ExitStatus::Error);
             }
         };
+    let report_only = match args.gate.as_deref() {
+        None | Some("on") => false,
+        Some("none") => true,
+        Some(other) => {
+            eprintln!("depwarden: error: --gate {other}: expected none or on");
+            return Ok(ExitStatus::Error);
+        }
+    };
     let Some(db) = db_dir_or_say(global) else {
         return Ok(ExitStatus::Error);
     };
@@ -178,7 +183,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         Ok(s) => s,
         Err(e) => {
             progress.finish();
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
@@ -186,21 +191,28 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         Ok(d) => d,
         Err(e) => {
             progress.finish();
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
     // Functions hook: templates read, their zips discovered, targets set.
     let project = crate::functions::pipeline::prepare(&tree, &mut discovery, options.target);
     let roots = crate::functions::pipeline::roots(&discovery.deployments);
-    let overrides = match scan_policy.for_deployments(&discovery.deployments) {
+    let mut overrides = match scan_policy.for_deployments(&discovery.deployments) {
         Ok(o) => o,
         Err(e) => {
             progress.finish();
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
+    if report_only {
+        // `--gate none` is absolute: no configuration closes the gate.
+        scan_policy.global.gate.open_for_every_kind();
+        for p in overrides.values_mut() {
+            p.gate.open_for_every_kind();
+        }
+    }
     progress.stage("parsing and matching");
     let policy = &scan_policy.global;
     let policies = Policies {
@@ -216,11 +228,12 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         supply: crate::supply::SupplyOptions {
             online: args.online,
             cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(&db)),
+            lookup_budget: Default::default(),
         },
     };
     // Deployments are parsed and audited one by one and their graphs
     // dropped, unless a format needs the whole inventory (CycloneDX).
-    let keep_inventory = formats.iter().any(|f| f == "cyclonedx");
+    let keep_inventory = formats.iter().any(|f| f.needs_inventory());
     let auditor = Auditor::new(&store, &policies, &opts);
     let (results, late) = pool.install(|| {
         tree.stream(discovery.deployments, &options, |i, parsed| {
@@ -276,7 +289,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         if args.max_db_age.is_some() {
             progress.finish();
             for s in &list {
-                eprintln!("depwarden: error: {s}, over the {max_age}-day limit; {advice}");
+                error(format_args!("{s}, over the {max_age}-day limit; {advice}"));
             }
             return Ok(ExitStatus::Error);
         }
@@ -297,24 +310,37 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    for format in &formats {
-        let text = match format.as_str() {
-            "json" => crate::report::json::render(&report)?,
-            "sarif" => crate::report::sarif::render(&report)?,
-            "cyclonedx" => crate::report::cyclonedx::render(&report, &inv)?,
-            "markdown" => crate::report::markdown::render(&report),
-            _ => crate::report::table::render(&report, color),
-        };
+    // `--strict` turns an open gate with unscanned inputs into an error,
+    // and every format says so (never "gate: passed" with exit code 2).
+    if args.strict && report.gate.passed && has_unscanned(&report) {
+        report.gate.passed = false;
+        report.gate.error =
+            Some("--strict: not every input could be scanned (see the errors)".into());
+    }
+    for &format in &formats {
+        let text = crate::report::render(format, &report, &inv, color)?;
         let target = output_path(args.output.as_deref(), format, formats.len());
         write_output(target.as_deref(), text.as_bytes())?;
     }
     progress.finish();
     if !global.quiet {
         for w in &report.database.warnings {
-            eprintln!("depwarden: warning: {w}");
+            warning(w);
         }
     }
-    let unscanned = report.summary.unscanned_sources > 0
+    Ok(if report.gate.error.is_some() {
+        ExitStatus::Error
+    } else if !report.gate.passed {
+        ExitStatus::GateClosed
+    } else {
+        ExitStatus::Passed
+    })
+}
+
+/// True when something could not be scanned: a source that did not parse,
+/// an error-level diagnostic, or a problem outside any deployment.
+fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
+    report.summary.unscanned_sources > 0
         || report.deployments.iter().any(|d| {
             d.errors
                 .iter()
@@ -325,14 +351,34 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             f.errors
                 .iter()
                 .any(|e| e.level == crate::parse::Level::Error)
-        });
-    Ok(if !report.gate.passed {
-        ExitStatus::GateClosed
-    } else if args.strict && unscanned {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Passed
-    })
+        })
+}
+
+/// Prints `depwarden: error: MESSAGE` on stderr, the message in its visible
+/// form (input-derived text can neither drive the terminal nor show a
+/// credential).
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("depwarden: error: {}", visible(&message.to_string()));
+}
+
+/// Prints `depwarden: warning: MESSAGE` on stderr, as [`error`] does.
+pub fn warning(message: impl std::fmt::Display) {
+    eprintln!("depwarden: warning: {}", visible(&message.to_string()));
+}
+
+/// An error with its chain of causes, each cause shown once: a cause whose
+/// text the message already holds (`cannot read X: permission denied`
+/// over `permission denied`) is not repeated.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !c.is_empty() && !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 /// Archive problems met while parsing go to the deployment that holds
@@ -364,21 +410,14 @@ fn attach_late_diagnostics(
 
 /// Where one format goes: the given file for a single format; with several
 /// formats, the file name as a stem plus the format's extension.
-fn output_path(output: Option<&Path>, format: &str, count: usize) -> Option<PathBuf> {
+fn output_path(output: Option<&Path>, format: Format, count: usize) -> Option<PathBuf> {
     let out = output?;
     if count == 1 {
         return Some(out.to_path_buf());
     }
-    let ext = match format {
-        "json" => "json",
-        "sarif" => "sarif",
-        "cyclonedx" => "cdx.json",
-        "markdown" => "md",
-        _ => "txt",
-    };
     let mut name = out.as_os_str().to_os_string();
     name.push(".");
-    name.push(ext);
+    name.push(format.extension());
     Some(PathBuf::from(name))
 }
 
@@ -386,41 +425,39 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     let store = match open_store(global) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
     let status = store.status().context("cannot read the database status")?;
     if !global.quiet {
         for w in store.warnings() {
-            eprintln!("depwarden: warning: {w}");
+            warning(w);
         }
     }
     let text = if format == "json" {
-        let mut s = serde_json::to_string_pretty(&status)?;
-        s.push('\n');
-        s
+        to_json(&status, JsonMode::Exact)?
     } else {
         let mut s = format!(
             "database: {}\n",
-            db_dir(global).map(|d| d.display().to_string())?
+            visible(&db_dir(global).map(|d| d.display().to_string())?)
         );
         s.push_str(&format!(
             "source: {}\n",
-            status.source.as_deref().unwrap_or("unknown")
+            visible(status.source.as_deref().unwrap_or("unknown"))
         ));
         s.push_str(&format!(
             "updated: {}\n",
-            status.imported_at.as_deref().unwrap_or("unknown")
+            visible(status.imported_at.as_deref().unwrap_or("unknown"))
         ));
         for e in &status.ecosystems {
             s.push_str(&format!(
                 "  {:<10} {:>6} records, newest modified {}, updated {} from {}\n",
                 e.ecosystem.as_str(),
                 e.records,
-                e.newest_modified.as_deref().unwrap_or("-"),
-                e.updated_at.as_deref().unwrap_or("-"),
-                e.source.as_deref().unwrap_or("-")
+                visible(e.newest_modified.as_deref().unwrap_or("-")),
+                visible(e.updated_at.as_deref().unwrap_or("-")),
+                visible(e.source.as_deref().unwrap_or("-"))
             ));
         }
 
@@ -436,13 +473,13 @@ fn print_write_messages(global: &GlobalArgs, warnings: &[String], notes: &[Strin
         return;
     }
     for w in warnings.iter().take(20) {
-        eprintln!("depwarden: warning: {w}");
+        warning(w);
     }
     if warnings.len() > 20 {
-        eprintln!("depwarden: warning: ... and {} more", warnings.len() - 20);
+        warning(format_args!("... and {} more", warnings.len() - 20));
     }
     for n in notes {
-        eprintln!("depwarden: note: {n}");
+        eprintln!("depwarden: note: {}", visible(n));
     }
 }
 
@@ -459,9 +496,9 @@ fn run_db_import(
         None => None,
         Some((_, Some(e))) => Some(e),
         Some((name, None)) => {
-            eprintln!(
-                "depwarden: error: unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
-            );
+            error(format_args!(
+                "unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
+            ));
             return Ok(ExitStatus::Error);
         }
     };
@@ -473,12 +510,14 @@ fn run_db_import(
         Ok(report) => {
             print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                eprintln!("depwarden: {report}");
+                eprintln!("depwarden: {}", visible(&report.to_string()));
             }
             Ok(ExitStatus::Passed)
         }
         Err(e) => {
-            eprintln!("depwarden: error: import failed, the previous database is unchanged: {e}");
+            error(format_args!(
+                "import failed, the previous database is unchanged: {e}"
+            ));
             Ok(ExitStatus::Error)
         }
     }
@@ -501,12 +540,12 @@ fn run_db_sync(
                 if let Some(n) = note
                     && !global.quiet
                 {
-                    eprintln!("depwarden: warning: {n}");
+                    warning(n);
                 }
                 source
             }
             Err(e) => {
-                eprintln!("depwarden: error: {e}");
+                error(&e);
                 return Ok(ExitStatus::Error);
             }
         };
@@ -517,7 +556,7 @@ fn run_db_sync(
     let ecosystems = match crate::advisory::sync::parse_ecosystems(ecosystems) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
@@ -528,12 +567,18 @@ fn run_db_sync(
         Ok(report) => {
             print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                eprintln!("depwarden: synced from {source}: {report}");
+                eprintln!(
+                    "depwarden: synced from {}: {}",
+                    visible(&source),
+                    visible(&report.to_string())
+                );
             }
             Ok(ExitStatus::Passed)
         }
         Err(e) => {
-            eprintln!("depwarden: error: sync failed, the previous database is unchanged: {e}");
+            error(format_args!(
+                "sync failed, the previous database is unchanged: {e}"
+            ));
             Ok(ExitStatus::Error)
         }
     }
@@ -543,20 +588,21 @@ fn run_explain(global: &GlobalArgs, id: &str) -> Result<ExitStatus> {
     let store = match open_store(global) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
     let Some(real) = store.resolve(id).context("cannot read the database")? else {
-        eprintln!("depwarden: error: no advisory with id or alias {id}");
+        error(format_args!("no advisory with id or alias {id}"));
         return Ok(ExitStatus::Error);
     };
     let Some(record) = store.record(&real).context("cannot read the database")? else {
-        eprintln!("depwarden: error: advisory {real} is indexed but its record is missing");
+        error(format_args!(
+            "advisory {real} is indexed but its record is missing"
+        ));
         return Ok(ExitStatus::Error);
     };
-    let mut s = serde_json::to_string_pretty(&record)?;
-    s.push('\n');
+    let s = to_json(&record, JsonMode::Exact)?;
     write_output(None, s.as_bytes())?;
     Ok(ExitStatus::Passed)
 }
@@ -569,9 +615,16 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
+/// The worker pool: `--jobs N` threads (at most [`crate::limits::MAX_JOBS`];
+/// a larger value is refused), else one per core.
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(n) = jobs {
+        anyhow::ensure!(
+            n <= crate::limits::MAX_JOBS,
+            "--jobs {n}: at most {} worker threads",
+            crate::limits::MAX_JOBS
+        );
         b = b.num_threads(n.max(1));
     }
     b.build().context("cannot start worker threads")
@@ -584,37 +637,32 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     let policy = match Policy::find(&paths[0], global.config.as_deref()) {
         Ok(found) => found.map(|(_, p)| p).unwrap_or_default(),
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
     let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
     let pool = thread_pool(args.jobs)?;
     let table = crate::functions::runtime::RuntimeTable::load(db_dir(global).ok().as_deref());
-    let inventory =
+    let found =
         pool.install(|| crate::functions::pipeline::inventory(&paths, args.zips, &options, &table));
-    let (inv, functions) = match inventory {
+    let (inv, functions) = match found {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
     let text = match args.format.as_str() {
-        "json" => {
-            let mut json = crate::report::inventory::to_json(&inv);
-            if let (false, Some(map)) = (functions.is_empty(), json.as_object_mut()) {
-                map.insert("functions".into(), serde_json::to_value(&functions)?);
-            }
-            let mut s = serde_json::to_string_pretty(&json)?;
-            s.push('\n');
-            s
-        }
+        "json" => to_json(
+            &crate::report::inventory::to_json_with(&inv, &functions),
+            JsonMode::Exact,
+        )?,
         "table" => crate::report::inventory::to_table(&inv, &functions),
         other => {
-            eprintln!(
-                "depwarden: error: unknown inventory format '{other}' (expected json or table)"
-            );
+            error(format_args!(
+                "unknown inventory format '{other}' (expected json or table)"
+            ));
             return Ok(ExitStatus::Error);
         }
     };

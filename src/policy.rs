@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::advisory::severity::Severity;
 use crate::clock::Date;
+use crate::report::escape::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -184,6 +185,19 @@ impl Gate {
         };
         self.fail_on.closes(counted)
     }
+
+    /// No finding of any kind closes the gate (`scan --gate none`): every
+    /// threshold at `none`, malicious packages and warnings included.
+    pub fn open_for_every_kind(&mut self) {
+        self.fail_on = FailOn::None;
+        self.malicious = false;
+        self.typosquat = Level3::None;
+        self.confusion = Level3::None;
+        self.warnings.clear();
+        self.runtime = RuntimeGate::None;
+        self.platform = CheckGate::None;
+        self.size = CheckGate::None;
+    }
 }
 
 impl Default for Gate {
@@ -236,10 +250,14 @@ pub struct RegistriesConfig {
     /// Internal package names, `*` wildcards allowed (`acme-*`).
     pub internal_names: Vec<String>,
     /// Public registry base URLs (for tests and mirrors): keys `npm`,
-    /// `pypi`, `crates`.
+    /// `pypi`, `crates`, and `npm-downloads` for the npm downloads API.
     pub public: std::collections::BTreeMap<String, String>,
+    /// Registries that serve public packages under their public names
+    /// (Artifactory, Nexus, CodeArtifact proxying the public registry):
+    /// resolving through them does not make a package internal.
+    pub mirrors: Vec<String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
-    /// 5000).
+    /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
 }
 
@@ -324,9 +342,13 @@ pub struct Policy {
 impl Policy {
     /// Parses a configuration file's text; `path` is used in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        crate::toml_guard::check(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::redact::toml_error(&e, text),
         })?;
         policy.validate(text, path)?;
         Ok(policy)
@@ -344,14 +366,19 @@ impl Policy {
     fn validate(&self, text: &str, path: &Path) -> Result<(), PolicyError> {
         for ig in &self.ignore {
             let line = line_of(text, &ig.id);
-            if ig.id.trim().is_empty() {
+            // Text made only of spaces or invisible characters (a
+            // zero-width space) says nothing to a reader: refused.
+            if !has_visible_text(&ig.id) {
                 return Err(invalid(path, line, "ignore.id must not be empty"));
             }
-            if ig.reason.trim().is_empty() {
+            if !has_visible_text(&ig.reason) {
                 return Err(invalid(
                     path,
                     line,
-                    &format!("ignore for {}: `reason` must not be empty", ig.id),
+                    &format!(
+                        "ignore for {}: `reason` must not be empty (or only invisible characters)",
+                        ig.id
+                    ),
                 ));
             }
             if let Some(exp) = &ig.expires
@@ -376,6 +403,18 @@ impl Policy {
                 ));
             }
         }
+        if let Some(ms) = self.registries.timeout_ms {
+            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            if ms == 0 || u128::from(ms) > max {
+                return Err(invalid(
+                    path,
+                    line_of(text, "timeout_ms"),
+                    &format!(
+                        "registries.timeout_ms = {ms}: a lookup timeout must be between 1 and {max} ms"
+                    ),
+                ));
+            }
+        }
         if let Some(a) = &self.target.architecture
             && crate::parse::Arch::parse(a).is_none()
         {
@@ -393,6 +432,15 @@ impl Policy {
                 line_of(text, v),
                 &format!("target.python must be a Python version such as \"3.12\", not {v:?}"),
             ));
+        }
+        for m in &self.registries.mirrors {
+            if m.trim().is_empty() {
+                return Err(invalid(
+                    path,
+                    line_of(text, "mirrors"),
+                    "registries.mirrors: an entry is empty (give a registry URL or host)",
+                ));
+            }
         }
         let l = &self.limits;
         for (key, value) in [
@@ -525,6 +573,28 @@ internal_names = ["acme-*"]
             err.contains("line 2") && err.contains("limits.max_packages"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mirrors_and_an_open_gate() {
+        let p = Policy::from_toml(
+            "[registries]\nmirrors = [\"https://acme.jfrog.io/artifactory/api/npm/npm-virtual\"]\n",
+            Path::new("d.toml"),
+        )
+        .unwrap();
+        assert_eq!(p.registries.mirrors.len(), 1);
+        let err = Policy::from_toml("[registries]\nmirrors = [\" \"]\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("registries.mirrors") && err.contains("line 2"),
+            "{err}"
+        );
+        let mut gate = Gate::default();
+        gate.open_for_every_kind();
+        assert!(!gate.closes_on(Severity::Critical) && !gate.closes_on(Severity::Unknown));
+        assert!(!gate.malicious && gate.warnings.is_empty());
+        assert!(!gate.typosquat.closes(Level3::High) && !gate.confusion.closes(Level3::High));
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub const DEFAULT_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.c
 /// Sync errors; each names the URL or file.
 #[derive(Debug, Error)]
 pub enum SyncError {
-    /// A download failed.
-    #[error("{url}: {reason}")]
+    /// A download failed. Shown with the URL's credentials masked.
+    #[error("{}: {}", crate::redact::redact_url(.url), crate::redact::redact_text(.reason))]
     Http {
         /// The URL.
         url: String,
@@ -73,11 +73,20 @@ pub struct SyncOptions {
     pub allow_shrink: bool,
 }
 
+/// The longest read timeout a sync accepts (`DEPWARDEN_HTTP_TIMEOUT`).
+pub const MAX_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The longest a whole sync may take: a server that keeps sending a byte
+/// now and then cannot hold it forever.
+pub const SYNC_BUDGET: Duration = Duration::from_secs(30 * 60);
+
 impl SyncOptions {
     /// Defaults for `source`: 10 s connect, 60 s read, 3 attempts from
     /// 500 ms, 1 GiB cap, incremental up to 2,000 records. The environment
-    /// variables `DEPWARDEN_HTTP_TIMEOUT` (seconds), `DEPWARDEN_HTTP_BACKOFF_MS`
-    /// and `DEPWARDEN_MAX_DOWNLOAD` (bytes) override them.
+    /// variables `DEPWARDEN_HTTP_TIMEOUT` (seconds, at most
+    /// [`MAX_READ_TIMEOUT`]: a larger value is lowered to it),
+    /// `DEPWARDEN_HTTP_BACKOFF_MS` and `DEPWARDEN_MAX_DOWNLOAD` (bytes)
+    /// override them.
     pub fn new(source: &str, ecosystems: Vec<Ecosystem>) -> SyncOptions {
         let env_u64 = |k: &str| {
             std::env::var(k)
@@ -88,7 +97,8 @@ impl SyncOptions {
             source: source.trim_end_matches('/').to_string(),
             ecosystems,
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60)),
+            read_timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60))
+                .min(MAX_READ_TIMEOUT),
             attempts: 3,
             backoff: Duration::from_millis(env_u64("DEPWARDEN_HTTP_BACKOFF_MS").unwrap_or(500)),
             max_bytes: env_u64("DEPWARDEN_MAX_DOWNLOAD").unwrap_or(1024 * 1024 * 1024),
@@ -238,6 +248,7 @@ struct HttpFetcher {
     base: String,
     client: reqwest::blocking::Client,
     opts: SyncOptions,
+    started: std::time::Instant,
 }
 
 /// An HTTP client trusting the platform's certificate store.
@@ -270,6 +281,15 @@ impl HttpFetcher {
             if let Some(lm) = cond.1 {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
+            if self.started.elapsed() > SYNC_BUDGET {
+                return Err(SyncError::Http {
+                    url: url.to_string(),
+                    reason: format!(
+                        "not fetched: the sync took longer than {} minutes in all",
+                        SYNC_BUDGET.as_secs() / 60
+                    ),
+                });
+            }
             match req.send() {
                 Ok(resp) if resp.status().is_server_error() => {
                     last = format!("HTTP {}", resp.status())
@@ -286,6 +306,26 @@ impl HttpFetcher {
             url: url.to_string(),
             reason: format!("{last} (after {} attempts)", self.opts.attempts.max(1)),
         })
+    }
+}
+
+impl HttpFetcher {
+    /// Why reading a response body failed: a stalled server is "timed
+    /// out" (reqwest reports it as a body decoding error), anything else
+    /// the error itself.
+    fn read_failure(&self, e: &std::io::Error) -> String {
+        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+            || e.get_ref()
+                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_timeout);
+        if timed_out {
+            format!(
+                "timed out (no data for {} s)",
+                self.opts.read_timeout.as_secs_f64()
+            )
+        } else {
+            e.to_string()
+        }
     }
 }
 
@@ -333,7 +373,7 @@ impl Fetcher for HttpFetcher {
             .read_to_end(&mut buf)
             .map_err(|e| SyncError::Http {
                 url: url.clone(),
-                reason: format!("download interrupted: {e}"),
+                reason: format!("download interrupted: {}", self.read_failure(&e)),
             })?;
         if buf.len() as u64 > self.opts.max_bytes {
             return Err(SyncError::Http {
@@ -385,9 +425,21 @@ impl Fetcher for HttpFetcher {
         let mut buf = vec![0u8; 64 * 1024];
         let mut written = 0u64;
         loop {
+            if self.started.elapsed() > SYNC_BUDGET {
+                return Err(SyncError::Http {
+                    url,
+                    reason: format!(
+                        "download stopped after {written} bytes: the sync took longer than {} minutes in all",
+                        SYNC_BUDGET.as_secs() / 60
+                    ),
+                });
+            }
             let n = reader.read(&mut buf).map_err(|e| SyncError::Http {
                 url: url.clone(),
-                reason: format!("download interrupted after {written} bytes: {e}"),
+                reason: format!(
+                    "download interrupted after {written} bytes: {}",
+                    self.read_failure(&e)
+                ),
             })?;
             if n == 0 {
                 break;
@@ -484,6 +536,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
             base: opts.source.clone(),
             client,
             opts: opts.clone(),
+            started: std::time::Instant::now(),
         })
     } else {
         Box::new(DirFetcher {
@@ -495,6 +548,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     // `functions::runtime`); it never fails a sync.
     let runtime_table = runtime_table(db_dir, fetcher.as_ref());
     let previous = Store::open(db_dir).ok();
+    // The source as the database keeps it: without credentials.
+    let stored_source = crate::redact::redact_url(&opts.source);
     let prev_status = previous.as_ref().and_then(|s| s.status().ok());
     let prev_eco = |e: Ecosystem| {
         prev_status
@@ -516,7 +571,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     let mut plans: BTreeMap<Ecosystem, Plan> = BTreeMap::new();
     let mut temp_files = TempFiles(Vec::new());
     for eco in &opts.ecosystems {
-        let prev = prev_eco(*eco).filter(|p| p.source.as_deref() == Some(opts.source.as_str()));
+        // Sources are stored redacted: compare in that form.
+        let prev = prev_eco(*eco).filter(|p| p.source.as_deref() == Some(stored_source.as_str()));
         if let Some(prev) = &prev
             && let Some(watermark) = &prev.newest_modified
         {
@@ -542,7 +598,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                                 reason: "not valid JSON".into(),
                             });
                         }
-                        records.push((fetcher.url(&rel), bytes));
+                        records.push((crate::redact::redact_url(&fetcher.url(&rel)), bytes));
                     }
                     plans.insert(*eco, Plan::Records(records));
                     continue;
@@ -626,7 +682,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                     source: e,
                 })?;
                 let mut read = 0;
-                let url = fetcher.url(&format!("{}/all.zip", eco.as_str()));
+                let url =
+                    crate::redact::redact_url(&fetcher.url(&format!("{}/all.zip", eco.as_str())));
                 read_zip_with(
                     &mut builder,
                     std::io::BufReader::new(f),
@@ -636,7 +693,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                 )?;
                 builder.check_replacement(&[eco], prev_status.as_ref(), true, &url)?;
                 replaced.push((eco, url));
-                meta.sources.insert(eco, opts.source.clone());
+                meta.sources.insert(eco, stored_source.clone());
                 meta.validators.insert(eco, (etag, last_modified));
                 report
                     .ecosystems
@@ -653,7 +710,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         for (origin, bytes) in records {
             builder.add_json(&bytes, &origin)?;
         }
-        meta.sources.insert(eco, opts.source.clone());
+        meta.sources.insert(eco, stored_source.clone());
         if let Some(p) = prev_eco(eco) {
             meta.validators.insert(eco, (p.etag, p.last_modified));
         }

@@ -34,6 +34,7 @@ internal_scopes = ["@a"]
 internal_names = ["a-*"]
 timeout_ms = 5
 public = { npm = "http://x" }
+mirrors = ["http://m"]
 [database]
 source = "http://y"
 max_age_days = 3
@@ -139,7 +140,10 @@ fn nested_files_only_tighten_unless_trusted() {
     assert_eq!(p.gate.size, crate::policy::CheckGate::Error);
     let j = sp.files.last().expect("report");
     assert_eq!(j.overruled.len(), 2, "{j:?}");
-    assert!(j.applied.iter().any(|a| a.starts_with("gate.platform")), "{j:?}");
+    assert!(
+        j.applied.iter().any(|a| a.starts_with("gate.platform")),
+        "{j:?}"
+    );
 
     let mut trusting = scan_policy(
         "trust_nested = true\n[gate]\nfail_on = \"high\"\n",

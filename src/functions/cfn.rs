@@ -7,13 +7,14 @@
 use serde_json::{Map, Value};
 
 /// Reads a template's text (JSON or YAML) into a JSON value with long-form
-/// intrinsics. YAML goes through `serde_yaml`, whose nesting and alias
-/// expansion limits apply.
+/// intrinsics. YAML is measured by [`crate::yaml_guard`] first (nesting,
+/// alias expansion), as every YAML the scan reads.
 pub fn parse(text: &str) -> Result<Value, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
         return serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON: {e}"));
     }
+    crate::yaml_guard::check(trimmed).map_err(|e| e.to_string())?;
     let yaml: serde_yaml::Value =
         serde_yaml::from_str(trimmed).map_err(|e| format!("not valid YAML: {e}"))?;
     Ok(from_yaml(yaml))
@@ -186,5 +187,7 @@ mod tests {
         assert_eq!(key_line(y, "Other", 2), 4);
         assert_eq!(key_line(y, "Missing", 1), 1);
         assert!(parse("a: [unclosed").is_err());
+        let deep = "a: ".to_string() + &"[".repeat(200) + &"]".repeat(200);
+        assert!(parse(&deep).unwrap_err().contains("nested deeper"));
     }
 }

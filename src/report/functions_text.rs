@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 use super::functions::{FunctionFinding, FunctionReport};
 use super::model::{FindingKind, ScanReport};
 
+/// An output's escaper.
+pub type Escaper<'a> = &'a dyn Fn(&str) -> String;
+
 /// Own findings and loaded-package findings listed per function at most.
 const MAX_FINDINGS: usize = 20;
 
@@ -143,11 +146,11 @@ pub fn table(
 
 /// The Markdown section, line by line through `line` (which refuses a
 /// line that does not fit); what does not fit is counted in `left_out`.
-/// `cell` escapes text for a table cell.
+/// `code` writes text as a code span in a table cell, `text` as cell text.
 pub fn markdown(
     report: &ScanReport,
     line: &mut dyn FnMut(&str) -> bool,
-    cell: &dyn Fn(&str) -> String,
+    (code, text): (Escaper<'_>, Escaper<'_>),
     left_out: &mut Vec<String>,
 ) {
     if report.functions.is_empty() {
@@ -183,14 +186,14 @@ pub fn markdown(
             "ok"
         };
         let row = format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
-            cell(&f.name),
-            cell(f.runtime.as_deref().unwrap_or("?")),
-            cell(f.architecture.as_deref().unwrap_or("?")),
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            code(&f.name),
+            text(f.runtime.as_deref().unwrap_or("?")),
+            text(f.architecture.as_deref().unwrap_or("?")),
             f.layers.len(),
             f.packages.iter().filter(|p| p.effective).count(),
             mib(f.size.total_unzipped_bytes),
-            cell(&findings.join(", ")),
+            text(&findings.join(", ")),
             gate
         );
         if !line(&row) {

@@ -387,6 +387,11 @@ pub struct GateResult {
     pub passed: bool,
     /// Why it closed (empty when passed).
     pub reasons: Vec<String>,
+    /// Set when the result is an error rather than a verdict (`--strict`
+    /// and an input that could not be scanned): why. `passed` is then
+    /// false and the exit code is 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Notes about the configuration.

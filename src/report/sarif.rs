@@ -53,9 +53,8 @@ pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
             "results": results,
         }],
     });
-    let mut s = serde_json::to_string_pretty(&sarif)?;
-    s.push('\n');
-    Ok(s)
+    // GitHub renders these texts: every string in its visible form.
+    super::escape::to_json(&sarif, super::escape::JsonMode::Visible)
 }
 
 fn rule_id(f: &Finding) -> String {
@@ -69,6 +68,8 @@ fn rule_id(f: &Finding) -> String {
                 .map(|c| c.rule.as_str())
                 .unwrap_or("function")
         ),
+        // A registry takedown has no advisory id.
+        FindingKind::Malicious if f.id.is_none() => "depwarden/taken-down".into(),
         _ => f.id.clone().unwrap_or_else(|| "depwarden/advisory".into()),
     }
 }
@@ -119,6 +120,11 @@ fn rule(id: &str, f: &Finding) -> Value {
                 _ => "A function over Lambda's deployment size limits",
             }
             .to_string(),
+            None,
+        ),
+        FindingKind::Malicious if f.id.is_none() => (
+            "TakenDown".to_string(),
+            "A package the registry took down (replaced with a security placeholder)".to_string(),
             None,
         ),
         _ => (

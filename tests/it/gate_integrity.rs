@@ -237,7 +237,7 @@ fn item1_and_9_nested_endpoints_are_never_used_for_lookups() {
     write(
         &fn_dir.join("depwarden.toml"),
         format!(
-            "[registries]\ninternal_names = [\"*\"]\ntimeout_ms = 60000\n[registries.public]\nnpm = \"{}\"\npypi = \"{}\"\n",
+            "[registries]\ninternal_names = [\"*\"]\ntimeout_ms = 30000\n[registries.public]\nnpm = \"{}\"\npypi = \"{}\"\n",
             planted.base, planted.base
         ),
     );

@@ -84,9 +84,13 @@ pub fn parse_manifest(
     text: &str,
     inherit: Option<&WorkspaceDecl>,
 ) -> Result<Manifest, ParseError> {
-    let table: Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ParseError::syntax(path, format!("invalid TOML: {e}")))?;
+    crate::toml_guard::check(text).map_err(|e| ParseError::limit(path, e.to_string()))?;
+    let table: Table = text.parse().map_err(|e: toml::de::Error| {
+        ParseError::syntax(
+            path,
+            format!("invalid TOML: {}", crate::redact::toml_error(&e, text)),
+        )
+    })?;
     let workspace = match table.get("workspace") {
         Some(Value::Table(ws)) => Some(parse_workspace(path, ws)?),
         Some(_) => return Err(ParseError::invalid(path, "`workspace` is not a table")),

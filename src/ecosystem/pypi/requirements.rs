@@ -21,6 +21,7 @@
 //!   environment variable (`${VAR}`) is reported as written and not
 //!   resolved.
 
+use super::req_lines::{Logical, MAX_LINE_BYTES, logical_lines};
 use crate::ecosystem::redact_url;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -107,41 +108,6 @@ pub fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
         sys_platform: &t.sys_platform,
     })
     .ok()
-}
-
-/// Splits a file into logical lines: continuations joined, comments removed.
-fn logical_lines(text: &str) -> Vec<(u32, String)> {
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut start = 0u32;
-    for (i, raw) in text.lines().enumerate() {
-        if buf.is_empty() {
-            start = i as u32 + 1;
-        }
-        let line = raw.trim_end_matches('\r');
-        if let Some(stripped) = line.strip_suffix('\\') {
-            buf.push_str(stripped);
-            buf.push(' ');
-            continue;
-        }
-        buf.push_str(line);
-        out.push((start, strip_comment(&std::mem::take(&mut buf))));
-    }
-    if !buf.is_empty() {
-        out.push((start, strip_comment(&buf)));
-    }
-    out
-}
-
-/// Removes a comment: `#` at the start or after whitespace.
-fn strip_comment(line: &str) -> String {
-    let bytes = line.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-            return line[..i].trim().to_string();
-        }
-    }
-    line.trim().to_string()
 }
 
 /// Per-requirement options that end the requirement text.
@@ -248,9 +214,29 @@ impl State<'_, '_> {
             ));
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let max_packages = self.ctx.options.limits.max_packages;
         for (lineno, line) in logical_lines(&text) {
+            let line = match line {
+                Logical::Text(line) => line,
+                Logical::TooLong(len) => {
+                    self.diag(
+                        Level::Error,
+                        path,
+                        format!("line {lineno}: {len} bytes, over the {MAX_LINE_BYTES}-byte limit of one requirement line; not read"),
+                    );
+                    continue;
+                }
+            };
             if line.is_empty() {
                 continue;
+            }
+            if self.graph.len() >= max_packages {
+                return Err(ParseError::limit(
+                    path,
+                    format!(
+                        "more than {max_packages} requirements, over the limit of packages per source"
+                    ),
+                ));
             }
             if line.starts_with('-') {
                 self.option_line(path, &dir, lineno, &line, depth)?;
@@ -386,6 +372,7 @@ impl State<'_, '_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (_, line) in logical_lines(&text) {
+            let Logical::Text(line) = line else { continue };
             if line.is_empty() || line.starts_with('-') {
                 continue;
             }
@@ -544,27 +531,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_and_comments_are_stripped() {
+    fn options_are_stripped() {
         assert_eq!(
             split_options("foo==1.0 --hash=sha256:abc --hash=sha256:def"),
             ("foo==1.0".into(), Some("sha256:abc".into()))
         );
         assert_eq!(split_options("foo17--hash==1.0").0, "foo17--hash==1.0");
         assert_eq!(split_options("foo==1.0 -C bar").0, "foo==1.0");
-        assert_eq!(strip_comment("requests ==1.0 # pinned"), "requests ==1.0");
-        assert_eq!(
-            strip_comment("x==1 --hash=sha256:a;#b"),
-            "x==1 --hash=sha256:a;#b"
-        );
-        let lines = logical_lines("a==1 \\\n  --hash=sha256:1\n# c\nb==2\n");
-        assert_eq!(
-            lines,
-            vec![
-                (1, "a==1    --hash=sha256:1".to_string()),
-                (3, String::new()),
-                (4, "b==2".into())
-            ]
-        );
     }
 
     #[test]
