@@ -725,7 +725,9 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     for (eco, url) in &replaced {
         builder.check_replacement(&[*eco], prev_status.as_ref(), opts.allow_shrink, url)?;
     }
-    report.warnings = std::mem::take(&mut builder.warnings);
+    report
+        .warnings
+        .extend(std::mem::take(&mut builder.warnings));
     report.notes.extend(builder.take_notes());
     report.status = Some(builder.commit(meta, prev_status.as_ref())?);
     Ok(report)

@@ -312,6 +312,15 @@ fn one(
                 f.name, inp.table.as_of
             ),
         )),
+        (None, _) if !f.image && f.runtime.unresolved().is_some() => errors.push(err(
+            Level::Warning,
+            template.clone(),
+            format!(
+                "{}: runtime {} is not evaluated; its support dates are not checked and platform checks assume the scan's target",
+                f.name,
+                f.runtime.unresolved().unwrap_or_default()
+            ),
+        )),
         (None, _) if !f.image && f.runtime.is_absent() => errors.push(err(
             Level::Warning,
             template.clone(),
@@ -359,10 +368,20 @@ fn one(
             }
         });
         if let Some(def) = def {
+            // Where in the layer (as `/opt` sees it) they are.
+            let prefix = root
+                .as_ref()
+                .map(|r| format!("{}/", rel(r)))
+                .unwrap_or_default();
             let mut off_path: Vec<String> = packages
                 .iter()
                 .filter(|p| p.origin == role.origin() && p.not_on_path)
-                .map(|p| p.location.clone())
+                .map(|p| {
+                    p.location
+                        .strip_prefix(&prefix)
+                        .unwrap_or(&p.location)
+                        .to_string()
+                })
                 .collect();
             off_path.sort();
             off_path.dedup();
@@ -390,8 +409,15 @@ fn one(
         own.push(("function".into(), x));
     }
     let complete = scanned && layer_reports.iter().all(|l| l.scanned);
+    // Located where the function is defined (SARIF places them there).
+    let template_path = rel(&f.template);
     let findings = own
         .into_iter()
+        .map(|(origin, mut finding)| {
+            finding.sources = vec![template_path.clone()];
+            finding.line = Some(f.line);
+            (origin, finding)
+        })
         .map(|(origin, finding)| FunctionFinding {
             finding,
             origin,

@@ -190,12 +190,14 @@ impl Parser<'_> {
     /// A quoted string's text, quotes included.
     fn string_text(&mut self) -> Result<String, String> {
         let start = self.pos;
+        let line = self.line;
+        let unterminated = || format!("line {line}: unterminated string");
         self.bump();
         let mut interp = 0usize;
         loop {
             match self.bump() {
-                None | Some(b'\n') if interp == 0 => return Err(self.err("unterminated string")),
-                None => return Err(self.err("unterminated string")),
+                None | Some(b'\n') if interp == 0 => return Err(unterminated()),
+                None => return Err(unterminated()),
                 Some(b'\\') => {
                     self.bump();
                 }

@@ -87,15 +87,18 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// `path` with `.` and `..` resolved lexically; `None` when `..` climbs
-/// above the root.
+/// `path` with `.` and `..` resolved lexically, `..` at the file system
+/// root staying there; `None` when `..` climbs above the start of a
+/// relative path.
 pub fn normalize(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                // `/..` is `/`, as the kernel has it.
+                let at_root = out.has_root() && out.parent().is_none();
+                if !at_root && !out.pop() {
                     return None;
                 }
             }
@@ -133,7 +136,13 @@ mod tests {
         let loc = Locator::new(&fs, &root, &tpl);
         assert_eq!(loc.local("src/"), CodeLoc::Dir(root.join("app/src")));
         assert_eq!(loc.local("./fn.zip"), CodeLoc::Zip(root.join("app/fn.zip")));
-        for bad in ["../../etc", "/etc", "missing/", "notes.txt"] {
+        for bad in [
+            "../../etc",
+            "../../../../../../../etc",
+            "/etc",
+            "missing/",
+            "notes.txt",
+        ] {
             assert!(
                 matches!(loc.local(bad), CodeLoc::Unreadable { .. }),
                 "{bad}: {:?}",
@@ -152,8 +161,7 @@ mod tests {
             normalize(Path::new("/a/b/../c/./d")).unwrap(),
             PathBuf::from("/a/c/d")
         );
-        assert!(
-            normalize(Path::new("/../x")).is_none() || normalize(Path::new("a/../../x")).is_none()
-        );
+        assert_eq!(normalize(Path::new("/../x")).unwrap(), PathBuf::from("/x"));
+        assert!(normalize(Path::new("a/../../x")).is_none());
     }
 }

@@ -131,6 +131,10 @@ pub fn inventory(
     }
     let packages: Vec<Option<DeploymentPackages>> =
         inv.deployments.iter().map(|d| keep(&project, d)).collect();
-    let (functions, _) = finish(&project, &tree, &roots, &packages, table, options.target);
+    let (mut functions, _) = finish(&project, &tree, &roots, &packages, table, options.target);
+    // An inventory lists; it neither matches nor gates.
+    for f in &mut functions {
+        f.findings.clear();
+    }
     Ok((inv, functions))
 }

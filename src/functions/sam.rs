@@ -297,3 +297,87 @@ pub fn is_build_template(path: &Path) -> bool {
     let aws_sam = comps.next().map(|c| c.as_os_str() == ".aws-sam");
     build == Some(true) && aws_sam == Some(true)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fs::OsFs;
+
+    #[test]
+    fn globals_merge_as_sam_does() {
+        let t = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let text = r#"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.11
+    Architectures: [arm64]
+    Layers: [!Ref Shared]
+Resources:
+  Plain:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: a.h}
+  Own:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: a.h
+      Runtime: python3.12
+      Architectures: [x86_64]
+      Layers: [!Ref Other, !Sub "arn:aws:lambda:${AWS::Region}:1:layer:x:1"]
+  Picked:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: a.h
+      Layers: !If [IsProd, [!Ref Other], []]
+  Img:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, ImageUri: repo:tag}
+  Shared:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: src/, CompatibleArchitectures: [arm64, sparc]}
+  Other:
+    Type: AWS::Lambda::LayerVersion
+    Properties: {Content: {S3Bucket: b, S3Key: k.zip}}
+"#;
+        let doc = crate::functions::cfn::parse(text).unwrap();
+        let tpl = root.join("template.yaml");
+        let fs = OsFs::default();
+        let loc = Locator::new(&fs, &root, &tpl);
+        let defs = read(&doc, text, Framework::Sam, &loc, &NoAssets);
+        let f = |n: &str| defs.functions.iter().find(|f| f.name == n).unwrap();
+        assert_eq!(f("Plain").runtime, Val::Known("python3.11".into()));
+        assert_eq!(f("Plain").architecture, Val::Known(Arch::Arm64));
+        assert_eq!(f("Plain").layers, vec![LayerRef::Local("Shared".into())]);
+        assert_eq!(f("Plain").code, CodeLoc::Dir(root.join("src")));
+        assert_eq!(f("Plain").line, 9);
+        // Scalars and Architectures replaced; Layers: global ones first.
+        assert_eq!(f("Own").runtime, Val::Known("python3.12".into()));
+        assert_eq!(f("Own").architecture, Val::Known(Arch::X86_64));
+        assert_eq!(
+            f("Own").layers,
+            vec![
+                LayerRef::Local("Shared".into()),
+                LayerRef::Local("Other".into()),
+                LayerRef::External("!Sub arn:aws:lambda:${AWS::Region}:1:layer:x:1".into()),
+            ]
+        );
+        // An intrinsic list is a value of its own: not evaluated.
+        assert_eq!(f("Picked").layers.len(), 1);
+        assert!(matches!(&f("Picked").layers[0], LayerRef::External(e) if e.starts_with("!If")));
+        // Images take no runtime or layers from the globals.
+        assert!(f("Img").image);
+        assert!(f("Img").runtime.is_absent());
+        assert!(f("Img").layers.is_empty());
+        assert_eq!(f("Img").code, CodeLoc::Image(Some("repo:tag".into())));
+        let shared = defs.layers.iter().find(|l| l.id == "Shared").unwrap();
+        assert_eq!(shared.compatible_architectures, vec![Arch::Arm64]);
+        assert!(defs.diagnostics.iter().any(|d| d.message.contains("sparc")));
+        let other = defs.layers.iter().find(|l| l.id == "Other").unwrap();
+        assert_eq!(other.content, CodeLoc::S3("s3://b/k.zip".into()));
+    }
+}

@@ -223,7 +223,7 @@ pub fn platform_findings(
     type Owner = (String, String, Option<String>);
     let mut grouped: BTreeMap<(String, Owner), Vec<String>> = BTreeMap::new();
     for (file, e) in &facts.natives {
-        if covered.contains(file) {
+        if covered.contains(file) || !prebuild_loaded(file, arch) {
             continue;
         }
         let pkg = match owner.get(file) {
@@ -302,6 +302,31 @@ pub fn platform_findings(
         }
     }
     out
+}
+
+/// False for a Node prebuild the loader never picks on Lambda:
+/// `prebuilds/<platform>-<arch>/...` (node-gyp-build, prebuildify) for
+/// another platform or CPU, or a musl build (`*.musl.node`) beside the
+/// glibc one. Other files are loaded wherever they are.
+fn prebuild_loaded(file: &Path, arch: crate::parse::Arch) -> bool {
+    let comps: Vec<String> = file
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Some(at) = comps.iter().rposition(|c| c == "prebuilds") else {
+        return true;
+    };
+    let Some(dir) = comps.get(at + 1) else {
+        return true;
+    };
+    let mut parts = dir.split('-');
+    let (os, cpus) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let npm_cpu = match arch {
+        crate::parse::Arch::X86_64 => "x64",
+        crate::parse::Arch::Arm64 => "arm64",
+    };
+    let name = comps.last().map(String::as_str).unwrap_or("");
+    os == "linux" && cpus.split('+').any(|c| c == npm_cpu) && !name.contains(".musl.")
 }
 
 fn expected_for(p: &Platform<'_>, rule: &str) -> String {
@@ -416,12 +441,7 @@ pub fn layer_findings(
             runtime.unwrap_or("the runtime"),
             not_on_path.join(", ")
         ));
-        set(
-            &mut f,
-            expected,
-            not_on_path.join(", "),
-            not_on_path.to_vec(),
-        );
+        set(&mut f, expected, not_on_path.join(", "), Vec::new());
         out.push(f);
     }
     out

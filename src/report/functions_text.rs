@@ -15,8 +15,16 @@ pub type Escaper<'a> = &'a dyn Fn(&str) -> String;
 /// Own findings and loaded-package findings listed per function at most.
 const MAX_FINDINGS: usize = 20;
 
+/// A size for people: bytes, KiB or MiB.
 fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    const KIB: u64 = 1024;
+    if bytes < KIB {
+        format!("{bytes} bytes")
+    } else if bytes < KIB * KIB {
+        format!("{:.1} KiB", bytes as f64 / KIB as f64)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (KIB * KIB) as f64)
+    }
 }
 
 /// `python3.12 arm64, 2 layers (1 external)`.
