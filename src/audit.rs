@@ -320,7 +320,7 @@ impl<'a> Auditor<'a> {
         &self,
         mut audits: Vec<DeploymentAudit>,
         diagnostics: &[Diagnostic],
-        mut functions: Vec<crate::report::functions::FunctionReport>,
+        mut functions: Vec<crate::report::model::FunctionReport>,
     ) -> Result<ScanReport, StoreError> {
         audits.sort_by_key(|a| a.index);
         let policies = self.policies;
@@ -381,9 +381,16 @@ impl<'a> Auditor<'a> {
         // are gated with the scan-wide policy.
         crate::functions::gate::apply(
             &mut functions,
-            policies.global,
-            today,
-            (&mut used_ignores, &mut expired_notes),
+            &mut |f| {
+                apply_ignores(
+                    f,
+                    policies.global,
+                    today,
+                    &mut used_ignores,
+                    &mut expired_notes,
+                );
+                f.closes_gate = closes_gate(f, policies.global);
+            },
             &mut summary,
             &mut reasons,
         );
@@ -740,7 +747,7 @@ fn first_line(s: &str) -> String {
 }
 
 /// An ignore told apart by its content: (id, package, reason, expires).
-pub(crate) type IgnoreKey = (String, Option<String>, String, Option<String>);
+type IgnoreKey = (String, Option<String>, String, Option<String>);
 
 fn ignore_key(ig: &crate::policy::Ignore) -> IgnoreKey {
     (
@@ -751,7 +758,7 @@ fn ignore_key(ig: &crate::policy::Ignore) -> IgnoreKey {
     )
 }
 
-pub(crate) fn apply_ignores(
+fn apply_ignores(
     f: &mut Finding,
     policy: &Policy,
     today: crate::clock::Date,
@@ -793,7 +800,7 @@ pub(crate) fn apply_ignores(
     }
 }
 
-pub(crate) fn closes_gate(f: &Finding, policy: &Policy) -> bool {
+fn closes_gate(f: &Finding, policy: &Policy) -> bool {
     if f.ignored.is_some() || f.not_on_target.is_some() {
         // Not installed on the target: it cannot run there.
         return false;

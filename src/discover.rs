@@ -306,7 +306,7 @@ impl Walk<'_> {
                 Some(EntryKind::File) => {
                     if entry.name == "depwarden.toml" {
                         self.configs.insert(dir.to_path_buf(), entry.path.clone());
-                    } else if crate::functions::is_infrastructure_name(&entry.name) {
+                    } else if crate::functions::names::is_infrastructure_name(&entry.name) {
                         // Functions hook: templates are read after discovery.
                         self.infrastructure.push(entry.path.clone());
                     } else if let Some(format) = SourceFormat::from_file_name(&entry.name) {

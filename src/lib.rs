@@ -41,6 +41,7 @@ pub mod report;
 pub mod scan;
 pub mod source;
 pub mod supply;
+pub mod target;
 pub mod toml_guard;
 pub mod version;
 pub mod workspace;

@@ -9,55 +9,16 @@ use std::path::{Path, PathBuf};
 
 use super::bundle;
 use super::checks::FactsCache;
-use super::layers::{self, DeploymentPackages, Part, SourceSummary};
-use super::model::{CodeLoc, FunctionDef, LayerRef, Val};
-use super::runtime::{Language, RuntimeTable};
+use super::inputs::{Inputs, Links, err};
+use super::layers::{self, Part, SourceSummary};
+use super::model::{CodeLoc, Framework, FunctionDef, LayerRef, Val};
+use super::runtime::Language;
 use super::size::{self, Measured};
-use super::{Project, Role, code_kind, owner, paths, verdicts};
-use crate::clock::Date;
+use super::{Project, Role, code_kind, owner, paths, sam, verdicts};
 use crate::discover::relative_display;
-use crate::fs::Fs;
-use crate::parse::{Level, Target};
-use crate::report::functions::{CodeReport, FunctionFinding, FunctionReport, LayerReport};
-use crate::report::model::{DeploymentReport, ErrorEntry, Finding};
-
-/// One deployment of the scan, as the functions see it.
-pub struct DeploymentRef<'a> {
-    /// Its root.
-    pub root: &'a Path,
-    /// Its display path.
-    pub display: &'a str,
-    /// Its packages, when kept.
-    pub packages: Option<&'a DeploymentPackages>,
-}
-
-/// What assembling needs besides the project.
-pub struct Inputs<'a> {
-    /// The scan's file system.
-    pub fs: &'a dyn Fs,
-    /// The deployments, by index.
-    pub deployments: &'a [DeploymentRef<'a>],
-    /// The runtime table.
-    pub table: &'a RuntimeTable,
-    /// Today.
-    pub today: Date,
-    /// The scan's target (for what templates leave unresolved).
-    pub default_target: Target,
-}
-
-/// The packages a bundle holds, as (name, version).
-pub type BundledSet = BTreeSet<(String, Option<String>)>;
-
-/// Which deployment findings a function inherits.
-#[derive(Debug, Clone, Default)]
-pub struct Links {
-    /// (deployment index, origin) of every deployment in its code and
-    /// layers.
-    pub deployments: Vec<(usize, String)>,
-    /// For a bundle: the lockfile's deployment and the (name, version) of
-    /// the packages the bundle holds; only their findings count.
-    pub bundle: Option<(usize, BundledSet)>,
-}
+use crate::parse::Level;
+use crate::report::model::{CodeReport, FunctionFinding, FunctionReport, LayerReport};
+use crate::report::model::{DeploymentReport, Finding};
 
 /// Assembles every function; returns the reports (with their own findings
 /// only) and, per function, the deployments whose findings it inherits.
@@ -72,15 +33,6 @@ pub fn assemble(project: &Project, inp: &Inputs<'_>) -> (Vec<FunctionReport>, Ve
         links.push(l);
     }
     (reports, links)
-}
-
-/// An error entry of a function.
-pub fn err(level: Level, path: String, message: String) -> ErrorEntry {
-    ErrorEntry {
-        level,
-        path,
-        message,
-    }
 }
 
 /// The deployments an artifact root owns, by index.
@@ -269,15 +221,32 @@ fn one(
     }
 
     // Which copy of each package is loaded.
+    // Only a SAM source template is built (`sam build` installs from the
+    // manifests); everything else is deployed as it is.
+    let built_by_sam = |t: &Path, fw: Framework| fw == Framework::Sam && !sam::is_build_template(t);
     let parts: Vec<Part<'_>> = parts_sources
         .iter()
         .map(|(role, root, sources)| Part {
             role: role.clone(),
             root: root.clone(),
             sources: sources.clone(),
+            builds: match role {
+                Role::Code => built_by_sam(&f.template, f.framework),
+                Role::Layer(id) => project
+                    .layer(f, id)
+                    .is_some_and(|l| built_by_sam(&l.template, l.framework)),
+            },
         })
         .collect();
-    let mut packages = layers::merge(&parts, language, handler, &scan_root);
+    // A Python package installed without its metadata: its import
+    // directory or module lies beside the manifest.
+    let present = |dir: &Path, p: &layers::PkgSummary| {
+        p.ecosystem == crate::ecosystem::Ecosystem::PyPI && {
+            let module = layers::python_module(&p.name);
+            inp.fs.is_dir(&dir.join(&module)) || inp.fs.is_file(&dir.join(format!("{module}.py")))
+        }
+    };
+    let mut packages = layers::merge(&parts, language, handler, &scan_root, &present);
     if let Some((virt, extra, _)) = &bundle_part {
         let bundle_loc = rel(&virt.path);
         for p in packages

@@ -7,15 +7,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::assemble::{Inputs, Links, err};
 use super::bundle::{self, Bundle};
+use super::inputs::{Inputs, Links, err};
 use super::layers::{self, SourceSummary};
 use super::model::FunctionDef;
 use super::runtime::Language;
 use crate::discover::relative_display;
 use crate::parse::Level;
-use crate::report::functions::FunctionPackage;
 use crate::report::model::ErrorEntry;
+use crate::report::model::FunctionPackage;
 use crate::source::SourceFormat;
 
 /// The bundle's packages as a source of the code, the lockfile packages it
@@ -35,6 +35,7 @@ pub fn bundled_packages(
         path: b.file.clone(),
         format: SourceFormat::PackageLock,
         installed: false,
+        bundle: true,
         packages: Vec::new(),
     };
     let mut extra = Vec::new();
@@ -97,6 +98,7 @@ pub fn bundled_packages(
                     shadowed_by: None,
                     not_on_path: false,
                     bundled: Some(false),
+                    installed: None,
                     not_on_target: p.not_on_target.clone(),
                 });
             }
@@ -136,6 +138,7 @@ pub fn bundled_packages(
                 shadowed_by: None,
                 not_on_path: false,
                 bundled: Some(false),
+                installed: None,
                 not_on_target: None,
             });
         }

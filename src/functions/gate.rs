@@ -4,25 +4,17 @@
 //! `platform` and `size` decide which close the gate, and each function
 //! whose findings close it gives one reason line.
 
-use std::collections::BTreeSet;
+use crate::report::model::{Finding, FindingKind, FunctionReport, Summary};
 
-use crate::audit::{IgnoreKey, apply_ignores, closes_gate};
-use crate::clock::Date;
-use crate::policy::Policy;
-use crate::report::functions::FunctionReport;
-use crate::report::model::{Finding, FindingKind, Summary};
-
-/// Gates the functions' own findings and counts them in `summary`;
-/// `ignores` are the ignores used so far and the expiry notes.
+/// Gates the functions' own findings and counts them in `summary`:
+/// `judge` applies the ignores and the gate to one finding, as the audit
+/// does for every other finding.
 pub fn apply(
     functions: &mut [FunctionReport],
-    policy: &Policy,
-    today: Date,
-    ignores: (&mut BTreeSet<IgnoreKey>, &mut BTreeSet<String>),
+    judge: &mut dyn FnMut(&mut Finding),
     summary: &mut Summary,
     reasons: &mut Vec<String>,
 ) {
-    let (used, expired) = ignores;
     summary.functions = functions.len();
     for f in functions.iter_mut() {
         if !f.complete {
@@ -34,8 +26,7 @@ pub fn apply(
             if x.id.is_none() {
                 x.id = x.check.as_ref().map(|c| c.rule.clone());
             }
-            apply_ignores(x, policy, today, used, expired);
-            x.closes_gate = closes_gate(x, policy);
+            judge(x);
             if x.ignored.is_some() {
                 summary.ignored += 1;
             }

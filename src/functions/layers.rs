@@ -15,7 +15,7 @@ use super::Role;
 use super::runtime::Language;
 use crate::discover::relative_display;
 use crate::ecosystem::Ecosystem;
-use crate::report::functions::FunctionPackage;
+use crate::report::model::FunctionPackage;
 use crate::scan::ParsedDeployment;
 use crate::source::SourceFormat;
 
@@ -48,6 +48,9 @@ pub struct SourceSummary {
     /// True for an installed tree (`node_modules/`, `*.dist-info`, a
     /// binary): where it lies decides whether the runtime finds it.
     pub installed: bool,
+    /// True for the packages recovered from a bundle: inside the code the
+    /// runtime loads, wherever the bundle file lies.
+    pub bundle: bool,
     /// Its packages (roots excluded).
     pub packages: Vec<PkgSummary>,
 }
@@ -109,6 +112,7 @@ impl DeploymentPackages {
                     path: s.source.path.clone(),
                     format: s.source.format,
                     installed,
+                    bundle: false,
                     packages,
                 })
             })
@@ -130,6 +134,12 @@ pub struct Part<'a> {
     pub root: PathBuf,
     /// Its sources.
     pub sources: Vec<&'a SourceSummary>,
+    /// True when the part is a source the framework's build installs
+    /// packages into from its manifests (a SAM source template's
+    /// `CodeUri`); false for what is deployed as it is (a `sam build`
+    /// output, a CDK asset, a zip), where a manifest without an installed
+    /// tree only declares packages Lambda cannot load.
+    pub builds: bool,
 }
 
 /// The directories of a part the runtime searches, relative to the part's
@@ -177,23 +187,40 @@ fn key(p: &PkgSummary) -> (Ecosystem, String) {
     (p.ecosystem, p.ecosystem.normalize_name(&p.name))
 }
 
+/// The import name a Python distribution is usually installed under
+/// (`Jinja2` → `jinja2`, `typing-extensions` → `typing_extensions`): how a
+/// package installed without its metadata is recognised.
+pub fn python_module(dist: &str) -> String {
+    dist.to_ascii_lowercase().replace(['-', '.'], "_")
+}
+
+/// Whether a package a manifest declares lies installed in a directory
+/// (a Python package installed without its `*.dist-info`, as
+/// `serverless-python-requirements` with `slim` leaves it).
+pub type Present<'a> = &'a dyn Fn(&Path, &PkgSummary) -> bool;
+
 /// The merged package set of a function: every deployed package, which
-/// copy is loaded, and which are never found.
+/// copy is loaded, and which are never found. `present` tells whether a
+/// package a manifest of deployed code declares is there all the same.
 pub fn merge(
     parts: &[Part<'_>],
     language: Option<Language>,
     handler: Option<&str>,
     scan_root: &Path,
+    present: Present<'_>,
 ) -> Vec<FunctionPackage> {
-    // Each source gets a priority: code first, then each searched layer
-    // directory with the last layer first; sources nothing searches get
-    // none.
-    struct Slot<'s> {
+    // Each package gets a priority: code first, then each searched layer
+    // directory with the last layer first; what nothing searches, or what
+    // is only declared, gets none.
+    struct Entry<'s> {
         prio: Option<(usize, usize)>,
         origin: String,
+        pkg: &'s PkgSummary,
         source: &'s SourceSummary,
+        /// Declared by a manifest of deployed code, not installed.
+        declared_only: bool,
     }
-    let mut slots: Vec<Slot<'_>> = Vec::new();
+    let mut entries: Vec<Entry<'_>> = Vec::new();
     let layer_count = parts.len();
     for (pos, part) in parts.iter().enumerate() {
         let dirs = search_dirs(&part.role, language, handler);
@@ -206,93 +233,99 @@ pub fn merge(
             .filter(|s| s.installed)
             .flat_map(|s| s.packages.iter().map(|p| p.ecosystem))
             .collect();
+        let rank = |dir: &Path| -> Option<(usize, usize)> {
+            let rel = relative_display(&part.root, dir);
+            let at = match &dirs {
+                None => Some(0),
+                Some(d) => d.iter().position(|x| *x == rel),
+            };
+            at.map(|i| match part.role {
+                Role::Code => (0, 0),
+                Role::Layer(_) => (1 + i, layer_count - pos),
+            })
+        };
         for s in &part.sources {
             if !s.installed && s.packages.iter().any(|p| installed.contains(&p.ecosystem)) {
                 continue;
             }
-            let rel = relative_display(&part.root, &s.path);
-            let prio = if !s.installed {
-                // A manifest or lockfile: what the build installs where the
-                // runtime looks.
-                Some((0, layer_count - pos))
-            } else {
-                match &dirs {
-                    None => Some((0, layer_count - pos)),
-                    Some(d) => d
-                        .iter()
-                        .position(|x| *x == rel)
-                        .map(|i| (i, layer_count - pos)),
-                }
-            };
-            let prio = match part.role {
-                Role::Code => prio.map(|_| (0, 0)),
-                Role::Layer(_) => prio.map(|(i, p)| (1 + i, p)),
-            };
-            slots.push(Slot {
-                prio,
-                origin: part.role.origin(),
-                source: s,
-            });
+            let manifest_dir = s.path.parent().unwrap_or(&s.path);
+            for p in s.packages.iter().filter(|p| !p.dev) {
+                let (prio, declared_only) = if s.installed {
+                    (rank(&s.path), false)
+                } else if s.bundle || part.builds {
+                    // A bundle is loaded where it is; a build installs
+                    // what the manifest declares where the runtime looks.
+                    (Some(rank(&part.root).unwrap_or((0, 0))), false)
+                } else if present(manifest_dir, p) {
+                    (rank(manifest_dir), false)
+                } else {
+                    (None, true)
+                };
+                entries.push(Entry {
+                    prio,
+                    origin: part.role.origin(),
+                    pkg: p,
+                    source: s,
+                    declared_only,
+                });
+            }
         }
     }
     // The winning origin of each package name.
     let mut winner: HashMap<(Ecosystem, String), ((usize, usize), String)> = HashMap::new();
-    for s in &slots {
-        let Some(prio) = s.prio else { continue };
-        for p in s
-            .source
-            .packages
-            .iter()
-            .filter(|p| !p.dev && p.not_on_target.is_none())
-        {
-            let e = winner.entry(key(p)).or_insert((prio, s.origin.clone()));
-            if prio < e.0 {
-                *e = (prio, s.origin.clone());
-            }
+    for e in &entries {
+        let Some(prio) = e.prio else { continue };
+        if e.pkg.not_on_target.is_some() {
+            continue;
+        }
+        let w = winner.entry(key(e.pkg)).or_insert((prio, e.origin.clone()));
+        if prio < w.0 {
+            *w = (prio, e.origin.clone());
         }
     }
     let mut out: Vec<FunctionPackage> = Vec::new();
-    for s in &slots {
-        for p in s.source.packages.iter().filter(|p| !p.dev) {
-            let won = winner.get(&key(p));
-            let on_path = s.prio.is_some();
-            let effective =
-                on_path && p.not_on_target.is_none() && won.is_some_and(|(_, o)| *o == s.origin);
-            let shadowed_by = match won {
-                Some((_, o)) if on_path && p.not_on_target.is_none() && *o != s.origin => {
-                    Some(o.clone())
-                }
-                _ => None,
-            };
-            let entry = FunctionPackage {
-                ecosystem: p.ecosystem.as_str().to_string(),
-                name: p.name.clone(),
-                version: p.version.clone(),
-                origin: s.origin.clone(),
-                location: relative_display(scan_root, &s.source.path),
-                effective,
-                shadowed_by,
-                not_on_path: !on_path,
-                bundled: None,
-                not_on_target: p.not_on_target.clone(),
-            };
-            // One entry per (origin, package, version): an installed copy
-            // stands for the lockfile line that declares it.
-            match out.iter_mut().find(|o| {
-                o.origin == entry.origin
-                    && o.ecosystem == entry.ecosystem
-                    && o.name == entry.name
-                    && o.version == entry.version
-            }) {
-                Some(existing) => {
-                    if s.source.installed {
-                        existing.location = entry.location;
-                        existing.not_on_path = entry.not_on_path;
-                    }
-                    existing.effective |= entry.effective;
-                }
-                None => out.push(entry),
+    for e in &entries {
+        let p = e.pkg;
+        let won = winner.get(&key(p));
+        let searched = e.prio.is_some();
+        let effective =
+            searched && p.not_on_target.is_none() && won.is_some_and(|(_, o)| *o == e.origin);
+        let shadowed_by = match won {
+            Some((_, o)) if searched && p.not_on_target.is_none() && *o != e.origin => {
+                Some(o.clone())
             }
+            _ => None,
+        };
+        let entry = FunctionPackage {
+            ecosystem: p.ecosystem.as_str().to_string(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+            origin: e.origin.clone(),
+            location: relative_display(scan_root, &e.source.path),
+            effective,
+            shadowed_by,
+            not_on_path: !searched && !e.declared_only,
+            bundled: None,
+            installed: e.declared_only.then_some(false),
+            not_on_target: p.not_on_target.clone(),
+        };
+        // One entry per (origin, package, version): an installed copy
+        // stands for the lockfile line that declares it.
+        match out.iter_mut().find(|o| {
+            o.origin == entry.origin
+                && o.ecosystem == entry.ecosystem
+                && o.name == entry.name
+                && o.version == entry.version
+        }) {
+            Some(existing) => {
+                if e.source.installed {
+                    existing.location = entry.location;
+                    existing.not_on_path = entry.not_on_path;
+                    existing.installed = None;
+                }
+                existing.effective |= entry.effective;
+            }
+            None => out.push(entry),
         }
     }
     out
@@ -308,6 +341,7 @@ mod tests {
             path: PathBuf::from(path),
             format: SourceFormat::PythonInstalled,
             installed,
+            bundle: false,
             packages: pkgs
                 .iter()
                 .map(|(n, v)| PkgSummary {
@@ -347,21 +381,25 @@ mod tests {
                 role: Role::Code,
                 root: "/r/fn".into(),
                 sources: vec![&code],
+                builds: false,
             },
             Part {
                 role: Role::Layer("A".into()),
                 root: "/r/a".into(),
                 sources: vec![&a],
+                builds: false,
             },
             Part {
                 role: Role::Layer("B".into()),
                 root: "/r/b".into(),
                 sources: vec![&b],
+                builds: false,
             },
             Part {
                 role: Role::Layer("C".into()),
                 root: "/r/c".into(),
                 sources: vec![&c, &old],
+                builds: false,
             },
         ];
         let got = merge(
@@ -369,6 +407,7 @@ mod tests {
             Some(Language::Python(3, 12)),
             Some("app.handler"),
             Path::new("/r"),
+            &|_, _| false,
         );
         let find = |n: &str, o: &str| {
             got.iter()
@@ -395,6 +434,60 @@ mod tests {
         let attrs = find("attrs", "layer:C");
         assert!(attrs.not_on_path && !attrs.effective);
         assert_eq!(attrs.location, "c/python/lib/python3.11/site-packages");
+    }
+
+    #[test]
+    fn manifests_in_deployed_code_only_declare() {
+        let req = SourceSummary {
+            format: SourceFormat::Requirements,
+            ..src("/r/fn/requirements.txt", false, &[("jinja2", "2.11.3")])
+        };
+        let layer = src("/r/l/python", true, &[("jinja2", "2.11.3")]);
+        let mk = |builds| {
+            vec![
+                Part {
+                    role: Role::Code,
+                    root: "/r/fn".into(),
+                    sources: vec![&req],
+                    builds,
+                },
+                Part {
+                    role: Role::Layer("L".into()),
+                    root: "/r/l".into(),
+                    sources: vec![&layer],
+                    builds: false,
+                },
+            ]
+        };
+        let lang = Some(Language::Python(3, 12));
+        // Deployed as it is (a zip, a build output): the layer's copy is
+        // the one loaded; the function's line is declared, not installed.
+        let got = merge(&mk(false), lang, Some("app.h"), Path::new("/r"), &|_, _| {
+            false
+        });
+        let f = got.iter().find(|p| p.origin == "function").unwrap();
+        assert_eq!(f.installed, Some(false));
+        assert!(!f.effective && f.shadowed_by.is_none());
+        assert!(
+            got.iter()
+                .find(|p| p.origin == "layer:L")
+                .unwrap()
+                .effective
+        );
+        // A SAM source: the build installs it into the function.
+        let got = merge(&mk(true), lang, Some("app.h"), Path::new("/r"), &|_, _| {
+            false
+        });
+        let f = got.iter().find(|p| p.origin == "function").unwrap();
+        assert!(f.effective && f.installed.is_none());
+        let l = got.iter().find(|p| p.origin == "layer:L").unwrap();
+        assert_eq!(l.shadowed_by.as_deref(), Some("function"));
+        // Installed without metadata next to the manifest: loaded.
+        let got = merge(&mk(false), lang, Some("app.h"), Path::new("/r"), &|d, p| {
+            d == Path::new("/r/fn") && p.name == "jinja2"
+        });
+        let f = got.iter().find(|p| p.origin == "function").unwrap();
+        assert!(f.effective && f.installed.is_none());
     }
 
     #[test]

@@ -4,6 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How sure a platform finding is that the code cannot load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckLevel {
+    /// It may not work (a declaration says so, or a directory is not
+    /// searched).
+    Warning,
+    /// It cannot load.
+    Error,
+}
+
 /// Which runtime findings close the gate (`[gate] runtime`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,8 +30,7 @@ pub enum RuntimeGate {
 impl RuntimeGate {
     /// True when a runtime finding at `level` (error: deprecated, warning:
     /// soon) closes the gate.
-    pub fn closes(self, level: crate::report::model::CheckLevel) -> bool {
-        use crate::report::model::CheckLevel;
+    pub fn closes(self, level: CheckLevel) -> bool {
         match self {
             RuntimeGate::None => false,
             RuntimeGate::Deprecated => level == CheckLevel::Error,
@@ -63,8 +73,7 @@ pub enum CheckGate {
 
 impl CheckGate {
     /// True when a finding at `level` closes the gate.
-    pub fn closes(self, level: crate::report::model::CheckLevel) -> bool {
-        use crate::report::model::CheckLevel;
+    pub fn closes(self, level: CheckLevel) -> bool {
         match self {
             CheckGate::None => false,
             CheckGate::Error => level == CheckLevel::Error,

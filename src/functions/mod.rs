@@ -24,9 +24,11 @@ pub mod checks;
 pub mod elf;
 pub mod gate;
 pub mod hcl;
+pub mod inputs;
 pub mod layers;
 pub mod levels;
 pub mod model;
+pub mod names;
 pub mod paths;
 pub mod pipeline;
 pub mod platform;
@@ -46,15 +48,7 @@ use crate::parse::{Arch, Diagnostic, Level, Target};
 use model::{CodeLoc, Framework, FunctionDef, LayerDef, LayerRef, TemplateDefs};
 use paths::Locator;
 
-/// True for a file name discovery hands to this module: `template.yaml`
-/// (`.yml`, `.json`), `serverless.yml` (`.yaml`, `.json`), a CDK
-/// `*.template.json`, a Terraform `*.tf`.
-pub fn is_infrastructure_name(name: &str) -> bool {
-    sam::is_template_name(name)
-        || serverless::is_service_name(name)
-        || name.ends_with(".template.json")
-        || (name.ends_with(".tf") && name.len() > 3)
-}
+pub use names::is_infrastructure_name;
 
 /// The functions and layers of a scan, read from its infrastructure files.
 #[derive(Debug, Default)]
@@ -107,6 +101,27 @@ impl Project {
             } else {
                 continue;
             };
+            if serverless::is_program_name(&name) {
+                // A program is never run: what `serverless package`
+                // resolved from it is read instead.
+                match serverless::state_document(fs, file) {
+                    Some(Ok(doc)) => {
+                        let loc = Locator::new(fs, root, file);
+                        p.add(serverless::read(&doc, "", &loc));
+                    }
+                    Some(Err(e)) => p.diagnostics.push(Diagnostic::new(
+                        Level::Error,
+                        file,
+                        format!(".serverless/serverless-state.json: {e}; the functions it defines are not known"),
+                    )),
+                    None => p.diagnostics.push(Diagnostic::new(
+                        Level::Error,
+                        file,
+                        "a program, not data: not run, so the functions it defines are not known (`serverless package` writes .serverless/serverless-state.json, which is read)",
+                    )),
+                }
+                continue;
+            }
             let text = match fs.read_to_string(file) {
                 Ok(t) => t,
                 Err(e) => {

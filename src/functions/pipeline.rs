@@ -6,12 +6,13 @@
 use std::path::PathBuf;
 
 use super::Project;
-use super::assemble::{self, DeploymentRef, Inputs, Links};
+use super::assemble;
+use super::inputs::{DeploymentRef, Inputs, Links};
 use super::layers::DeploymentPackages;
 use super::runtime::RuntimeTable;
 use crate::discover::{Deployment, DiscoverError, Discovery};
 use crate::parse::{ParseOptions, Target};
-use crate::report::functions::FunctionReport;
+use crate::report::model::FunctionReport;
 use crate::scan::{Inventory, ParsedDeployment};
 use crate::zipfs::ScanTree;
 

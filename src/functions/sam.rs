@@ -285,7 +285,7 @@ fn s3_text(v: &Value, bucket: &str, key: &str) -> String {
 
 /// True for the name of a SAM template discovery reads.
 pub fn is_template_name(name: &str) -> bool {
-    matches!(name, "template.yaml" | "template.yml" | "template.json")
+    super::names::is_sam_template(name)
 }
 
 /// True when `path` is the template `sam build` writes

@@ -18,10 +18,67 @@ use crate::parse::{Arch, Diagnostic, Level};
 
 /// True for the name of a Serverless Framework service file.
 pub fn is_service_name(name: &str) -> bool {
-    matches!(
-        name,
-        "serverless.yml" | "serverless.yaml" | "serverless.json"
-    )
+    super::names::is_serverless_service(name)
+}
+
+/// True for a service file that is a program (`serverless.ts`, `.js`).
+pub fn is_program_name(name: &str) -> bool {
+    super::names::is_serverless_program(name)
+}
+
+/// The service a program service file describes, from the
+/// `.serverless/serverless-state.json` that `serverless package` wrote
+/// beside it (the resolved configuration, in the service file's shape);
+/// `None` when there is none. Artifact paths of functions and layers there
+/// are absolute paths of the machine that packaged: they are replaced by
+/// the zip of the same name in `.serverless/`.
+pub fn state_document(
+    fs: &dyn crate::fs::Fs,
+    service_file: &Path,
+) -> Option<Result<Value, String>> {
+    let state = service_file
+        .parent()?
+        .join(".serverless/serverless-state.json");
+    if !fs.is_file(&state) {
+        return None;
+    }
+    let parsed = fs
+        .read_to_string(&state)
+        .map_err(|e| e.to_string())
+        .and_then(|t| {
+            serde_json::from_str::<Value>(&t).map_err(|e| format!("not valid JSON: {e}"))
+        });
+    Some(parsed.map(|mut v| {
+        let mut service = v.get_mut("service").map(Value::take).unwrap_or(Value::Null);
+        for group in ["functions", "layers"] {
+            let items = service.get_mut(group).and_then(Value::as_object_mut);
+            for item in items.into_iter().flat_map(|m| m.values_mut()) {
+                let Some(pkg) = item.get_mut("package").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let name = match pkg.get("artifact").and_then(Value::as_str) {
+                    Some(a) if is_machine_path(a) => a.rsplit(['/', '\\']).next().unwrap_or(""),
+                    _ => continue,
+                };
+                if !crate::zipfs::is_zip_name(name) {
+                    continue;
+                }
+                let local = Value::String(format!(".serverless/{name}"));
+                pkg.insert("artifact".into(), local);
+            }
+        }
+        service
+    }))
+}
+
+/// An absolute path of the machine that packaged (POSIX or Windows).
+fn is_machine_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    Path::new(p).is_absolute()
+        || (b.len() > 2
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'/' | b'\\'))
 }
 
 /// The framework's logical-id stem of a function or layer key
@@ -81,6 +138,12 @@ pub fn read(doc: &Value, text: &str, loc: &Locator<'_>) -> TemplateDefs {
         .and_then(|p| p.get("individually"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    // A service-wide artifact stands for every function not packaged
+    // individually.
+    let service_artifact = doc
+        .get("package")
+        .and_then(|p| p.get("artifact"))
+        .and_then(Value::as_str);
     let empty = serde_json::Map::new();
 
     // Layers first: functions refer to them by logical id.
@@ -128,6 +191,56 @@ pub fn read(doc: &Value, text: &str, loc: &Locator<'_>) -> TemplateDefs {
             content,
             compatible_runtimes: strings("compatibleRuntimes"),
             compatible_architectures: strings("compatibleArchitectures")
+                .iter()
+                .filter_map(|a| Arch::parse(a))
+                .collect(),
+        });
+    }
+    // Layers only the compiled template knows: plugins add them
+    // (`serverless-python-requirements` with `layer: true`), packaged as
+    // `.serverless/<name>.zip`.
+    let resources = compiled
+        .as_ref()
+        .and_then(|c| c.get("Resources"))
+        .and_then(Value::as_object);
+    for (logical, r) in resources.into_iter().flatten() {
+        if r.get("Type").and_then(Value::as_str) != Some("AWS::Lambda::LayerVersion")
+            || local_layers.contains(logical)
+        {
+            continue;
+        }
+        let props = r.get("Properties").unwrap_or(&Value::Null);
+        let key = props
+            .get("Content")
+            .and_then(|c| c.get("S3Key"))
+            .and_then(Value::as_str)
+            .and_then(|k| k.rsplit('/').next())
+            .filter(|k| crate::zipfs::is_zip_name(k));
+        let content = match key.map(|k| dot.join(k)) {
+            Some(z) if loc.fs.is_file(&z) => CodeLoc::Zip(z),
+            _ => CodeLoc::S3(props.get("Content").map(expr).unwrap_or_default()),
+        };
+        let list = |k: &str| -> Vec<String> {
+            props
+                .get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        local_layers.push(logical.clone());
+        out.layers.push(LayerDef {
+            id: logical.clone(),
+            framework: Framework::Serverless,
+            template: loc.template.to_path_buf(),
+            line: 1,
+            content,
+            compatible_runtimes: list("CompatibleRuntimes"),
+            compatible_architectures: list("CompatibleArchitectures")
                 .iter()
                 .filter_map(|a| Arch::parse(a))
                 .collect(),
@@ -184,7 +297,9 @@ pub fn read(doc: &Value, text: &str, loc: &Locator<'_>) -> TemplateDefs {
             .unwrap_or(individually_all);
         let code = if image {
             CodeLoc::Image(f.get("image").map(expr))
-        } else if let Some(a) = pkg.get("artifact").and_then(Value::as_str) {
+        } else if let Some(a) = (pkg.get("artifact").and_then(Value::as_str))
+            .or(service_artifact.filter(|_| !individually))
+        {
             if a.contains("${") {
                 CodeLoc::Unresolved(a.to_string())
             } else {

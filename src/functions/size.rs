@@ -2,8 +2,8 @@
 //! and all its layers unzipped together at most 262,144,000 bytes, and a
 //! zip uploaded directly at most 52,428,800 bytes.
 
-use crate::report::functions::{LayerSize, SizeReport};
 use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck};
+use crate::report::model::{LayerSize, SizeReport};
 
 /// Code and layers, unzipped.
 pub const UNZIPPED_LIMIT: u64 = 262_144_000;

@@ -17,7 +17,7 @@ use crate::discover::relative_display;
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
 use crate::parse::Target;
-use crate::report::functions::FunctionPackage;
+use crate::report::model::FunctionPackage;
 use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck};
 
 /// Days before a deprecation date from which a runtime is reported as
@@ -134,6 +134,30 @@ impl Platform<'_> {
         relative_display(self.scan_root, p)
     }
 
+    /// The PyPI package of `origin` whose import name is a directory on
+    /// the way to `file` (a package installed without its metadata).
+    fn python_owner(
+        &self,
+        origin: &str,
+        root: &Path,
+        file: &Path,
+    ) -> Option<(String, Option<String>)> {
+        let rel = file.strip_prefix(root).ok()?;
+        let dirs: Vec<String> = rel
+            .parent()?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
+            .collect();
+        self.packages
+            .iter()
+            .filter(|p| p.origin == origin && p.ecosystem == "PyPI")
+            .find(|p| {
+                let module = super::layers::python_module(&p.name);
+                dirs.contains(&module)
+            })
+            .map(|p| (p.name.clone(), p.version.clone()))
+    }
+
     /// True unless `packages` say this copy of a PyPI distribution is
     /// shadowed (never loaded).
     fn loaded(&self, origin: &str, name: &str, version: &str) -> bool {
@@ -228,10 +252,15 @@ pub fn platform_findings(
         }
         let pkg = match owner.get(file) {
             Some((n, v)) => ("PyPI".to_string(), n.clone(), Some(v.clone())),
-            None => match checks::npm_owner(fs, file) {
-                Some((n, v)) => ("npm".to_string(), n, v),
-                None => ("lambda".to_string(), p.rel(file), None),
-            },
+            None => {
+                if let Some((n, v)) = checks::npm_owner(fs, file) {
+                    ("npm".to_string(), n, v)
+                } else if let Some((n, v)) = p.python_owner(&origin, root, file) {
+                    ("PyPI".to_string(), n, v)
+                } else {
+                    ("lambda".to_string(), p.rel(file), None)
+                }
+            }
         };
         let wanted = match arch {
             crate::parse::Arch::X86_64 => super::elf::Machine::X86_64,

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::functions::{FunctionFinding, FunctionReport};
 use super::model::{FindingKind, ScanReport};
+use super::model::{FunctionFinding, FunctionReport};
 
 /// An output's escaper.
 pub type Escaper<'a> = &'a dyn Fn(&str) -> String;

@@ -18,10 +18,7 @@ use crate::scan::{Inventory, ParsedDeployment};
 /// only when infrastructure files define some). It serialises straight
 /// from the parsed graphs, one package at a time, so it costs the output
 /// and not a copy of it.
-pub struct InventoryJson<'a>(
-    pub &'a Inventory,
-    pub &'a [super::functions::FunctionReport],
-);
+pub struct InventoryJson<'a>(pub &'a Inventory, pub &'a [super::model::FunctionReport]);
 
 /// The inventory as JSON (see [`InventoryJson`]).
 pub fn to_json(inv: &Inventory) -> InventoryJson<'_> {
@@ -31,7 +28,7 @@ pub fn to_json(inv: &Inventory) -> InventoryJson<'_> {
 /// The inventory and the functions of the scan as JSON.
 pub fn to_json_with<'a>(
     inv: &'a Inventory,
-    functions: &'a [super::functions::FunctionReport],
+    functions: &'a [super::model::FunctionReport],
 ) -> InventoryJson<'a> {
     InventoryJson(inv, functions)
 }
@@ -238,7 +235,7 @@ impl Serialize for Origin<'_> {
 /// The inventory as a plain-text table, one block per deployment, then
 /// one per function with the packages it deploys; every input-derived
 /// string in its visible form.
-pub fn to_table(inv: &Inventory, functions: &[super::functions::FunctionReport]) -> String {
+pub fn to_table(inv: &Inventory, functions: &[super::model::FunctionReport]) -> String {
     let mut out = deployments_table(inv);
     for f in functions {
         let _ = writeln!(

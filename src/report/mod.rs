@@ -6,7 +6,7 @@
 
 pub mod cyclonedx;
 pub mod escape;
-pub mod functions;
+pub mod function_parts;
 pub mod functions_text;
 pub mod inventory;
 pub mod json;

@@ -2,6 +2,7 @@
 //! `scan --format json` (schema_version 1, see DESIGN.md).
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::advisory::severity::Severity;
 use crate::parse::Level;
@@ -32,7 +33,7 @@ pub struct ScanReport {
     /// Functions defined by the infrastructure files found (SAM, Serverless
     /// Framework, CDK, Terraform); absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub functions: Vec<super::functions::FunctionReport>,
+    pub functions: Vec<FunctionReport>,
 }
 
 /// Name and version of depwarden.
@@ -149,16 +150,8 @@ pub enum FindingKind {
     Size,
 }
 
-/// How sure a platform finding is that the code cannot load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckLevel {
-    /// It may not work (a declaration says so, or a directory is not
-    /// searched).
-    Warning,
-    /// It cannot load.
-    Error,
-}
+pub use super::function_parts::{CodeReport, FunctionPackage, LayerReport, LayerSize, SizeReport};
+pub use crate::functions::levels::CheckLevel;
 
 /// The details of a function finding (`runtime`, `platform`, `size`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -431,4 +424,77 @@ pub struct ConfigFileReport {
     /// Keys its origin may not set, each with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
+}
+
+// The `functions` list (DESIGN.md, "Functions"): each function as Lambda
+// deploys it. The domain (`crate::functions`) fills it in.
+
+/// One function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// Logical id, Serverless function key, or Terraform address.
+    pub name: String,
+    /// `sam`, `serverless`, `cdk` or `terraform`.
+    pub framework: String,
+    /// The defining file and line, `path:line` relative to the scanned root.
+    pub template: String,
+    /// `Zip` or `Image`.
+    pub package_type: String,
+    /// The runtime identifier; `null` when not given or unresolved.
+    pub runtime: Option<String>,
+    /// `x86_64` or `arm64`; `null` when unresolved.
+    pub architecture: Option<String>,
+    /// True when the template does not say (Lambda's default, x86_64).
+    pub architecture_defaulted: bool,
+    /// The handler.
+    pub handler: Option<String>,
+    /// The code.
+    pub code: CodeReport,
+    /// Layers in Lambda's merge order.
+    pub layers: Vec<LayerReport>,
+    /// True when the code was scanned.
+    pub scanned: bool,
+    /// Why it was not: `package-type-image`, `code-in-s3`, or another
+    /// reason (`code-unresolved`, `code-unreadable`, `code-missing`).
+    pub not_scanned_reason: Option<String>,
+    /// True when the code and every layer were scanned.
+    pub complete: bool,
+    /// Values the template gives as expressions that are not evaluated
+    /// (`runtime`, `architecture`, `handler`, `code`), as written.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unresolved: BTreeMap<String, String>,
+    /// For a built function, the source template and line it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// CDK construct path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub construct_path: Option<String>,
+    /// The packages Lambda loads, and those it deploys but never loads.
+    pub packages: Vec<FunctionPackage>,
+    /// Every finding of the code and the layers, and the function's own
+    /// (`runtime`, `platform`, `size`), each with its origin.
+    pub findings: Vec<FunctionFinding>,
+    /// Sizes against Lambda's limits.
+    pub size: SizeReport,
+    /// Problems: what could not be scanned or resolved.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// A finding as it affects one function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionFinding {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `function`, `layer:<id>` or `runtime`.
+    pub origin: String,
+    /// The deployment it was found in (relative path), for package
+    /// findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// True when the package it is about is the copy Lambda loads.
+    pub effective: bool,
+    /// The origin of the copy loaded instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<String>,
 }

@@ -356,3 +356,110 @@ fn inventory_lists_functions_with_their_packages() {
         "{text}"
     );
 }
+
+#[test]
+fn serverless_program_files_are_read_from_the_packaged_state() {
+    // `serverless.js` is never run: `.serverless/serverless-state.json`
+    // (absolute artifact paths of the packaging machine) and the compiled
+    // template stand for it; the requirements layer exists only there.
+    let (_, r) = scan(&fixture("serverless-js"), &[]);
+    let render = function(&r, "render");
+    assert_eq!(render["framework"], "serverless");
+    assert_eq!(render["runtime"], "python3.12");
+    assert_eq!(render["architecture"], "arm64");
+    assert_eq!(render["code"]["artifact"], ".serverless/reports.zip");
+    assert_eq!(layer_ids(render), vec!["PythonRequirementsLambdaLayer"]);
+    assert_eq!(
+        render["layers"][0]["artifact"],
+        ".serverless/pythonRequirements.zip"
+    );
+    // The function's zip only declares its requirements; the layer, slimmed
+    // of its metadata, holds them installed.
+    let declared = package(render, "function", "Jinja2");
+    assert_eq!(declared["installed"], false);
+    assert_eq!(declared["effective"], false);
+    let loaded = package(render, "layer:PythonRequirementsLambdaLayer", "Jinja2");
+    assert_eq!(loaded["effective"], true);
+    assert!(loaded.get("installed").is_none());
+    // MarkupSafe built from source on x86_64 for an arm64 function, found
+    // by its ELF header and named by its import directory.
+    let x = crate::common::functions::with_rule(render, "native-arch-mismatch");
+    assert_eq!(x.len(), 1, "{:#}", render["findings"]);
+    assert_eq!(x[0]["package"], "MarkupSafe");
+    assert_eq!(x[0]["version"], "2.0.1");
+    // Without a packaged state, the program is reported, not run.
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("serverless.ts"), "export default {};\n").unwrap();
+    let (_, r) = scan(t.path(), &[]);
+    let e = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("serverless.ts"))
+        .unwrap();
+    assert_eq!(e["level"], "error");
+    assert!(e["message"].as_str().unwrap().contains("not run"), "{e}");
+}
+
+#[test]
+fn serverless_state_paths_of_the_packaging_machine_name_local_zips() {
+    // The state names artifacts by absolute paths of the machine that
+    // packaged (POSIX or Windows): the zip of the same name in
+    // `.serverless/` is read, for functions and layers alike; a path that
+    // names no zip is kept as written, and not read.
+    let t = tempfile::tempdir().unwrap();
+    let dot = t.path().join(".serverless");
+    std::fs::create_dir_all(&dot).unwrap();
+    std::fs::write(t.path().join("serverless.js"), "module.exports = {};\n").unwrap();
+    let zip = crate::common::gate::make_zip(&[("app.py", b"x = 1\n", false)]);
+    for z in ["api.zip", "jobs.zip", "deps.zip"] {
+        std::fs::write(dot.join(z), &zip).unwrap();
+    }
+    let layer = serde_json::json!([{"Ref": "DepsLambdaLayer"}]);
+    let state = serde_json::json!({"service": {
+        "service": "svc",
+        "provider": {"name": "aws", "runtime": "python3.12"},
+        "functions": {
+            "api": {"handler": "app.h", "layers": layer,
+                    "package": {"artifact": "/home/ci/svc/.serverless/api.zip"}},
+            "jobs": {"handler": "app.h",
+                     "package": {"artifact": "C:\\ci\\svc\\.serverless\\jobs.zip"}},
+            "odd": {"handler": "app.h", "package": {"artifact": "/home/ci/svc/.serverless/.."}}
+        },
+        "layers": {"deps": {"package": {"artifact": "/home/ci/svc/.serverless/deps.zip"}}}
+    }});
+    std::fs::write(dot.join("serverless-state.json"), state.to_string()).unwrap();
+    let (_, r) = scan(t.path(), &[]);
+    let api = function(&r, "api");
+    assert_eq!(api["code"]["artifact"], ".serverless/api.zip");
+    assert_eq!(api["layers"][0]["artifact"], ".serverless/deps.zip");
+    assert_eq!(api["layers"][0]["scanned"], true);
+    assert_eq!(
+        function(&r, "jobs")["code"]["artifact"],
+        ".serverless/jobs.zip"
+    );
+    let odd = function(&r, "odd");
+    assert_eq!(odd["scanned"], false);
+    assert_eq!(odd["not_scanned_reason"], "code-unreadable", "{odd:#}");
+}
+
+#[test]
+fn serverless_service_wide_artifact_serves_functions_not_packaged_individually() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("dist")).unwrap();
+    let zip = crate::common::gate::make_zip(&[("app.py", b"x = 1\n", false)]);
+    std::fs::write(t.path().join("dist/web.zip"), &zip).unwrap();
+    std::fs::write(
+        t.path().join("serverless.yml"),
+        "service: web\nprovider:\n  name: aws\n  runtime: python3.12\npackage:\n  artifact: dist/web.zip\nfunctions:\n  a:\n    handler: app.h\n  b:\n    handler: app.h\n    package:\n      individually: true\n",
+    )
+    .unwrap();
+    let (_, r) = scan(t.path(), &[]);
+    let a = function(&r, "a");
+    assert_eq!(a["code"]["artifact"], "dist/web.zip");
+    assert_eq!(a["code"]["kind"], "zip");
+    // Packaged on its own: not the service's zip (none was made here).
+    let b = function(&r, "b");
+    assert_ne!(b["code"]["artifact"], "dist/web.zip");
+    assert_eq!(b["code"]["kind"], "dir");
+}

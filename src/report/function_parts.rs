@@ -1,65 +1,8 @@
-//! The `functions` list of the JSON reports (`scan` and `inventory`; see
-//! DESIGN.md, "Functions"): each function as Lambda deploys it, its code and
-//! layers in load order, its merged package set and findings, and its
-//! sizes. The domain fills these in (`crate::functions`); reports only
-//! format them.
-
-use std::collections::BTreeMap;
+//! The parts of a function in the `functions` list (DESIGN.md,
+//! "Functions") that refer to nothing else of the report: its code,
+//! layers, packages and sizes (re-exported by [`super::model`]).
 
 use serde::Serialize;
-
-use super::model::{ErrorEntry, Finding};
-
-/// One function.
-#[derive(Debug, Clone, Serialize)]
-pub struct FunctionReport {
-    /// Logical id, Serverless function key, or Terraform address.
-    pub name: String,
-    /// `sam`, `serverless`, `cdk` or `terraform`.
-    pub framework: String,
-    /// The defining file and line, `path:line` relative to the scanned root.
-    pub template: String,
-    /// `Zip` or `Image`.
-    pub package_type: String,
-    /// The runtime identifier; `null` when not given or unresolved.
-    pub runtime: Option<String>,
-    /// `x86_64` or `arm64`; `null` when unresolved.
-    pub architecture: Option<String>,
-    /// True when the template does not say (Lambda's default, x86_64).
-    pub architecture_defaulted: bool,
-    /// The handler.
-    pub handler: Option<String>,
-    /// The code.
-    pub code: CodeReport,
-    /// Layers in Lambda's merge order.
-    pub layers: Vec<LayerReport>,
-    /// True when the code was scanned.
-    pub scanned: bool,
-    /// Why it was not: `package-type-image`, `code-in-s3`, or another
-    /// reason (`code-unresolved`, `code-unreadable`, `code-missing`).
-    pub not_scanned_reason: Option<String>,
-    /// True when the code and every layer were scanned.
-    pub complete: bool,
-    /// Values the template gives as expressions that are not evaluated
-    /// (`runtime`, `architecture`, `handler`, `code`), as written.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub unresolved: BTreeMap<String, String>,
-    /// For a built function, the source template and line it comes from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// CDK construct path.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub construct_path: Option<String>,
-    /// The packages Lambda loads, and those it deploys but never loads.
-    pub packages: Vec<FunctionPackage>,
-    /// Every finding of the code and the layers, and the function's own
-    /// (`runtime`, `platform`, `size`), each with its origin.
-    pub findings: Vec<FunctionFinding>,
-    /// Sizes against Lambda's limits.
-    pub size: SizeReport,
-    /// Problems: what could not be scanned or resolved.
-    pub errors: Vec<ErrorEntry>,
-}
 
 /// Where a function's code is.
 #[derive(Debug, Clone, Serialize)]
@@ -116,28 +59,13 @@ pub struct FunctionPackage {
     /// package the bundle leaves out is listed with `false`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundled: Option<bool>,
+    /// `false` for a package a manifest in deployed code declares but that
+    /// is not installed there (Lambda cannot load it); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed: Option<bool>,
     /// Why it is not installed on the function's target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_on_target: Option<String>,
-}
-
-/// A finding as it affects one function.
-#[derive(Debug, Clone, Serialize)]
-pub struct FunctionFinding {
-    /// The finding.
-    #[serde(flatten)]
-    pub finding: Finding,
-    /// `function`, `layer:<id>` or `runtime`.
-    pub origin: String,
-    /// The deployment it was found in (relative path), for package
-    /// findings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment: Option<String>,
-    /// True when the package it is about is the copy Lambda loads.
-    pub effective: bool,
-    /// The origin of the copy loaded instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shadowed_by: Option<String>,
 }
 
 /// A function's sizes, in bytes (apparent sizes: a zip's unzipped size is
