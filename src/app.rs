@@ -72,7 +72,125 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Db(DbCommand::Sync { source, ecosystems }) => {
             run_db_sync(&global, source.as_deref(), &ecosystems)
         }
+        Command::Resolve(args) => {
+            let inv = InventoryArgs {
+                paths: args.paths,
+                format: args.format,
+                output: args.output,
+                jobs: None,
+                strict: args.strict,
+                zips: false,
+                online: args.online,
+                resolve: crate::cli::ResolveArgs {
+                    resolve: true,
+                    resolve_cutoff: args.resolve_cutoff,
+                    registries: args.registries,
+                },
+            };
+            run_inventory(&global, &inv)
+        }
+        Command::Db(DbCommand::ExportMetadata { file }) => run_metadata(&global, &file, true),
+        Command::Db(DbCommand::ImportMetadata { file }) => run_metadata(&global, &file, false),
         Command::Explain { id } => run_explain(&global, &id),
+    }
+}
+
+/// The resolver of a command line: `None` without `--resolve`. Registry
+/// bases come from `--registry`, the environment, or `[registries]
+/// resolve` of a configuration given with `--config` (never one found in
+/// the scanned tree); the cutoff from `--resolve-cutoff`, else now.
+fn build_resolver(
+    global: &GlobalArgs,
+    args: &crate::cli::ResolveArgs,
+    online: bool,
+    policy: &Policy,
+) -> std::result::Result<Option<crate::resolve::Resolver>, String> {
+    if !args.resolve {
+        return Ok(None);
+    }
+    let cutoff = match &args.resolve_cutoff {
+        Some(c) => crate::clock::parse_instant(c)
+            .ok_or_else(|| format!("--resolve-cutoff {c}: expected an RFC 3339 time or a date"))?,
+        None => crate::clock::now(),
+    };
+    let mut fetch = crate::resolve::fetch::FetchOptions::default();
+    if global.config.is_some() {
+        for (k, v) in &policy.registries.resolve {
+            fetch
+                .registries
+                .set(k, v)
+                .map_err(|e| format!("[registries] resolve: {e}"))?;
+        }
+    }
+    for (k, var) in crate::resolve::fetch::REGISTRY_ENV {
+        if let Some(v) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
+            fetch
+                .registries
+                .set(k, &v)
+                .map_err(|e| format!("{var}: {e}"))?;
+        }
+    }
+    for r in &args.registries {
+        let (k, v) = r
+            .split_once('=')
+            .ok_or_else(|| format!("--registry {r}: expected ECOSYSTEM=URL"))?;
+        fetch
+            .registries
+            .set(k.trim(), v.trim())
+            .map_err(|e| format!("--registry: {e}"))?;
+    }
+    let opts = crate::resolve::ResolveOptions {
+        cutoff,
+        online,
+        store_dir: crate::resolve::store::MetaStore::dir_for(&db_dir(global)),
+        fetch,
+        target: policy.target.target(),
+    };
+    crate::resolve::Resolver::new(opts)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitStatus> {
+    let dir = crate::resolve::store::MetaStore::dir_for(&db_dir(global));
+    let store = match if export {
+        crate::resolve::store::MetaStore::open_existing(&dir)
+    } else {
+        crate::resolve::store::MetaStore::open(&dir).map(Some)
+    } {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            eprintln!(
+                "depwarden: error: no registry-metadata store at {}; fill it with `depwarden resolve --online`",
+                dir.display()
+            );
+            return Ok(ExitStatus::Error);
+        }
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let done = if export {
+        store.export(file)
+    } else {
+        store.import(file)
+    };
+    match done {
+        Ok(n) => {
+            if !global.quiet {
+                let verb = if export { "exported" } else { "imported" };
+                eprintln!(
+                    "depwarden: {verb} {n} registry documents ({})",
+                    file.display()
+                );
+            }
+            Ok(ExitStatus::Passed)
+        }
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            Ok(ExitStatus::Error)
+        }
     }
 }
 
@@ -138,6 +256,13 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     if args.include_dev {
         policy.gate.include_dev = true;
     }
+    let resolver = match build_resolver(global, &args.resolve, args.online, &policy) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("depwarden: error: {e}");
+            return Ok(ExitStatus::Error);
+        }
+    };
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
     // and independent, and a one-lockfile CI scan feels every millisecond.
@@ -212,7 +337,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let keep_inventory = formats.iter().any(|f| f == "cyclonedx");
     let auditor = Auditor::new(&store, &policies, &opts);
     let (results, late) = pool.install(|| {
-        tree.stream(discovery.deployments, &options, |i, parsed| {
+        tree.stream(discovery.deployments, &options, |i, mut parsed| {
+            if let Some(r) = &resolver {
+                r.apply(tree.fs(), &mut parsed);
+            }
             let audited = auditor.deployment(i, &parsed);
             (audited, keep_inventory.then_some(parsed))
         })
@@ -365,8 +493,24 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
         }
     };
     let status = store.status().context("cannot read the database status")?;
+    let meta_dir = crate::resolve::store::MetaStore::dir_for(&db_dir(global));
+    let meta = match crate::resolve::store::MetaStore::open_existing(&meta_dir) {
+        Ok(Some(m)) => Some(
+            m.status()
+                .context("cannot read the registry-metadata store")?,
+        ),
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("depwarden: warning: {e}");
+            None
+        }
+    };
     let text = if format == "json" {
-        let mut s = serde_json::to_string_pretty(&status)?;
+        let mut v = serde_json::to_value(&status)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("registry_metadata".into(), serde_json::to_value(&meta)?);
+        }
+        let mut s = serde_json::to_string_pretty(&v)?;
         s.push('\n');
         s
     } else {
@@ -388,6 +532,26 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
                 e.updated_at.as_deref().unwrap_or("-"),
                 e.source.as_deref().unwrap_or("-")
             ));
+        }
+        match &meta {
+            Some(m) => {
+                let docs: Vec<String> = m
+                    .documents
+                    .iter()
+                    .map(|(k, n)| format!("{n} {k}"))
+                    .collect();
+                s.push_str(&format!(
+                    "registry metadata: {} ({} bytes): {}; fetched {} to {}\n",
+                    m.path,
+                    m.bytes,
+                    docs.join(", "),
+                    m.oldest_fetch.as_deref().unwrap_or("-"),
+                    m.newest_fetch.as_deref().unwrap_or("-")
+                ));
+            }
+            None => {
+                s.push_str("registry metadata: none (filled by `depwarden resolve --online`)\n")
+            }
         }
 
         s
@@ -504,8 +668,8 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 
 fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    // Only `[limits]` and `[target]` of the configuration matter to an
-    // inventory.
+    // Only `[limits]`, `[target]` and, from `--config`, `[registries]
+    // resolve` of the configuration matter to an inventory.
     let policy = match Policy::find(&paths[0], global.config.as_deref()) {
         Ok(found) => found.map(|(_, p)| p).unwrap_or_default(),
         Err(e) => {
@@ -514,14 +678,27 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
-    let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
-        Ok(inv) => inv,
+    let resolver = match build_resolver(global, &args.resolve, args.online, &policy) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("depwarden: error: {e}");
             return Ok(ExitStatus::Error);
         }
     };
+    let pool = thread_pool(args.jobs)?;
+    let hook = |fs: &dyn crate::fs::Fs, d: &mut crate::scan::ParsedDeployment| {
+        if let Some(r) = &resolver {
+            r.apply(fs, d);
+        }
+    };
+    let inv =
+        match pool.install(|| crate::zipfs::inventory_with(&paths, args.zips, &options, &hook)) {
+            Ok(inv) => inv,
+            Err(e) => {
+                eprintln!("depwarden: error: {e}");
+                return Ok(ExitStatus::Error);
+            }
+        };
     let text = match args.format.as_str() {
         "json" => {
             let mut s = serde_json::to_string_pretty(&crate::report::inventory::to_json(&inv))?;

@@ -33,6 +33,7 @@ pub mod parse;
 pub mod policy;
 pub mod progress;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod source;
 pub mod supply;

@@ -564,9 +564,24 @@ pub fn inventory(
     zips: bool,
     options: &crate::parse::ParseOptions,
 ) -> Result<Inventory, crate::discover::DiscoverError> {
+    inventory_with(paths, zips, options, &|_, _| {})
+}
+
+/// [`inventory`], with `each` run on every parsed deployment (and the file
+/// system it was read through) before it is kept: `--resolve` replaces
+/// manifest-only graphs there.
+pub fn inventory_with(
+    paths: &[PathBuf],
+    zips: bool,
+    options: &crate::parse::ParseOptions,
+    each: &(dyn Fn(&dyn crate::fs::Fs, &mut crate::scan::ParsedDeployment) + Sync),
+) -> Result<Inventory, crate::discover::DiscoverError> {
     let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
     let discovery = tree.discover()?;
-    let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
+    let (deployments, late) = tree.stream(discovery.deployments, options, |_, mut d| {
+        each(&tree.fs, &mut d);
+        d
+    });
     let mut inv = Inventory {
         deployments,
         diagnostics: discovery.diagnostics,
@@ -624,6 +639,11 @@ impl ScanTree {
             }
         }
         Ok(discovery)
+    }
+
+    /// The zip-aware file system the tree is read through.
+    pub fn fs(&self) -> &dyn crate::fs::Fs {
+        &self.fs
     }
 
     /// Parses the deployments in parallel and hands each to `each` as soon
