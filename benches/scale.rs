@@ -239,7 +239,8 @@ fn main() {
     let options = ParseOptions::default();
     let db = std::env::var_os("DEPWARDEN_DB")
         .map(PathBuf::from)
-        .unwrap_or_else(depwarden::advisory::default_db_dir);
+        .or_else(|| depwarden::advisory::default_db_dir().ok())
+        .expect("a database directory: set DEPWARDEN_DB");
 
     let (t_discover, discovery) = time(5, || {
         depwarden::discover::discover(&fs, &paths).expect("discover")

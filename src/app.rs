@@ -14,9 +14,10 @@ use crate::parse::Diagnostic;
 use crate::parse::{Limits, ParseOptions};
 use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
+use crate::report::Format;
+use crate::report::escape::{JsonMode, to_json, visible};
 use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicU64;
 
@@ -68,10 +69,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Inventory(args) => run_inventory(&global, &args),
         Command::Scan(args) => run_scan(&global, &args),
         Command::Db(DbCommand::Status { format }) => run_db_status(&global, &format),
-        Command::Db(DbCommand::Import { path }) => run_db_import(&global, &path),
-        Command::Db(DbCommand::Sync { source, ecosystems }) => {
-            run_db_sync(&global, source.as_deref(), &ecosystems)
-        }
+        Command::Db(DbCommand::Import {
+            path,
+            ecosystem,
+            allow_shrink,
+        }) => run_db_import(&global, &path, ecosystem.as_deref(), allow_shrink),
+        Command::Db(DbCommand::Sync {
+            source,
+            ecosystems,
+            allow_shrink,
+        }) => run_db_sync(&global, source.as_deref(), &ecosystems, allow_shrink),
+        Command::Db(DbCommand::ExportMetadata { file }) => run_metadata(&global, &file, true),
+        Command::Db(DbCommand::ImportMetadata { file }) => run_metadata(&global, &file, false),
         Command::Resolve(args) => {
             let inv = InventoryArgs {
                 paths: args.paths,
@@ -89,8 +98,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             };
             run_inventory(&global, &inv)
         }
-        Command::Db(DbCommand::ExportMetadata { file }) => run_metadata(&global, &file, true),
-        Command::Db(DbCommand::ImportMetadata { file }) => run_metadata(&global, &file, false),
         Command::Explain { id } => run_explain(&global, &id),
     }
 }
@@ -139,10 +146,11 @@ fn build_resolver(
             .set(k.trim(), v.trim())
             .map_err(|e| format!("--registry: {e}"))?;
     }
+    let db = db_dir(global).map_err(|e| e.to_string())?;
     let opts = crate::resolve::ResolveOptions {
         cutoff,
         online,
-        store_dir: crate::resolve::store::MetaStore::dir_for(&db_dir(global)),
+        store_dir: crate::resolve::store::MetaStore::dir_for(&db),
         fetch,
         target: policy.target.target(),
     };
@@ -151,23 +159,28 @@ fn build_resolver(
         .map_err(|e| e.to_string())
 }
 
+/// `db export-metadata` / `db import-metadata`.
 fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitStatus> {
-    let dir = crate::resolve::store::MetaStore::dir_for(&db_dir(global));
-    let store = match if export {
+    let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    let dir = crate::resolve::store::MetaStore::dir_for(&db);
+    let opened = if export {
         crate::resolve::store::MetaStore::open_existing(&dir)
     } else {
         crate::resolve::store::MetaStore::open(&dir).map(Some)
-    } {
+    };
+    let store = match opened {
         Ok(Some(s)) => s,
         Ok(None) => {
-            eprintln!(
-                "depwarden: error: no registry-metadata store at {}; fill it with `depwarden resolve --online`",
-                dir.display()
-            );
+            error(format_args!(
+                "no registry-metadata store at {}; fill it with `depwarden resolve --online`",
+                visible(&dir.display().to_string())
+            ));
             return Ok(ExitStatus::Error);
         }
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
@@ -182,84 +195,90 @@ fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitSt
                 let verb = if export { "exported" } else { "imported" };
                 eprintln!(
                     "depwarden: {verb} {n} registry documents ({})",
-                    file.display()
+                    visible(&file.display().to_string())
                 );
             }
             Ok(ExitStatus::Passed)
         }
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             Ok(ExitStatus::Error)
         }
     }
 }
 
-/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache.
-fn db_dir(global: &GlobalArgs) -> PathBuf {
-    global
-        .db
-        .clone()
-        .unwrap_or_else(crate::advisory::default_db_dir)
+/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache;
+/// never the working directory.
+fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir> {
+    match &global.db {
+        Some(d) if !d.as_os_str().is_empty() => Ok(d.clone()),
+        _ => crate::advisory::default_db_dir(),
+    }
+}
+
+/// [`db_dir`], or `None` after saying on stderr why there is none.
+fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
+    db_dir(global).map_err(error).ok()
 }
 
 fn open_store(global: &GlobalArgs) -> Result<Store> {
-    let dir = db_dir(global);
+    let dir = db_dir(global)?;
     Store::open_or_bootstrap(&dir)
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
 
-/// Output formats `scan` knows.
-const SCAN_FORMATS: &[&str] = &["table", "json", "sarif", "cyclonedx", "markdown"];
-
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    let mut formats: Vec<String> = args
-        .format
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
-    if formats.is_empty() {
-        formats.push("table".into());
-    }
-    if let Some(bad) = formats.iter().find(|f| !SCAN_FORMATS.contains(&f.as_str())) {
-        eprintln!(
-            "depwarden: error: unknown format '{bad}' (expected one of: {})",
-            SCAN_FORMATS.join(", ")
-        );
-        return Ok(ExitStatus::Error);
-    }
-    if formats.len() > 1 && args.output.is_none() {
-        eprintln!(
-            "depwarden: error: several formats need --output FILE (each format is written to FILE.<ext>)"
-        );
-        return Ok(ExitStatus::Error);
-    }
-    let (config_path, mut policy) = match Policy::find(&paths[0], global.config.as_deref()) {
-        Ok(Some((p, policy))) => (Some(p.display().to_string()), policy),
-        Ok(None) => (None, Policy::default()),
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
-    };
-    if let Some(level) = &args.fail_on {
-        match FailOn::parse(level) {
-            Some(f) => policy.gate.fail_on = f,
+    let mut formats: Vec<Format> = Vec::new();
+    for name in &args.format {
+        match Format::parse(name) {
+            Some(f) => formats.push(f),
             None => {
-                eprintln!(
-                    "depwarden: error: --fail-on {level}: expected none, low, medium, high or critical"
-                );
+                let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                error(format_args!(
+                    "unknown format '{name}' (expected one of: {})",
+                    known.join(", ")
+                ));
                 return Ok(ExitStatus::Error);
             }
         }
     }
-    if args.include_dev {
-        policy.gate.include_dev = true;
+    if formats.is_empty() {
+        formats.push(Format::Table);
     }
-    let resolver = match build_resolver(global, &args.resolve, args.online, &policy) {
+    if formats.len() > 1 && args.output.is_none() {
+        error("several formats need --output FILE (each format is written to FILE.<ext>)");
+        return Ok(ExitStatus::Error);
+    }
+    let fail_on = match args.fail_on.as_deref().map(|l| (l, FailOn::parse(l))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((level, None)) => {
+            error(format_args!(
+                "--fail-on {level}: expected none, low, medium, high or critical"
+            ));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let flags = crate::config_trust::Flags {
+        fail_on,
+        include_dev: args.include_dev,
+    };
+    let mut scan_policy =
+        match crate::config_trust::ScanPolicy::load(&paths[0], global.config.as_deref(), flags) {
+            Ok(p) => p,
+            Err(e) => {
+                error(&e);
+                return Ok(ExitStatus::Error);
+            }
+        };
+    let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    let resolver = match build_resolver(global, &args.resolve, args.online, &scan_policy.global) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
@@ -268,7 +287,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // and independent, and a one-lockfile CI scan feels every millisecond.
     progress.stage("opening database, discovering");
     let pool = thread_pool(args.jobs)?;
-    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
+    let options = ParseOptions::new(
+        scan_policy.global.target.target(),
+        Limits::configured(&scan_policy.global.limits),
+    );
     let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
@@ -284,7 +306,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         Ok(s) => s,
         Err(e) => {
             progress.finish();
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
@@ -292,49 +314,39 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         Ok(d) => d,
         Err(e) => {
             progress.finish();
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
-    let mut overrides = HashMap::new();
-    for (i, d) in discovery.deployments.iter().enumerate() {
-        if let Some(cfg) = &d.config {
-            if config_path.as_deref() == Some(&cfg.display().to_string()) {
-                continue;
-            }
-            match crate::zipfs::load_policy(cfg) {
-                Ok(mut p) => {
-                    if args.fail_on.is_some() {
-                        p.gate.fail_on = policy.gate.fail_on;
-                    }
-                    p.gate.include_dev |= args.include_dev;
-                    overrides.insert(i, p);
-                }
-                Err(e) => {
-                    progress.finish();
-                    eprintln!("depwarden: error: {e}");
-                    return Ok(ExitStatus::Error);
-                }
-            }
+    let overrides = match scan_policy.for_deployments(&discovery.deployments) {
+        Ok(o) => o,
+        Err(e) => {
+            progress.finish();
+            error(&e);
+            return Ok(ExitStatus::Error);
         }
-    }
+    };
     progress.stage("parsing and matching");
+    let policy = &scan_policy.global;
     let policies = Policies {
-        global: &policy,
+        global: policy,
         overrides,
     };
     let opts = AuditOptions {
-        config_path,
+        config_path: scan_policy
+            .config_path
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        config_files: scan_policy.files.clone(),
         supply: crate::supply::SupplyOptions {
             online: args.online,
-            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(
-                &db_dir(global),
-            )),
+            cache_path: Some(crate::supply::registry_lookup::Lookup::cache_path_for(&db)),
+            lookup_budget: Default::default(),
         },
     };
     // Deployments are parsed and audited one by one and their graphs
     // dropped, unless a format needs the whole inventory (CycloneDX).
-    let keep_inventory = formats.iter().any(|f| f == "cyclonedx");
+    let keep_inventory = formats.iter().any(|f| f.needs_inventory());
     let auditor = Auditor::new(&store, &policies, &opts);
     let (results, late) = pool.install(|| {
         tree.stream(discovery.deployments, &options, |i, mut parsed| {
@@ -362,11 +374,8 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     progress.detail("parse (cpu)", &auditor.times.parse_ns);
     progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
     progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
-    report.database.path = db_dir(global).display().to_string();
-    report
-        .database
-        .warnings
-        .extend(store.warnings().iter().cloned());
+    report.database.path = db.display().to_string();
+    report.database.warnings.extend(store.warnings());
     let max_age = args
         .max_db_age
         .or(policy.database.max_age_days)
@@ -383,7 +392,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         if args.max_db_age.is_some() {
             progress.finish();
             for s in &list {
-                eprintln!("depwarden: error: {s}, over the {max_age}-day limit; {advice}");
+                error(format_args!("{s}, over the {max_age}-day limit; {advice}"));
             }
             return Ok(ExitStatus::Error);
         }
@@ -404,37 +413,70 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    for format in &formats {
-        let text = match format.as_str() {
-            "json" => crate::report::json::render(&report)?,
-            "sarif" => crate::report::sarif::render(&report)?,
-            "cyclonedx" => crate::report::cyclonedx::render(&report, &inv)?,
-            "markdown" => crate::report::markdown::render(&report),
-            _ => crate::report::table::render(&report, color),
-        };
+    // `--strict` turns an open gate with unscanned inputs into an error,
+    // and every format says so (never "gate: passed" with exit code 2).
+    if args.strict && report.gate.passed && has_unscanned(&report) {
+        report.gate.passed = false;
+        report.gate.error =
+            Some("--strict: not every input could be scanned (see the errors)".into());
+    }
+    for &format in &formats {
+        let text = crate::report::render(format, &report, &inv, color)?;
         let target = output_path(args.output.as_deref(), format, formats.len());
         write_output(target.as_deref(), text.as_bytes())?;
     }
     progress.finish();
     if !global.quiet {
         for w in &report.database.warnings {
-            eprintln!("depwarden: warning: {w}");
+            warning(w);
         }
     }
-    let unscanned = report.summary.unscanned_sources > 0
+    Ok(if report.gate.error.is_some() {
+        ExitStatus::Error
+    } else if !report.gate.passed {
+        ExitStatus::GateClosed
+    } else {
+        ExitStatus::Passed
+    })
+}
+
+/// True when something could not be scanned: a source that did not parse,
+/// an error-level diagnostic, or a problem outside any deployment.
+fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
+    report.summary.unscanned_sources > 0
         || report.deployments.iter().any(|d| {
             d.errors
                 .iter()
                 .any(|e| e.level == crate::parse::Level::Error)
         })
-        || !report.errors.is_empty();
-    Ok(if !report.gate.passed {
-        ExitStatus::GateClosed
-    } else if args.strict && unscanned {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Passed
-    })
+        || !report.errors.is_empty()
+}
+
+/// Prints `depwarden: error: MESSAGE` on stderr, the message in its visible
+/// form (input-derived text can neither drive the terminal nor show a
+/// credential).
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("depwarden: error: {}", visible(&message.to_string()));
+}
+
+/// Prints `depwarden: warning: MESSAGE` on stderr, as [`error`] does.
+pub fn warning(message: impl std::fmt::Display) {
+    eprintln!("depwarden: warning: {}", visible(&message.to_string()));
+}
+
+/// An error with its chain of causes, each cause shown once: a cause whose
+/// text the message already holds (`cannot read X: permission denied`
+/// over `permission denied`) is not repeated.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !c.is_empty() && !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 /// Archive problems met while parsing go to the deployment that holds
@@ -466,21 +508,14 @@ fn attach_late_diagnostics(
 
 /// Where one format goes: the given file for a single format; with several
 /// formats, the file name as a stem plus the format's extension.
-fn output_path(output: Option<&Path>, format: &str, count: usize) -> Option<PathBuf> {
+fn output_path(output: Option<&Path>, format: Format, count: usize) -> Option<PathBuf> {
     let out = output?;
     if count == 1 {
         return Some(out.to_path_buf());
     }
-    let ext = match format {
-        "json" => "json",
-        "sarif" => "sarif",
-        "cyclonedx" => "cdx.json",
-        "markdown" => "md",
-        _ => "txt",
-    };
     let mut name = out.as_os_str().to_os_string();
     name.push(".");
-    name.push(ext);
+    name.push(format.extension());
     Some(PathBuf::from(name))
 }
 
@@ -488,49 +523,57 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     let store = match open_store(global) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
     let status = store.status().context("cannot read the database status")?;
-    let meta_dir = crate::resolve::store::MetaStore::dir_for(&db_dir(global));
-    let meta = match crate::resolve::store::MetaStore::open_existing(&meta_dir) {
-        Ok(Some(m)) => Some(
-            m.status()
-                .context("cannot read the registry-metadata store")?,
-        ),
-        Ok(None) => None,
-        Err(e) => {
-            eprintln!("depwarden: warning: {e}");
-            None
+    if !global.quiet {
+        for w in store.warnings() {
+            warning(w);
         }
+    }
+    let meta = match db_dir(global).map(|d| crate::resolve::store::MetaStore::dir_for(&d)) {
+        Ok(dir) => match crate::resolve::store::MetaStore::open_existing(&dir) {
+            Ok(Some(m)) => Some(
+                m.status()
+                    .context("cannot read the registry-metadata store")?,
+            ),
+            Ok(None) => None,
+            Err(e) => {
+                warning(&e);
+                None
+            }
+        },
+        Err(_) => None,
     };
     let text = if format == "json" {
         let mut v = serde_json::to_value(&status)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("registry_metadata".into(), serde_json::to_value(&meta)?);
         }
-        let mut s = serde_json::to_string_pretty(&v)?;
-        s.push('\n');
-        s
+        to_json(&v, JsonMode::Exact)?
     } else {
-        let mut s = format!("database: {}\n", db_dir(global).display());
+        let mut s = format!(
+            "database: {}\n",
+            visible(&db_dir(global).map(|d| d.display().to_string())?)
+        );
         s.push_str(&format!(
             "source: {}\n",
-            status.source.as_deref().unwrap_or("unknown")
+            visible(status.source.as_deref().unwrap_or("unknown"))
         ));
         s.push_str(&format!(
             "updated: {}\n",
-            status.imported_at.as_deref().unwrap_or("unknown")
+            visible(status.imported_at.as_deref().unwrap_or("unknown"))
         ));
         for e in &status.ecosystems {
             s.push_str(&format!(
                 "  {:<10} {:>6} records, newest modified {}, updated {} from {}\n",
                 e.ecosystem.as_str(),
                 e.records,
-                e.newest_modified.as_deref().unwrap_or("-"),
-                e.updated_at.as_deref().unwrap_or("-"),
-                e.source.as_deref().unwrap_or("-")
+                visible(e.newest_modified.as_deref().unwrap_or("-")),
+                visible(e.updated_at.as_deref().unwrap_or("-")),
+                visible(e.source.as_deref().unwrap_or("-"))
             ));
         }
         match &meta {
@@ -542,7 +585,7 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
                     .collect();
                 s.push_str(&format!(
                     "registry metadata: {} ({} bytes): {}; fetched {} to {}\n",
-                    m.path,
+                    visible(&m.path),
                     m.bytes,
                     docs.join(", "),
                     m.oldest_fetch.as_deref().unwrap_or("-"),
@@ -560,26 +603,57 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
     Ok(ExitStatus::Passed)
 }
 
-fn run_db_import(global: &GlobalArgs, path: &Path) -> Result<ExitStatus> {
-    let dir = db_dir(global);
-    match crate::advisory::import::import_path(&dir, path) {
+/// Prints a writer's warnings (at most 20) and notes on stderr.
+fn print_write_messages(global: &GlobalArgs, warnings: &[String], notes: &[String]) {
+    if global.quiet {
+        return;
+    }
+    for w in warnings.iter().take(20) {
+        warning(w);
+    }
+    if warnings.len() > 20 {
+        warning(format_args!("... and {} more", warnings.len() - 20));
+    }
+    for n in notes {
+        eprintln!("depwarden: note: {}", visible(n));
+    }
+}
+
+fn run_db_import(
+    global: &GlobalArgs,
+    path: &Path,
+    ecosystem: Option<&str>,
+    allow_shrink: bool,
+) -> Result<ExitStatus> {
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    let ecosystem = match ecosystem.map(|e| (e, crate::ecosystem::Ecosystem::from_user(e))) {
+        None => None,
+        Some((_, Some(e))) => Some(e),
+        Some((name, None)) => {
+            error(format_args!(
+                "unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
+            ));
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let options = crate::advisory::import::ImportOptions {
+        ecosystem,
+        allow_shrink,
+    };
+    match crate::advisory::import::import_path_with(&dir, path, &options) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
-                if report.warnings.len() > 20 {
-                    eprintln!(
-                        "depwarden: warning: ... and {} more",
-                        report.warnings.len() - 20
-                    );
-                }
-                eprintln!("depwarden: {report}");
+                eprintln!("depwarden: {}", visible(&report.to_string()));
             }
             Ok(ExitStatus::Passed)
         }
         Err(e) => {
-            eprintln!("depwarden: error: import failed, the previous database is unchanged: {e}");
+            error(format_args!(
+                "import failed, the previous database is unchanged: {e}"
+            ));
             Ok(ExitStatus::Error)
         }
     }
@@ -589,14 +663,28 @@ fn run_db_sync(
     global: &GlobalArgs,
     source: Option<&str>,
     ecosystems: &[String],
+    allow_shrink: bool,
 ) -> Result<ExitStatus> {
-    let config_source = match Policy::find(Path::new("."), global.config.as_deref()) {
-        Ok(found) => found.and_then(|(_, p)| p.database.source),
-        Err(e) => {
-            eprintln!("depwarden: error: {e}");
-            return Ok(ExitStatus::Error);
-        }
+    let Some(dir) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
     };
+    // Where the database comes from is never decided by a depwarden.toml
+    // that is merely found in the working tree.
+    let config_source =
+        match crate::config_trust::database_source(Path::new("."), global.config.as_deref()) {
+            Ok((source, note)) => {
+                if let Some(n) = note
+                    && !global.quiet
+                {
+                    warning(n);
+                }
+                source
+            }
+            Err(e) => {
+                error(&e);
+                return Ok(ExitStatus::Error);
+            }
+        };
     let source = source
         .map(str::to_string)
         .or(config_source)
@@ -604,25 +692,29 @@ fn run_db_sync(
     let ecosystems = match crate::advisory::sync::parse_ecosystems(ecosystems) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
     let mut opts = crate::advisory::sync::SyncOptions::new(&source, ecosystems);
     opts.progress = !global.no_progress && !global.quiet;
-    let dir = db_dir(global);
+    opts.allow_shrink = allow_shrink;
     match crate::advisory::sync::sync(&dir, &opts) {
         Ok(report) => {
+            print_write_messages(global, &report.warnings, &report.notes);
             if !global.quiet {
-                for w in report.warnings.iter().take(20) {
-                    eprintln!("depwarden: warning: {w}");
-                }
-                eprintln!("depwarden: synced from {source}: {report}");
+                eprintln!(
+                    "depwarden: synced from {}: {}",
+                    visible(&source),
+                    visible(&report.to_string())
+                );
             }
             Ok(ExitStatus::Passed)
         }
         Err(e) => {
-            eprintln!("depwarden: error: sync failed, the previous database is unchanged: {e}");
+            error(format_args!(
+                "sync failed, the previous database is unchanged: {e}"
+            ));
             Ok(ExitStatus::Error)
         }
     }
@@ -632,20 +724,21 @@ fn run_explain(global: &GlobalArgs, id: &str) -> Result<ExitStatus> {
     let store = match open_store(global) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("depwarden: error: {e:#}");
+            error(error_chain(&e));
             return Ok(ExitStatus::Error);
         }
     };
     let Some(real) = store.resolve(id).context("cannot read the database")? else {
-        eprintln!("depwarden: error: no advisory with id or alias {id}");
+        error(format_args!("no advisory with id or alias {id}"));
         return Ok(ExitStatus::Error);
     };
     let Some(record) = store.record(&real).context("cannot read the database")? else {
-        eprintln!("depwarden: error: advisory {real} is indexed but its record is missing");
+        error(format_args!(
+            "advisory {real} is indexed but its record is missing"
+        ));
         return Ok(ExitStatus::Error);
     };
-    let mut s = serde_json::to_string_pretty(&record)?;
-    s.push('\n');
+    let s = to_json(&record, JsonMode::Exact)?;
     write_output(None, s.as_bytes())?;
     Ok(ExitStatus::Passed)
 }
@@ -658,9 +751,16 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
+/// The worker pool: `--jobs N` threads (at most [`crate::limits::MAX_JOBS`];
+/// a larger value is refused), else one per core.
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(n) = jobs {
+        anyhow::ensure!(
+            n <= crate::limits::MAX_JOBS,
+            "--jobs {n}: at most {} worker threads",
+            crate::limits::MAX_JOBS
+        );
         b = b.num_threads(n.max(1));
     }
     b.build().context("cannot start worker threads")
@@ -673,7 +773,7 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     let policy = match Policy::find(&paths[0], global.config.as_deref()) {
         Ok(found) => found.map(|(_, p)| p).unwrap_or_default(),
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
@@ -681,35 +781,31 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     let resolver = match build_resolver(global, &args.resolve, args.online, &policy) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("depwarden: error: {e}");
+            error(&e);
             return Ok(ExitStatus::Error);
         }
     };
-    let pool = thread_pool(args.jobs)?;
     let hook = |fs: &dyn crate::fs::Fs, d: &mut crate::scan::ParsedDeployment| {
         if let Some(r) = &resolver {
             r.apply(fs, d);
         }
     };
+    let pool = thread_pool(args.jobs)?;
     let inv =
         match pool.install(|| crate::zipfs::inventory_with(&paths, args.zips, &options, &hook)) {
             Ok(inv) => inv,
             Err(e) => {
-                eprintln!("depwarden: error: {e}");
+                error(&e);
                 return Ok(ExitStatus::Error);
             }
         };
     let text = match args.format.as_str() {
-        "json" => {
-            let mut s = serde_json::to_string_pretty(&crate::report::inventory::to_json(&inv))?;
-            s.push('\n');
-            s
-        }
+        "json" => to_json(&crate::report::inventory::to_json(&inv), JsonMode::Exact)?,
         "table" => crate::report::inventory::to_table(&inv),
         other => {
-            eprintln!(
-                "depwarden: error: unknown inventory format '{other}' (expected json or table)"
-            );
+            error(format_args!(
+                "unknown inventory format '{other}' (expected json or table)"
+            ));
             return Ok(ExitStatus::Error);
         }
     };

@@ -86,11 +86,31 @@ pub fn stale_ecosystems(
         .collect()
 }
 
+/// The `modified` an ecosystem's age is measured from: its newest record,
+/// but never later than when it was imported (a record dated in the future
+/// must not make the data look fresh for ever; databases written since
+/// this rule clamp such dates at import already).
+fn age_basis(e: &crate::advisory::store::EcosystemStatus) -> Option<String> {
+    let newest = e.newest_modified.as_deref()?;
+    let at = crate::clock::parse_instant(newest);
+    let imported = e
+        .updated_at
+        .as_deref()
+        .and_then(crate::clock::parse_instant);
+    match (at, imported) {
+        (Some(a), Some(i)) if a > i => e.updated_at.clone(),
+        (None, _) => None,
+        _ => Some(newest.to_string()),
+    }
+}
+
 /// Options of the audit beyond the policy.
 #[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     /// The configuration file used (for the report).
     pub config_path: Option<String>,
+    /// Every configuration file read and what it was allowed to change.
+    pub config_files: Vec<ConfigFileReport>,
     /// Options of the typosquat and dependency-confusion checks.
     pub supply: crate::supply::SupplyOptions,
 }
@@ -296,7 +316,9 @@ impl<'a> Auditor<'a> {
         let today = crate::clock::today();
         let mut deployments = Vec::with_capacity(audits.len());
         let mut expired_notes = BTreeSet::new();
-        let mut used_ignores: BTreeSet<(usize, usize)> = BTreeSet::new();
+        // Ignores are told apart by content: a deployment's policy carries
+        // the scan-wide ignores too (and trusted nested ones).
+        let mut used_ignores: BTreeSet<IgnoreKey> = BTreeSet::new();
         let mut summary = Summary {
             deployments: audits.len(),
             ..Default::default()
@@ -309,20 +331,8 @@ impl<'a> Auditor<'a> {
         } in audits
         {
             let policy = policies.for_deployment(i);
-            let policy_key = if policies.overrides.contains_key(&i) {
-                i
-            } else {
-                usize::MAX
-            };
             for f in &mut report.findings {
-                apply_ignores(
-                    f,
-                    policy,
-                    policy_key,
-                    today,
-                    &mut used_ignores,
-                    &mut expired_notes,
-                );
+                apply_ignores(f, policy, today, &mut used_ignores, &mut expired_notes);
                 f.closes_gate = closes_gate(f, policy);
             }
             sort_findings(&mut report.findings);
@@ -354,9 +364,11 @@ impl<'a> Auditor<'a> {
             deployments.push(report);
         }
         let mut unused = Vec::new();
-        let mut check_unused = |pi: usize, p: &Policy| {
-            for (j, ig) in p.ignore.iter().enumerate() {
-                if !used_ignores.contains(&(pi, j)) && !ig.expired(today) {
+        let mut reported: BTreeSet<IgnoreKey> = BTreeSet::new();
+        let mut check_unused = |_: usize, p: &Policy| {
+            for ig in &p.ignore {
+                let key = ignore_key(ig);
+                if !used_ignores.contains(&key) && !ig.expired(today) && reported.insert(key) {
                     let scope = ig
                         .package
                         .as_ref()
@@ -388,7 +400,7 @@ impl<'a> Auditor<'a> {
                 .map(|e| DatabaseEcosystem {
                     ecosystem: e.ecosystem.as_str().to_string(),
                     records: e.records,
-                    newest_modified: e.newest_modified.clone(),
+                    newest_modified: age_basis(e),
                 })
                 .collect(),
             warnings: Vec::new(),
@@ -411,6 +423,7 @@ impl<'a> Auditor<'a> {
                 fail_on: policies.global.gate.fail_on.as_str().to_string(),
                 passed: reasons.is_empty(),
                 reasons,
+                error: None,
             },
             deployments,
             errors,
@@ -418,6 +431,7 @@ impl<'a> Auditor<'a> {
                 config: self.opts.config_path.clone(),
                 expired_ignores: expired_notes.into_iter().collect(),
                 unused_ignores: unused,
+                config_files: self.opts.config_files.clone(),
             },
         })
     }
@@ -489,25 +503,26 @@ fn match_deployment(
                     Verdict::NotAffected => {}
                 }
             }
+            // Advisories exist for the package but its version cannot be
+            // placed in their ranges: it was not fully checked (an error,
+            // so `--strict` fails), whatever the explicit lists say.
             if unparsable && noted_unparsable.insert((p.ecosystem, norm.clone(), version.clone())) {
                 notes.push(ErrorEntry {
-                    level: Level::Warning,
+                    level: Level::Error,
                     path: src.clone(),
                     message: format!(
-                        "{}@{}: version does not parse in {}'s version scheme; matched only against explicit version lists",
-                        p.name, version, p.ecosystem
+                        "{}@{}: version does not parse in {}'s version scheme; checked only against explicit version lists, not against the ranges of its {} advisories",
+                        p.name,
+                        version,
+                        p.ecosystem,
+                        entries.len()
                     ),
                 });
             }
             if hits.is_empty() {
                 continue;
             }
-            let path = parsed
-                .graph
-                .path_to(id)
-                .iter()
-                .map(|i| parsed.graph.package(*i).name.clone())
-                .collect();
+            let path = parsed.graph.path_names(id);
             let occ = Occurrence {
                 source: src.clone(),
                 path,
@@ -699,12 +714,23 @@ fn first_line(s: &str) -> String {
         .collect()
 }
 
+/// An ignore told apart by its content: (id, package, reason, expires).
+type IgnoreKey = (String, Option<String>, String, Option<String>);
+
+fn ignore_key(ig: &crate::policy::Ignore) -> IgnoreKey {
+    (
+        ig.id.clone(),
+        ig.package.clone(),
+        ig.reason.clone(),
+        ig.expires.clone(),
+    )
+}
+
 fn apply_ignores(
     f: &mut Finding,
     policy: &Policy,
-    policy_index: usize,
     today: crate::clock::Date,
-    used: &mut BTreeSet<(usize, usize)>,
+    used: &mut BTreeSet<IgnoreKey>,
     expired_notes: &mut BTreeSet<String>,
 ) {
     let Some(id) = &f.id else { return };
@@ -713,7 +739,7 @@ fn apply_ignores(
         eco.map(|e| e.normalize_name(n))
             .unwrap_or_else(|| n.to_string())
     };
-    for (j, ig) in policy.ignore.iter().enumerate() {
+    for ig in &policy.ignore {
         let id_match = ig.id.eq_ignore_ascii_case(id)
             || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&ig.id));
         let pkg_match = ig
@@ -723,8 +749,7 @@ fn apply_ignores(
         if !(id_match && pkg_match) {
             continue;
         }
-        // Tracked per policy (deployment index, or usize::MAX for the global one).
-        used.insert((policy_index, j));
+        used.insert(ignore_key(ig));
         if ig.expired(today) {
             expired_notes.insert(format!(
                 "ignore {} expired on {}: it no longer applies to {}@{}",

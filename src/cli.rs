@@ -197,6 +197,16 @@ pub enum DbCommand {
     Import {
         /// What to import.
         path: PathBuf,
+        /// The input is the complete set of this ecosystem's advisories
+        /// and replaces it (default: `<Ecosystem>/all.zip` and bucket
+        /// layouts replace the ecosystems their paths name; anything else
+        /// only adds and updates records).
+        #[arg(long, value_name = "E")]
+        ecosystem: Option<String>,
+        /// Accept a replacement that removes more than half of an
+        /// ecosystem's records.
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Download fresh advisories from the OSV bucket or a mirror.
     Sync {
@@ -206,6 +216,10 @@ pub enum DbCommand {
         /// Ecosystems to sync (default: npm, PyPI, crates.io).
         #[arg(long = "ecosystem", value_name = "E")]
         ecosystems: Vec<String>,
+        /// Accept a full download that removes more than half of an
+        /// ecosystem's records.
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Write the registry-metadata store to one file (for an offline
     /// machine).

@@ -215,11 +215,11 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
     let Walk {
         sources,
         configs,
-        diagnostics,
+        mut diagnostics,
         scan_root,
         ..
     } = w;
-    let grouped = crate::workspace::resolve_companions(fs, sources);
+    let grouped = crate::workspace::resolve_companions(fs, sources, &mut diagnostics);
     let mut deployments: Vec<Deployment> = grouped
         .into_iter()
         .map(|(root, sources)| Deployment {
@@ -255,9 +255,9 @@ impl Walk<'_> {
     fn walk_dir(&mut self, dir: &Path, depth: usize) {
         if depth > 64 {
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                Level::Error,
                 dir,
-                "directory nesting deeper than 64 levels; not descended",
+                "directory nesting deeper than 64 levels; not descended, so any source below it is not scanned",
             ));
             return;
         }
@@ -286,7 +286,7 @@ impl Walk<'_> {
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let mut has_dist_info = false;
         for entry in &entries {
-            let kind = self.resolve_kind(entry.kind, &entry.path);
+            let kind = self.resolve_kind(entry.kind, &entry.path, &entry.name);
             match kind {
                 Some(EntryKind::File) => {
                     if entry.name == "depwarden.toml" {
@@ -406,14 +406,24 @@ impl Walk<'_> {
     }
 
     /// The kind of an entry, following a symlink only when its target stays
-    /// inside the scanned root. Problems are recorded as diagnostics.
-    fn resolve_kind(&mut self, kind: EntryKind, path: &Path) -> Option<EntryKind> {
+    /// inside the scanned root. Problems are recorded as diagnostics: an
+    /// error when what is not followed is a dependency source or a
+    /// directory (it would be scanned if it were inside the root), a
+    /// warning otherwise.
+    fn resolve_kind(&mut self, kind: EntryKind, path: &Path, name: &str) -> Option<EntryKind> {
         if kind != EntryKind::Symlink {
             return Some(kind);
         }
+        let named_source = SourceFormat::from_file_name(name).is_some()
+            || matches!(name, "node_modules" | "site-packages");
         let Some(target) = self.fs.canonicalize(path) else {
+            let level = if named_source {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                level,
                 path,
                 "dangling symbolic link; skipped",
             ));
@@ -422,11 +432,18 @@ impl Walk<'_> {
         if let Some(root) = &self.canonical_root
             && !target.starts_with(root)
         {
+            // Only the kind of the target is looked at, never its content.
+            let is_dir = std::fs::metadata(&target).is_ok_and(|m| m.is_dir());
+            let level = if named_source || is_dir {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             self.diagnostics.push(Diagnostic::new(
-                Level::Warning,
+                level,
                 path,
                 format!(
-                    "symbolic link points outside the scanned root ({}); not followed",
+                    "symbolic link points outside the scanned root ({}); not followed, so what it points to is not scanned",
                     target.display()
                 ),
             ));

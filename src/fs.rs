@@ -62,6 +62,15 @@ pub enum FsError {
         /// The path.
         path: PathBuf,
     },
+    /// The path leads outside the scanned root (or into `/proc`, `/sys`,
+    /// `/dev`): it is never read, whatever names it.
+    #[error("{path}: {why}; not read")]
+    OutsideRoot {
+        /// The path as named.
+        path: PathBuf,
+        /// Where it leads.
+        why: String,
+    },
     /// Any other reason, e.g. a zip entry that cannot be decoded.
     #[error("cannot read {path}: {reason}")]
     Other {
@@ -153,9 +162,10 @@ fn io_err(path: &Path, source: std::io::Error) -> FsError {
     }
 }
 
-impl Fs for OsFs {
-    fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
-        let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
+impl OsFs {
+    /// Reads a file whose metadata the caller has (a regular file is read,
+    /// anything else refused), so the path is not looked up twice.
+    pub fn read_with(&self, path: &Path, meta: &std::fs::Metadata) -> Result<Vec<u8>, FsError> {
         if !meta.is_file() {
             return Err(FsError::NotAFile {
                 path: path.to_path_buf(),
@@ -182,6 +192,13 @@ impl Fs for OsFs {
             });
         }
         Ok(buf)
+    }
+}
+
+impl Fs for OsFs {
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
+        let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
+        self.read_with(path, &meta)
     }
 
     fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, FsError> {

@@ -9,8 +9,9 @@
 //! 3. [`advisory`] holds the OSV store (sled), and [`matcher`] decides which
 //!    advisories affect which package versions ([`version`] orders them);
 //! 4. [`supply`] flags typosquats and dependency-confusion risks;
-//! 5. [`policy`] applies the gate and ignores, and [`report`] formats the
-//!    result.
+//! 5. [`policy`] applies the gate and ignores (with [`config_trust`]
+//!    deciding which configuration file may change what), and [`report`]
+//!    formats the result.
 //!
 //! [`scan`] ties the stages together; `main.rs` only maps the outcome to an
 //! exit code.
@@ -19,8 +20,10 @@ pub mod advisory;
 pub mod app;
 pub mod atomic;
 pub mod audit;
+pub mod boundary;
 pub mod cli;
 pub mod clock;
+pub mod config_trust;
 pub mod discover;
 pub mod ecosystem;
 pub mod fix;
@@ -32,11 +35,14 @@ pub mod memo;
 pub mod parse;
 pub mod policy;
 pub mod progress;
+pub mod redact;
 pub mod report;
 pub mod resolve;
 pub mod scan;
 pub mod source;
 pub mod supply;
+pub mod toml_guard;
 pub mod version;
 pub mod workspace;
+pub mod yaml_guard;
 pub mod zipfs;

@@ -40,6 +40,9 @@ impl Default for ZipLimits {
     }
 }
 
+/// Most worker threads `--jobs` may ask for.
+pub const MAX_JOBS: usize = 256;
+
 /// Environment variable that sets the per-file size cap, in bytes.
 pub const MAX_FILE_SIZE_ENV: &str = "DEPWARDEN_MAX_FILE_SIZE";
 

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match depwarden::app::run_from_args() {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {
-            eprintln!("depwarden: error: {err:#}");
+            depwarden::app::error(depwarden::app::error_chain(&err));
             ExitCode::from(2)
         }
     }

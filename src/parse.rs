@@ -34,12 +34,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic at `level` about `path`.
+    /// A diagnostic at `level` about `path`. The message may quote input:
+    /// it is redacted and cut ([`crate::redact::message`]).
     pub fn new(level: Level, path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             level,
             path: path.into(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 }
@@ -159,11 +160,13 @@ impl ParseError {
         }
     }
 
-    /// A syntax error about `path`.
+    /// A syntax error about `path`. Like every constructor here, the
+    /// message (which may quote input) is redacted and cut
+    /// ([`crate::redact::message`]).
     pub fn syntax(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Syntax {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 
@@ -171,7 +174,7 @@ impl ParseError {
     pub fn invalid(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Invalid {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 
@@ -179,7 +182,7 @@ impl ParseError {
     pub fn limit(path: &Path, message: impl Into<String>) -> Self {
         ParseError::Limit {
             path: path.to_path_buf(),
-            message: message.into(),
+            message: crate::redact::message(message),
         }
     }
 
@@ -190,6 +193,7 @@ impl ParseError {
                 FsError::Io { path, .. }
                 | FsError::TooLarge { path, .. }
                 | FsError::NotAFile { path }
+                | FsError::OutsideRoot { path, .. }
                 | FsError::Other { path, .. } => path.clone(),
             },
             ParseError::Syntax { path, .. }
@@ -441,6 +445,7 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
         SourceFormat::CargoLock => cargo::lockfile::parse(ctx),
         SourceFormat::RustBinary => cargo::auditable::parse(ctx),
     }?;
+    cut_long_identities(&mut parsed, ctx.path());
     if parsed.graph.len() > ctx.options.limits.max_packages {
         return Err(ParseError::limit(
             ctx.path(),
@@ -454,7 +459,96 @@ pub fn parse_source(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> 
     if !parsed.graph.is_finalized() {
         parsed.graph.finalize();
     }
+    note_versionless(ctx, &mut parsed);
     Ok(parsed)
+}
+
+/// Most packages named one by one by [`note_versionless`] per source.
+const VERSIONLESS_NAMED: usize = 20;
+
+/// A lockfile or installed tree records the exact version of every
+/// registry package; one without a version (missing, empty, or cut off
+/// in a truncated file) cannot be checked against advisories, so it is an
+/// error, not a silent gap. Manifests are exempt (their ranges are
+/// unresolved by design, and say so).
+fn note_versionless(ctx: &ParseContext<'_>, parsed: &mut ParsedSource) {
+    use SourceFormat::*;
+    let format = ctx.source.format;
+    if !(format.is_lockfile() || matches!(format, NodeModules | InstalledPackageJson)) {
+        return;
+    }
+    let missing: Vec<String> = parsed
+        .graph
+        .packages()
+        .iter()
+        .filter(|p| !p.root && p.source.is_registry_like())
+        .filter(|p| p.version.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .map(|p| match p.line {
+            Some(l) => format!("{} (line {l})", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let more = missing.len().saturating_sub(VERSIONLESS_NAMED);
+    let mut list = missing
+        .iter()
+        .take(VERSIONLESS_NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    parsed.diagnostics.push(Diagnostic::new(
+        Level::Error,
+        ctx.path(),
+        format!(
+            "{} package(s) without a version ({list}): they cannot be checked against advisories",
+            missing.len()
+        ),
+    ));
+}
+
+/// Longest package name or version kept, in bytes (npm allows 214
+/// characters, crates.io 64; PEP 440 versions are short).
+pub const MAX_IDENTITY_BYTES: usize = 1024;
+
+/// A package name or version over [`MAX_IDENTITY_BYTES`] is an error for
+/// that package: it is kept cut (`<first 64 characters>… (N bytes)`, which
+/// matches no advisory and no popular name), so that the stages after
+/// parsing never copy, normalise or compare a string the size of the file.
+fn cut_long_identities(parsed: &mut ParsedSource, path: &Path) {
+    let cut = |s: &str| -> String {
+        let end = s.char_indices().nth(64).map_or(s.len(), |(i, _)| i);
+        format!("{}… ({} bytes)", &s[..end], s.len())
+    };
+    let mut notes = Vec::new();
+    for p in parsed.graph.packages_mut() {
+        if p.name.len() > MAX_IDENTITY_BYTES {
+            notes.push(format!(
+                "a package name of {} bytes, over the {MAX_IDENTITY_BYTES}-byte limit: listed cut and not checked",
+                p.name.len()
+            ));
+            p.name = cut(&p.name);
+        }
+        if let Some(v) = &p.version
+            && v.len() > MAX_IDENTITY_BYTES
+        {
+            notes.push(format!(
+                "{}: a version of {} bytes, over the {MAX_IDENTITY_BYTES}-byte limit: listed cut and not checked",
+                p.name,
+                v.len()
+            ));
+            p.version = Some(cut(v));
+        }
+    }
+    parsed.diagnostics.extend(
+        notes
+            .into_iter()
+            .map(|m| Diagnostic::new(Level::Error, path, m)),
+    );
 }
 
 /// The error a parser that has not landed yet returns.

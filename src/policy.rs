@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::advisory::severity::Severity;
 use crate::clock::Date;
+use crate::report::escape::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -233,7 +234,7 @@ pub struct RegistriesConfig {
     /// `pypi`, `crates`.
     pub public: std::collections::BTreeMap<String, String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
-    /// 5000).
+    /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
     /// Registry bases `--resolve` fetches metadata from (keys `npm`,
     /// `pypi` for a PEP 691 simple index, `crates` for a sparse index);
@@ -291,6 +292,10 @@ pub struct LimitsConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// Let `depwarden.toml` files found inside the scanned tree loosen the
+    /// gate (thresholds, ignores, allow-lists) for their deployment; read
+    /// from the invoking configuration only (see [`crate::config_trust`]).
+    pub trust_nested: bool,
     /// Gate thresholds.
     pub gate: Gate,
     /// Ignores.
@@ -310,9 +315,13 @@ pub struct Policy {
 impl Policy {
     /// Parses a configuration file's text; `path` is used in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        crate::toml_guard::check(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: crate::redact::toml_error(&e, text),
         })?;
         policy.validate(text, path)?;
         Ok(policy)
@@ -330,14 +339,19 @@ impl Policy {
     fn validate(&self, text: &str, path: &Path) -> Result<(), PolicyError> {
         for ig in &self.ignore {
             let line = line_of(text, &ig.id);
-            if ig.id.trim().is_empty() {
+            // Text made only of spaces or invisible characters (a
+            // zero-width space) says nothing to a reader: refused.
+            if !has_visible_text(&ig.id) {
                 return Err(invalid(path, line, "ignore.id must not be empty"));
             }
-            if ig.reason.trim().is_empty() {
+            if !has_visible_text(&ig.reason) {
                 return Err(invalid(
                     path,
                     line,
-                    &format!("ignore for {}: `reason` must not be empty", ig.id),
+                    &format!(
+                        "ignore for {}: `reason` must not be empty (or only invisible characters)",
+                        ig.id
+                    ),
                 ));
             }
             if let Some(exp) = &ig.expires
@@ -359,6 +373,18 @@ impl Policy {
                     path,
                     line_of(text, s),
                     &format!("registries.internal_scopes: {s:?} must start with '@'"),
+                ));
+            }
+        }
+        if let Some(ms) = self.registries.timeout_ms {
+            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            if ms == 0 || u128::from(ms) > max {
+                return Err(invalid(
+                    path,
+                    line_of(text, "timeout_ms"),
+                    &format!(
+                        "registries.timeout_ms = {ms}: a lookup timeout must be between 1 and {max} ms"
+                    ),
                 ));
             }
         }
@@ -396,6 +422,18 @@ impl Policy {
         if let Some(p) = explicit {
             return Ok(Some((p.to_path_buf(), Policy::load(p)?)));
         }
+        match Policy::find_path(start) {
+            Some(found) => {
+                let policy = Policy::load(&found)?;
+                Ok(Some((found, policy)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The `depwarden.toml` in `start` (a directory, or a file's
+    /// directory) or its parents up to the git root, as a canonical path.
+    pub fn find_path(start: &Path) -> Option<PathBuf> {
         let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         let mut dir: Option<&Path> = Some(if abs.is_dir() {
             abs.as_path()
@@ -405,14 +443,14 @@ impl Policy {
         while let Some(d) = dir {
             let candidate = d.join("depwarden.toml");
             if candidate.is_file() {
-                return Ok(Some((candidate.clone(), Policy::load(&candidate)?)));
+                return Some(candidate);
             }
             if d.join(".git").exists() {
                 break;
             }
             dir = d.parent();
         }
-        Ok(None)
+        None
     }
 }
 

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::fs::Fs;
 use crate::graph::PackageSource;
-use crate::parse::{ParseContext, ParseOptions, parse_source};
+use crate::parse::{Diagnostic, Level, ParseContext, ParseOptions, parse_source};
 use crate::source::{SourceFormat, SourceRef};
 
 /// The member directories of lockfiles, read once each.
@@ -91,6 +91,31 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Which of `npm-shrinkwrap.json` and `package-lock.json` in one
+/// directory npm reads ([`crate::ecosystem::npm::shrinkwrap_wins`]), the
+/// other being dropped; says what was chosen.
+fn npm_lock_choice(fs: &dyn Fs, dir: &Path) -> (SourceFormat, Diagnostic) {
+    if crate::ecosystem::npm::shrinkwrap_wins(fs, dir) {
+        (
+            SourceFormat::PackageLock,
+            Diagnostic::new(
+                Level::Info,
+                dir.join("package-lock.json"),
+                "not scanned: npm reads npm-shrinkwrap.json, which is beside it, and ignores package-lock.json",
+            ),
+        )
+    } else {
+        (
+            SourceFormat::NpmShrinkwrap,
+            Diagnostic::new(
+                Level::Warning,
+                dir.join("npm-shrinkwrap.json"),
+                "npm-shrinkwrap.json is empty, so npm reads package-lock.json instead: package-lock.json is scanned",
+            ),
+        )
+    }
+}
+
 /// Applies the companion and workspace rules to sources grouped by root:
 /// a manifest beside a lockfile of its ecosystem is that lockfile's
 /// companion; a manifest below such a directory belongs to that lockfile
@@ -101,6 +126,7 @@ fn normalize(path: &Path) -> PathBuf {
 pub fn resolve_companions(
     fs: &dyn Fs,
     mut sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> BTreeMap<PathBuf, Vec<SourceRef>> {
     use crate::ecosystem::Ecosystem;
     use SourceFormat::*;
@@ -129,7 +155,14 @@ pub fn resolve_companions(
             .iter()
             .any(|f| has(*f, set));
         let cargo_lock = has(CargoLock, set);
-        let shrinkwrap = has(NpmShrinkwrap, set);
+        // With both npm lockfiles in the root, the one npm ignores is dropped.
+        let dropped = if has(NpmShrinkwrap, set) && has(PackageLock, set) {
+            let (format, note) = npm_lock_choice(fs, root);
+            diagnostics.push(note);
+            Some(format)
+        } else {
+            None
+        };
         let mut member_of = |eco: Ecosystem| {
             locks
                 .iter()
@@ -152,7 +185,7 @@ pub fn resolve_companions(
                 PackageJson => here && !npm_lock && !npm_member,
                 Pyproject | Pipfile => here && !py_lock && !py_member,
                 CargoToml => here && !cargo_lock && !cargo_member,
-                PackageLock => !(here && shrinkwrap),
+                PackageLock | NpmShrinkwrap => !(here && dropped == Some(s.format)),
                 _ => true,
             }
         });

@@ -22,6 +22,9 @@ use crate::limits::ZipLimits;
 use crate::parse::{Diagnostic, Level};
 use crate::scan::{Inventory, ParsedDeployment};
 
+mod central;
+mod links;
+
 /// Suffix that marks the inside of a zip in a path component.
 pub const ZIP_MARK: &str = "!";
 
@@ -67,7 +70,14 @@ struct Entry {
     kind: EntryKind,
     /// Why reading it is refused (encrypted, over a limit).
     refused: Option<String>,
+    /// The entry's name as written in the archive (for messages).
+    raw: String,
+    /// For a symbolic link, where it points (as written).
+    target: Option<String>,
 }
+
+/// Longest symbolic-link target read from an archive.
+const MAX_LINK_TARGET: u64 = 4096;
 
 /// An opened archive: its bytes and its checked directory.
 struct Archive {
@@ -110,8 +120,10 @@ impl Archive {
         limits: &ZipLimits,
         diags: &mut Vec<Diagnostic>,
     ) -> Result<Archive, String> {
+        let raw_names = central::raw_names(&bytes);
         let mut zip = ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| format!("not a readable zip archive: {e}"))?;
+        diags.extend(central::repeated_names(raw_names.as_deref(), &mount));
         if zip.len() > limits.max_entries {
             return Err(format!(
                 "{} entries, over the limit of {} per archive",
@@ -148,11 +160,6 @@ impl Archive {
                 }
             };
             let kind = if file.is_symlink() {
-                diags.push(Diagnostic::new(
-                    Level::Warning,
-                    mount.join(&rel),
-                    "symbolic link inside a zip; not followed",
-                ));
                 EntryKind::Symlink
             } else if file.is_dir() {
                 EntryKind::Dir
@@ -202,36 +209,86 @@ impl Archive {
                 let child_kind = if i == last { kind } else { EntryKind::Dir };
                 let listing = dirs.entry(parent.clone()).or_default();
                 // A directory implied by a deeper entry wins over nothing;
-                // a duplicate name keeps its first kind.
-                listing.entry(c.clone()).or_insert(child_kind);
+                // a later entry of the same name replaces an earlier one,
+                // as unzip and AWS Lambda do.
+                match listing.get(c) {
+                    Some(EntryKind::Dir) if child_kind == EntryKind::Dir => {}
+                    _ => {
+                        listing.insert(c.clone(), child_kind);
+                    }
+                }
                 parent.push(c);
                 if child_kind == EntryKind::Dir {
                     dirs.entry(parent.clone()).or_default();
                 }
             }
             if kind != EntryKind::Dir {
-                entries.entry(rel).or_insert(Entry {
+                let entry = Entry {
                     index,
                     kind,
                     refused,
-                });
+                    raw: name.clone(),
+                    target: None,
+                };
+                if let Some(earlier) = entries.insert(rel.clone(), entry) {
+                    let what = if earlier.raw == name {
+                        format!("zip entry `{name}` appears twice")
+                    } else {
+                        format!(
+                            "zip entries `{}` and `{name}` are the same file after normalisation",
+                            earlier.raw
+                        )
+                    };
+                    diags.push(Diagnostic::new(
+                        Level::Error,
+                        mount.join(&rel),
+                        format!(
+                            "{what}: unzip and AWS Lambda keep the last one (entry #{index}), which is the one scanned; the other is not"
+                        ),
+                    ));
+                }
             }
         }
-        Ok(Archive {
+        // Symbolic links: read their targets, and say which cannot be
+        // followed inside the archive.
+        let links: Vec<(PathBuf, usize)> = entries
+            .iter()
+            .filter(|(_, e)| e.kind == EntryKind::Symlink && e.refused.is_none())
+            .map(|(p, e)| (p.clone(), e.index))
+            .collect();
+        for (rel, index) in links {
+            let mut target = String::new();
+            let read = zip
+                .by_index(index)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    f.take(MAX_LINK_TARGET)
+                        .read_to_string(&mut target)
+                        .map_err(|e| e.to_string())
+                });
+            match read {
+                Ok(_) => {
+                    if let Some(e) = entries.get_mut(&rel) {
+                        e.target = Some(target);
+                    }
+                }
+                Err(e) => diags.push(Diagnostic::new(
+                    Level::Error,
+                    mount.join(&rel),
+                    format!("symbolic link inside a zip cannot be read ({e}); what it points to is not scanned"),
+                )),
+            }
+        }
+        let archive = Archive {
             mount,
             zip: Mutex::new(zip),
             entries,
             dirs,
             depth,
             max_entry_size: limits.max_entry_size,
-        })
-    }
-
-    fn kind(&self, rel: &Path) -> Option<EntryKind> {
-        if self.dirs.contains_key(rel) {
-            return Some(EntryKind::Dir);
-        }
-        self.entries.get(rel).map(|e| e.kind)
+        };
+        archive.check_links(diags);
+        Ok(archive)
     }
 
     fn read(&self, rel: &Path, full: &Path) -> Result<Vec<u8>, FsError> {
@@ -239,6 +296,12 @@ impl Archive {
             path: full.to_path_buf(),
             reason,
         };
+        let resolved = self.resolve(rel).map_err(|why| {
+            other(format!(
+                "a symbolic link on the way cannot be followed: {why}"
+            ))
+        })?;
+        let rel = resolved.as_path();
         let Some(entry) = self.entries.get(rel) else {
             return Err(if self.dirs.contains_key(rel) {
                 FsError::NotAFile {
@@ -291,6 +354,8 @@ pub struct ZipAwareFs {
     zips_in_dirs: bool,
     mounts: Mutex<HashMap<PathBuf, Mounted>>,
     diagnostics: Mutex<Vec<Diagnostic>>,
+    /// The scanned roots: nothing outside them is read from disk.
+    boundary: Option<crate::boundary::Boundary>,
 }
 
 enum Loc {
@@ -309,6 +374,46 @@ impl ZipAwareFs {
             zips_in_dirs,
             mounts: Mutex::new(HashMap::new()),
             diagnostics: Mutex::new(Vec::new()),
+            boundary: None,
+        }
+    }
+
+    /// Refuses to read anything on disk outside `boundary`.
+    pub fn within(mut self, boundary: crate::boundary::Boundary) -> Self {
+        self.boundary = Some(boundary);
+        self
+    }
+
+    /// Reads a file on disk, inside the boundary only: its directory is
+    /// checked (resolved once per directory), and the file itself with the
+    /// one `lstat` the read needs anyway; a symbolic link is resolved in
+    /// full before it is followed.
+    fn read_disk(&self, p: &Path) -> Result<Vec<u8>, FsError> {
+        let Some(b) = &self.boundary else {
+            return self.os.read(p);
+        };
+        let outside = |why| FsError::OutsideRoot {
+            path: p.to_path_buf(),
+            why,
+        };
+        b.check_parent(p).map_err(outside)?;
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if !m.file_type().is_symlink() => self.os.read_with(p, &m),
+            _ => {
+                b.check(p).map_err(outside)?;
+                self.os.read(p)
+            }
+        }
+    }
+
+    /// `Ok` when the disk path `p` may be read (see [`crate::boundary`]).
+    fn guard(&self, p: &Path) -> Result<(), FsError> {
+        match &self.boundary {
+            Some(b) => b.check(p).map_err(|why| FsError::OutsideRoot {
+                path: p.to_path_buf(),
+                why,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -349,6 +454,7 @@ impl ZipAwareFs {
         }
         let bytes = match (parent, zip_rel) {
             (Loc::Os(p), _) => {
+                self.guard(p).map_err(|e| e.to_string())?;
                 let meta_len = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
                 if meta_len > self.limits.max_archive_size {
                     return Err(format!(
@@ -432,7 +538,7 @@ impl ZipAwareFs {
 impl Fs for ZipAwareFs {
     fn read(&self, path: &Path) -> Result<Vec<u8>, FsError> {
         match self.locate(path) {
-            Loc::Os(p) => self.os.read(&p),
+            Loc::Os(p) => self.read_disk(&p),
             Loc::Zip(a, rel) => a.read(&rel, path),
             Loc::Broken(mount, reason) => Err(FsError::Other {
                 path: mount,
@@ -444,6 +550,7 @@ impl Fs for ZipAwareFs {
     fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, FsError> {
         match self.locate(path) {
             Loc::Os(p) => {
+                self.guard(&p)?;
                 let mut entries = self.os.read_dir(&p)?;
                 // Zips inside installed trees are package files, not
                 // deployments.
@@ -462,7 +569,11 @@ impl Fs for ZipAwareFs {
                 Ok(entries)
             }
             Loc::Zip(a, rel) => {
-                let Some(listing) = a.dirs.get(&rel) else {
+                let real = a.resolve(&rel).map_err(|why| FsError::Other {
+                    path: path.to_path_buf(),
+                    reason: format!("a symbolic link on the way cannot be followed: {why}"),
+                })?;
+                let Some(listing) = a.dirs.get(&real) else {
                     return Err(FsError::Other {
                         path: path.to_path_buf(),
                         reason: "no such directory in the zip".into(),
@@ -472,10 +583,10 @@ impl Fs for ZipAwareFs {
                 if !nested {
                     for name in listing.keys().filter(|n| is_zip_name(n)) {
                         self.note(Diagnostic::new(
-                            Level::Warning,
+                            Level::Error,
                             path.join(name),
                             format!(
-                                "zip nested more than {} level(s) deep; not opened",
+                                "zip nested more than {} level(s) deep; not opened, so what it holds is not scanned",
                                 self.limits.max_nesting
                             ),
                         ));
@@ -519,11 +630,10 @@ impl Fs for ZipAwareFs {
         match self.locate(path) {
             Loc::Os(p) => self.os.canonicalize(&p),
             Loc::Zip(a, rel) => {
-                if a.kind(&rel) == Some(EntryKind::Symlink) {
-                    return None;
-                }
+                let real = a.resolve(&rel).ok()?;
+                a.kind_of(&real)?;
                 let base = canonical_mount(&self.os, &a.mount).unwrap_or_else(|| a.mount.clone());
-                a.kind(&rel).map(|_| base.join(rel))
+                Some(base.join(real))
             }
             Loc::Broken(mount, _) => Some(mount),
         }
@@ -616,13 +726,14 @@ impl ScanTree {
             .iter()
             .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
             .collect();
-        let paths = mount_arguments(&os, &paths);
         let limits = ZipLimits {
             max_entry_size: max_file_size,
             ..ZipLimits::default()
         };
+        let boundary = crate::boundary::Boundary::new(&paths);
+        let paths = mount_arguments(&os, &paths);
         ScanTree {
-            fs: ZipAwareFs::new(os, limits, zips),
+            fs: ZipAwareFs::new(os, limits, zips).within(boundary),
             paths,
         }
     }
@@ -684,22 +795,22 @@ fn owner<'r>(roots: impl Iterator<Item = &'r Path>, path: &Path) -> Option<usize
         .map(|(i, _)| i)
 }
 
-/// Loads a `depwarden.toml`, which may sit inside a zip.
-pub fn load_policy(path: &Path) -> Result<crate::policy::Policy, crate::policy::PolicyError> {
+/// Reads the text of a `depwarden.toml`, which may sit inside a zip.
+pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
+    let read_err = |e: String| crate::policy::PolicyError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
     let in_zip = path
         .components()
         .any(|c| matches!(c, Component::Normal(n) if mount_component(n)));
     if !in_zip {
-        return crate::policy::Policy::load(path);
+        return OsFs::with_limit(1024 * 1024)
+            .read_to_string(path)
+            .map_err(|e| read_err(e.to_string()));
     }
     let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
-    let text = fs
-        .read_to_string(path)
-        .map_err(|e| crate::policy::PolicyError::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    crate::policy::Policy::from_toml(&text, path)
+    fs.read_to_string(path).map_err(|e| read_err(e.to_string()))
 }
 
 /// The innermost mount path a path is inside of (the path itself if none).

@@ -28,6 +28,9 @@ pub struct ImportReport {
     pub skipped: u64,
     /// Warnings (skipped records and ranges), each naming the record.
     pub warnings: Vec<String>,
+    /// Notes about the database itself (a stale lock taken over, leftovers
+    /// removed, future `modified` dates clamped).
+    pub notes: Vec<String>,
     /// The resulting status.
     pub status: StoreStatus,
 }
@@ -61,25 +64,106 @@ impl std::fmt::Display for ImportReport {
 pub enum ImportSource<'a> {
     /// A path: zip, JSON directory or bucket layout.
     Path(&'a Path),
-    /// Zips in memory, with a name for messages (the embedded snapshot).
+    /// Zips in memory, each with its bucket path (`npm/all.zip`), which
+    /// says the ecosystem it holds (the embedded snapshot).
     Zips(Vec<(String, &'a [u8])>),
 }
 
-/// Imports from a path on disk into the store at `db_dir`.
+/// How an import treats the data already in the store.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The input is the complete set of this ecosystem's advisories
+    /// (`db import --ecosystem`), whatever its path says.
+    pub ecosystem: Option<Ecosystem>,
+    /// Accept a replacement that removes more than half of an ecosystem's
+    /// records (`--allow-shrink`).
+    pub allow_shrink: bool,
+}
+
+/// What an input replaces: the ecosystems it is the complete set for
+/// (decided by its path or by `--ecosystem`, never by what its records
+/// mention), or nothing (its records are added to what is there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Replaces exactly these ecosystems; the others are kept.
+    Replace(BTreeSet<Ecosystem>),
+    /// Adds and updates records by id; nothing is removed.
+    Merge,
+}
+
+/// The ecosystem a bucket path is for: `<Ecosystem>/all.zip` (the
+/// directory named as OSV spells the ecosystem, in any case).
+pub fn ecosystem_of_zip(path: &Path) -> Option<Ecosystem> {
+    let dir = path.parent()?.file_name()?.to_string_lossy().into_owned();
+    Ecosystem::ALL
+        .into_iter()
+        .find(|e| e.as_str().eq_ignore_ascii_case(&dir))
+}
+
+/// The bucket-layout ecosystems present under a directory
+/// (`<Ecosystem>/all.zip`).
+fn bucket_ecosystems(dir: &Path) -> Vec<Ecosystem> {
+    Ecosystem::ALL
+        .into_iter()
+        .filter(|e| dir.join(e.as_str()).join("all.zip").is_file())
+        .collect()
+}
+
+/// What `source` replaces (see [`Scope`]).
+pub fn scope_of(source: &ImportSource<'_>, options: &ImportOptions) -> Scope {
+    if let Some(e) = options.ecosystem {
+        return Scope::Replace(BTreeSet::from([e]));
+    }
+    let found: BTreeSet<Ecosystem> = match source {
+        ImportSource::Path(p) if p.is_dir() => bucket_ecosystems(p).into_iter().collect(),
+        ImportSource::Path(p) => ecosystem_of_zip(p)
+            .filter(|_| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("zip")))
+            .into_iter()
+            .collect(),
+        ImportSource::Zips(zips) => zips
+            .iter()
+            .filter_map(|(name, _)| ecosystem_of_zip(Path::new(name)))
+            .collect(),
+    };
+    if found.is_empty() {
+        Scope::Merge
+    } else {
+        Scope::Replace(found)
+    }
+}
+
+/// Imports from a path on disk into the store at `db_dir` (default
+/// options: the path decides what is replaced).
 pub fn import_path(db_dir: &Path, source: &Path) -> Result<ImportReport, StoreError> {
+    import_path_with(db_dir, source, &ImportOptions::default())
+}
+
+/// Imports from a path on disk into the store at `db_dir`.
+pub fn import_path_with(
+    db_dir: &Path,
+    source: &Path,
+    options: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
     import(
         db_dir,
         ImportSource::Path(source),
         &source.display().to_string(),
+        options,
     )
 }
 
-/// Imports records from `source` into a new generation of `db_dir`.
+/// Imports records from `source` into a new generation of `db_dir`. The
+/// ecosystems the input is for ([`scope_of`]) are replaced by its
+/// records, after checking that none is emptied or more than halved
+/// (unless allowed); every other record of the store is kept. An input
+/// whose ecosystem its path does not tell only adds and updates records.
 pub fn import(
     db_dir: &Path,
     source: ImportSource<'_>,
     label: &str,
+    options: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    let scope = scope_of(&source, options);
     let previous = Store::open(db_dir).ok();
     let previous_status = previous.as_ref().and_then(|s| s.status().ok());
     let mut builder = StoreBuilder::new(db_dir)?;
@@ -92,28 +176,48 @@ pub fn import(
             }
         }
     }
-    let covered: BTreeSet<Ecosystem> = builder.counts().keys().copied().collect();
-    if covered.is_empty() {
+    let input: BTreeSet<Ecosystem> = builder.counts().keys().copied().collect();
+    if input.is_empty() {
         return Err(StoreError::Source {
             path: label.to_string(),
             reason: format!("no usable OSV record for npm, PyPI or crates.io found ({read} read)"),
         });
     }
+    let replaced: Vec<Ecosystem> = match &scope {
+        Scope::Replace(set) => set.iter().copied().collect(),
+        Scope::Merge => Vec::new(),
+    };
+    // Refuse an input that holds nothing for an ecosystem it replaces
+    // before anything is copied.
+    builder.check_replacement(&replaced, previous_status.as_ref(), true, label)?;
     if let Some(prev) = &previous {
         let keep: Vec<Ecosystem> = Ecosystem::ALL
             .iter()
             .copied()
-            .filter(|e| !covered.contains(e))
+            .filter(|e| !replaced.contains(e))
             .collect();
         builder.copy_from(prev, &keep)?;
     }
     drop(previous);
+    builder.check_replacement(
+        &replaced,
+        previous_status.as_ref(),
+        options.allow_shrink,
+        label,
+    )?;
+    // The ecosystems whose data this input refreshed: the replaced ones,
+    // or on a merge those it holds records for.
+    let refreshed: BTreeSet<Ecosystem> = match scope {
+        Scope::Replace(set) => set,
+        Scope::Merge => input,
+    };
     let meta = BuildMeta {
-        sources: covered.iter().map(|e| (*e, label.to_string())).collect(),
+        sources: refreshed.iter().map(|e| (*e, label.to_string())).collect(),
         validators: BTreeMap::new(),
     };
     let skipped = builder.skipped;
     let warnings = std::mem::take(&mut builder.warnings);
+    let notes = builder.take_notes();
     let records = builder.counts();
     let status = builder.commit(meta, previous_status.as_ref())?;
     Ok(ImportReport {
@@ -121,6 +225,7 @@ pub fn import(
         read,
         skipped,
         warnings,
+        notes,
         status,
     })
 }

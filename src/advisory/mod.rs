@@ -3,8 +3,10 @@
 //! data ([`import`]), the snapshot embedded in the binary ([`snapshot`]),
 //! and severity scoring ([`severity`]).
 
+pub mod builder;
 pub mod compile;
 pub mod import;
+pub mod lock;
 pub mod model;
 pub mod packed;
 pub mod severity;
@@ -15,14 +17,28 @@ pub mod sync;
 use std::path::PathBuf;
 
 /// The default database directory: `$XDG_CACHE_HOME/depwarden/db`, else
-/// `~/.cache/depwarden/db`, else `./.depwarden-db` (`--db` and
-/// `DEPWARDEN_DB` are handled by the CLI).
-pub fn default_db_dir() -> PathBuf {
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(x).join("depwarden").join("db");
+/// `$HOME/.cache/depwarden/db` (`--db` and `DEPWARDEN_DB` are handled by
+/// the CLI). Only absolute values count (the XDG rule): the database is
+/// shared state, and a relative or missing home must not put it in the
+/// working directory, where a scanned repository could ship its own.
+pub fn default_db_dir() -> Result<PathBuf, NoDatabaseDir> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(x) = absolute("XDG_CACHE_HOME") {
+        return Ok(x.join("depwarden").join("db"));
     }
-    if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(h).join(".cache").join("depwarden").join("db");
+    if let Some(h) = absolute("HOME") {
+        return Ok(h.join(".cache").join("depwarden").join("db"));
     }
-    PathBuf::from(".depwarden-db")
+    Err(NoDatabaseDir)
 }
+
+/// No database directory was given and none can be derived.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no advisory database directory: pass --db DIR or set DEPWARDEN_DB (or set XDG_CACHE_HOME or HOME to an absolute path); depwarden never keeps its database in the working directory"
+)]
+pub struct NoDatabaseDir;

@@ -16,15 +16,19 @@
 //!   between the header and the values area;
 //! - the status as JSON;
 //! - three tables of fixed [`ENTRY_LEN`]-byte entries `(key offset u64,
-//!   key length u32, value offset u64, value length u32)`, each sorted by
-//!   key bytes;
+//!   key length u32, value offset u64, value length u32, value checksum
+//!   u64)`, each sorted by key bytes;
 //! - the keys;
 //! - the values (index entries and records as JSON, alias targets as
 //!   text), read only for the keys a scan looks up.
 //!
-//! Every offset is checked against the file before use: a damaged file
-//! gives [`StoreError::Corrupt`] naming it, never a panic or a read out of
-//! bounds.
+//! Everything a scan reads is verified: the header, status, tables and
+//! keys by one checksum when the file is opened, and each value by its own
+//! checksum (in its table entry, so under the first) when it is read, so
+//! an edit of any byte, of any length, is caught without reading the
+//! whole file at open. Every offset is checked against the file before
+//! use: a damaged file gives [`StoreError::Corrupt`] naming it, never a
+//! panic, a read out of bounds or a silently different answer.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -35,11 +39,13 @@ use super::store::{StoreError, StoreStatus};
 /// The file name inside a generation directory.
 pub const FILE_NAME: &str = "packed.idx";
 
-const MAGIC: &[u8; 8] = b"DWPACK01";
+const MAGIC: &[u8; 8] = b"DWPACK02";
+/// The magic of the previous layout (no value checksums), refused.
+const OLD_MAGIC: &[u8; 8] = b"DWPACK01";
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 96;
 /// Table entry size in bytes.
-pub const ENTRY_LEN: usize = 24;
+pub const ENTRY_LEN: usize = 32;
 
 /// The three tables of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +114,7 @@ pub fn write(
             region.extend_from_slice(&len32(k.len(), path)?.to_le_bytes());
             region.extend_from_slice(&value_at.to_le_bytes());
             region.extend_from_slice(&len32(v.len(), path)?.to_le_bytes());
+            region.extend_from_slice(&checksum(&[v]).to_le_bytes());
             key_at += k.len() as u64;
             value_at += v.len() as u64;
         }
@@ -246,6 +253,11 @@ impl Packed {
             )
         };
         let b: &[u8] = &map;
+        if b.len() >= 8 && &b[..8] == OLD_MAGIC {
+            return Err(corrupt(
+                "written by an older depwarden without value checksums",
+            ));
+        }
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
             return Err(corrupt("not a depwarden packed index (bad header)"));
         }
@@ -324,8 +336,9 @@ impl Packed {
         })
     }
 
-    /// The entry `i` of a table: (key, value offset, value length).
-    fn entry(&self, table: Table, i: usize) -> Result<(&[u8], u64, u32), StoreError> {
+    /// The entry `i` of a table: (key, value offset, value length, value
+    /// checksum).
+    fn entry(&self, table: Table, i: usize) -> Result<(&[u8], u64, u32, u64), StoreError> {
         let (off, _) = self.tables[table as usize];
         let at = off + i * ENTRY_LEN;
         let b: &[u8] = &self.map;
@@ -334,19 +347,33 @@ impl Packed {
         let key_len = read_u32(b, at + 8).ok_or_else(bad)?;
         let val_off = read_u64(b, at + 12).ok_or_else(bad)?;
         let val_len = read_u32(b, at + 20).ok_or_else(bad)?;
-        Ok((self.slice(key_off, key_len)?, val_off, val_len))
+        let val_sum = read_u64(b, at + 24).ok_or_else(bad)?;
+        Ok((self.slice(key_off, key_len)?, val_off, val_len, val_sum))
     }
 
-    /// The value stored under `key` in `table`, by binary search.
+    /// The value stored under `key` in `table`, by binary search, checked
+    /// against its checksum.
     pub fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>, StoreError> {
         let (mut lo, mut hi) = (0usize, self.len(table));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let (k, val_off, val_len) = self.entry(table, mid)?;
+            let (k, val_off, val_len, val_sum) = self.entry(table, mid)?;
             match k.cmp(key) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return self.slice(val_off, val_len).map(Some),
+                std::cmp::Ordering::Equal => {
+                    let value = self.slice(val_off, val_len)?;
+                    if checksum(&[value]) != val_sum {
+                        return Err(damaged(
+                            &self.path,
+                            format!(
+                                "the value of {:?} fails its checksum (the file was modified); rebuild it with `depwarden db import` or `db sync`",
+                                String::from_utf8_lossy(key)
+                            ),
+                        ));
+                    }
+                    return Ok(Some(value));
+                }
             }
         }
         Ok(None)
@@ -425,6 +452,28 @@ mod tests {
                 Ok(_) if (CHECKSUM_AT + 8..HEADER_LEN).contains(&i) => {}
                 Ok(_) => panic!("byte {i}: damage not detected"),
             }
+        }
+        // Same-length edits of a value are caught when it is read.
+        for i in values_off..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x01;
+            std::fs::write(&path, &bad).expect("write");
+            let p = Packed::open(dir.path()).expect("open").expect("present");
+            let results = [
+                p.get(Table::Index, b"npm\0a"),
+                p.get(Table::Index, b"npm\0b"),
+                p.get(Table::Index, b"PyPI\0c"),
+                p.get(Table::Records, b"GHSA-1"),
+            ];
+            let failed: Vec<String> = results
+                .iter()
+                .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+                .collect();
+            assert_eq!(failed.len(), 1, "byte {i}: {failed:?}");
+            assert!(
+                failed[0].contains(FILE_NAME) && failed[0].contains("checksum"),
+                "{failed:?}"
+            );
         }
         std::fs::write(&path, &good[..good.len() - 1]).expect("write");
         let err = Packed::open(dir.path()).unwrap_err().to_string();

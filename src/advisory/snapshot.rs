@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::import::{ImportReport, ImportSource, import};
+use super::import::{ImportOptions, ImportReport, ImportSource, import};
 use super::store::StoreError;
 
 /// The embedded zips, one per ecosystem, in the OSV bucket's `all.zip` form.
@@ -32,5 +32,10 @@ pub fn import_embedded(db_dir: &Path) -> Result<ImportReport, StoreError> {
         .iter()
         .map(|(n, b)| (format!("advisories-cache/{n}"), *b))
         .collect();
-    import(db_dir, ImportSource::Zips(zips), SNAPSHOT_LABEL)
+    import(
+        db_dir,
+        ImportSource::Zips(zips),
+        SNAPSHOT_LABEL,
+        &ImportOptions::default(),
+    )
 }

@@ -13,19 +13,18 @@
 //! - `.lock`: held by the one process that writes a new generation.
 //!
 //! A scan opens the generation `current` names and only reads it. A writer
-//! builds a new generation aside ([`StoreBuilder`]) and swaps the pointer
+//! builds a new generation aside ([`StoreBuilder`], in [`super::builder`]) and swaps the pointer
 //! only once it is complete and flushed, so an interrupted or failed import
 //! or sync leaves the previous generation in use; leftovers are removed by
 //! the next writer.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::compile::compile;
 use super::model::{IndexEntry, OsvRecord};
 use super::packed::{Packed, Table};
 use crate::ecosystem::Ecosystem;
@@ -63,14 +62,29 @@ pub enum StoreError {
     },
     /// Another process is writing the database.
     #[error(
-        "advisory database {path} is being updated by another depwarden process (pid {pid}); try again when it has finished"
+        "the advisory database is being updated by another depwarden process (pid {pid}, lock file {path}); try again when it has finished, or remove the lock file if that process is not depwarden"
     )]
     Locked {
-        /// The database directory.
+        /// The lock file.
         path: PathBuf,
         /// The other process.
         pid: String,
     },
+    /// The database names a generation that is not there (deleted by hand
+    /// or by a cache clean-up): its data is gone, and depwarden does not
+    /// silently re-create it from the embedded snapshot over synced data.
+    #[error(
+        "advisory database {dir}: {reason}; its data is missing. Repair it with `depwarden db sync` (or `depwarden db import PATH`), or remove {dir} to start again from the embedded snapshot"
+    )]
+    MissingGeneration {
+        /// The database directory.
+        dir: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// An import or sync would remove data without being asked to.
+    #[error("{0}")]
+    Refused(String),
     /// An import source could not be used.
     #[error("{path}: {reason}")]
     Source {
@@ -118,17 +132,27 @@ pub struct StoreStatus {
     pub ecosystems: Vec<EcosystemStatus>,
 }
 
-const CURRENT: &str = "current";
-const LOCK: &str = ".lock";
+/// The pointer file naming the current generation.
+pub(super) const CURRENT: &str = "current";
+/// How long a scan waits for another process bootstrapping the database.
+const BOOTSTRAP_WAIT: Duration = Duration::from_secs(120);
 
-fn sled_err(path: &Path) -> impl Fn(sled::Error) -> StoreError + '_ {
+/// The warning when the packed index cannot be used.
+fn fallback_warning(e: &StoreError) -> String {
+    format!("{e}; reading the sled store instead (slower)")
+}
+
+pub use super::builder::{BuildMeta, StoreBuilder};
+pub use super::lock::WriteLock;
+
+pub(super) fn sled_err(path: &Path) -> impl Fn(sled::Error) -> StoreError + '_ {
     move |source| StoreError::Sled {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+pub(super) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
@@ -144,7 +168,10 @@ pub fn index_key(ecosystem: Ecosystem, normalized_name: &str) -> Vec<u8> {
     k
 }
 
-/// The generation directory `current` names, if any.
+/// The generation directory `current` names; `None` for a database that
+/// was never written (no `current`, no generation directory). A `current`
+/// naming a directory that is gone, or generation directories without a
+/// `current`, are [`StoreError::MissingGeneration`].
 pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
     let pointer = db_dir.join(CURRENT);
     match std::fs::read_to_string(&pointer) {
@@ -158,9 +185,36 @@ pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> 
                 });
             }
             let dir = db_dir.join(name);
-            Ok(dir.is_dir().then_some(dir))
+            if dir.is_dir() {
+                Ok(Some(dir))
+            } else {
+                Err(StoreError::MissingGeneration {
+                    dir: db_dir.to_path_buf(),
+                    reason: format!("`current` names the generation {name}, which does not exist"),
+                })
+            }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A committed generation carries its packed index (written just
+            // before `current`); one without it is the leftover of an
+            // interrupted first import, not data.
+            let committed = generation_dirs(db_dir)
+                .into_iter()
+                .find(|g| g.join(super::packed::FILE_NAME).is_file());
+            if let Some(gen_dir) = committed {
+                return Err(StoreError::MissingGeneration {
+                    dir: db_dir.to_path_buf(),
+                    reason: format!(
+                        "the `current` pointer is missing although generation {} is there",
+                        gen_dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ),
+                });
+            }
+            Ok(None)
+        }
         Err(e) => Err(StoreError::Io {
             path: pointer,
             source: e,
@@ -168,9 +222,23 @@ pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> 
     }
 }
 
+/// The generation directories (`gen-*`) of a database directory.
+pub(super) fn generation_dirs(db_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(db_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
 /// Opens a sled database, waiting up to `wait` while another process holds
 /// its file lock (sled allows one process at a time).
-fn open_sled(dir: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
+pub(super) fn open_sled(dir: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
     let start = Instant::now();
     loop {
         match sled::Config::new()
@@ -211,16 +279,34 @@ struct SledTrees {
 }
 
 impl SledTrees {
+    /// Opens the sled store of a committed generation. A generation whose
+    /// sled files are gone, or that holds no status (never committed, or
+    /// emptied), is an error: sled would otherwise create an empty store
+    /// and every lookup would answer "no advisory".
     fn open(dir: &Path) -> Result<SledTrees, StoreError> {
+        let missing = |reason: &str| StoreError::Corrupt {
+            path: dir.to_path_buf(),
+            key: "sled store".into(),
+            reason: format!(
+                "{reason}; rebuild it with `depwarden db import` or `depwarden db sync`"
+            ),
+        };
+        if !dir.join("db").is_file() || !dir.join("conf").is_file() {
+            return Err(missing("its files are missing"));
+        }
         let db = open_sled(dir, Duration::from_secs(60))?;
         let tree = |name: &str| db.open_tree(name).map_err(sled_err(dir));
-        Ok(SledTrees {
+        let trees = SledTrees {
             index: tree("index")?,
             records: tree("records")?,
             aliases: tree("aliases")?,
             meta: tree("meta")?,
             db,
-        })
+        };
+        if !trees.meta.contains_key(b"status").map_err(sled_err(dir))? {
+            return Err(missing("it holds no committed data"));
+        }
+        Ok(trees)
     }
 }
 
@@ -234,8 +320,19 @@ impl SledTrees {
 pub struct Store {
     dir: PathBuf,
     packed: Option<Packed>,
+    /// False once the packed index failed a check: every later read goes
+    /// to sled.
+    packed_ok: AtomicBool,
     sled: Mutex<Option<Arc<SledTrees>>>,
-    warnings: Vec<String>,
+    warnings: Mutex<Vec<String>>,
+}
+
+/// Where a read is answered from.
+enum Via<'a> {
+    /// The packed index, verified.
+    Packed(Option<&'a [u8]>),
+    /// The sled store (no packed index, or it failed a check).
+    Sled,
 }
 
 impl Store {
@@ -250,16 +347,14 @@ impl Store {
     fn open_generation(dir: &Path) -> Result<Store, StoreError> {
         let (packed, warnings) = match Packed::open(dir) {
             Ok(p) => (p, Vec::new()),
-            Err(e) => (
-                None,
-                vec![format!("{e}; reading the sled store instead (slower)")],
-            ),
+            Err(e) => (None, vec![fallback_warning(&e)]),
         };
         let store = Store {
             dir: dir.to_path_buf(),
             packed,
+            packed_ok: AtomicBool::new(true),
             sled: Mutex::new(None),
-            warnings,
+            warnings: Mutex::new(warnings),
         };
         if store.packed.is_none() {
             // Without a packed file every read needs sled: open it now, so
@@ -280,24 +375,80 @@ impl Store {
         Ok(trees)
     }
 
-    /// Problems met while opening (a damaged packed index), for the report.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// Reads `key` of `table` from the packed index when it is there and
+    /// sound. A value that fails its checksum turns the packed index off
+    /// for the rest of the process, with a warning naming the file, and
+    /// the read (and every later one) goes to sled.
+    fn via_packed(&self, table: Table, key: &[u8]) -> Via<'_> {
+        let Some(p) = &self.packed else {
+            return Via::Sled;
+        };
+        if !self.packed_ok.load(Ordering::Acquire) {
+            return Via::Sled;
+        }
+        match p.get(table, key) {
+            Ok(v) => Via::Packed(v),
+            Err(e) => {
+                if self.packed_ok.swap(false, Ordering::AcqRel) {
+                    self.warn(fallback_warning(&e));
+                }
+                Via::Sled
+            }
+        }
+    }
+
+    fn warn(&self, message: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// Problems met while opening or reading (a damaged packed index, a
+    /// stale lock taken over while bootstrapping), for the report.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Opens the store at `dir`, first importing the snapshot embedded in
-    /// the binary when the store is empty (so a fresh install works
-    /// offline).
+    /// the binary when the database was never written (so a fresh install
+    /// works offline). A database whose generation is missing is an error
+    /// ([`StoreError::MissingGeneration`]), never re-created over. While
+    /// another depwarden process bootstraps the same directory, waits for
+    /// it (up to two minutes), taking over its lock if it dies.
     pub fn open_or_bootstrap(dir: &Path) -> Result<Store, StoreError> {
-        if current_generation(dir)?.is_none() {
+        let started = Instant::now();
+        let mut notes = Vec::new();
+        while current_generation(dir)?.is_none() {
             match super::snapshot::import_embedded(dir) {
-                Ok(_) => {}
-                // Another process is bootstrapping: wait for it.
-                Err(StoreError::Locked { .. }) => wait_for_unlock(dir, Duration::from_secs(120)),
+                Ok(report) => {
+                    notes.extend(report.notes);
+                    break;
+                }
+                Err(StoreError::Locked { path, pid }) => {
+                    if started.elapsed() >= BOOTSTRAP_WAIT {
+                        return Err(StoreError::Source {
+                            path: dir.display().to_string(),
+                            reason: format!(
+                                "the database is empty and depwarden process {pid} has held its lock {} for {} s while importing the embedded snapshot; if that process is stuck, stop it or remove the lock file",
+                                path.display(),
+                                BOOTSTRAP_WAIT.as_secs()
+                            ),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 Err(e) => return Err(e),
             }
         }
-        Store::open(dir)
+        let store = Store::open(dir)?;
+        for n in notes {
+            store.warn(n);
+        }
+        Ok(store)
     }
 
     fn corrupt(&self, key: String, reason: String) -> StoreError {
@@ -320,8 +471,8 @@ impl Store {
             serde_json::from_slice(bytes)
                 .map_err(|e| self.corrupt(format!("index {ecosystem}/{name}"), e.to_string()))
         };
-        if let Some(p) = &self.packed {
-            return match p.get(Table::Index, &key)? {
+        if let Via::Packed(found) = self.via_packed(Table::Index, &key) {
+            return match found {
                 None => Ok(Vec::new()),
                 Some(bytes) => decode(bytes),
             };
@@ -344,8 +495,8 @@ impl Store {
 
     /// A record's stored JSON bytes by id.
     pub fn record_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(p) = &self.packed {
-            return Ok(p.get(Table::Records, id.as_bytes())?.map(<[u8]>::to_vec));
+        if let Via::Packed(found) = self.via_packed(Table::Records, id.as_bytes()) {
+            return Ok(found.map(<[u8]>::to_vec));
         }
         Ok(self
             .sled()?
@@ -358,10 +509,8 @@ impl Store {
     /// The record id for an id or alias (case-insensitive).
     pub fn resolve(&self, id_or_alias: &str) -> Result<Option<String>, StoreError> {
         let key = id_or_alias.trim().to_ascii_uppercase();
-        if let Some(p) = &self.packed {
-            return Ok(p
-                .get(Table::Aliases, key.as_bytes())?
-                .map(|v| String::from_utf8_lossy(v).into_owned()));
+        if let Via::Packed(found) = self.via_packed(Table::Aliases, key.as_bytes()) {
+            return Ok(found.map(|v| String::from_utf8_lossy(v).into_owned()));
         }
         Ok(self
             .sled()?
@@ -410,426 +559,4 @@ impl Store {
     pub fn generation_dir(&self) -> &Path {
         &self.dir
     }
-}
-
-fn wait_for_unlock(db_dir: &Path, max: Duration) {
-    let start = Instant::now();
-    while db_dir.join(LOCK).exists() && start.elapsed() < max {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The writer lock of a database directory, released on drop.
-pub struct WriteLock {
-    path: PathBuf,
-}
-
-impl WriteLock {
-    /// Takes the lock, or fails with [`StoreError::Locked`] when a live
-    /// process holds it (a lock left by a dead process is taken over).
-    pub fn acquire(db_dir: &Path) -> Result<WriteLock, StoreError> {
-        std::fs::create_dir_all(db_dir).map_err(io_err(db_dir))?;
-        let path = db_dir.join(LOCK);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(WriteLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string();
-                    if pid_alive(&pid) {
-                        return Err(StoreError::Locked {
-                            path: db_dir.to_path_buf(),
-                            pid,
-                        });
-                    }
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => return Err(StoreError::Io { path, source: e }),
-            }
-        }
-        Err(StoreError::Locked {
-            path: db_dir.to_path_buf(),
-            pid: "unknown".into(),
-        })
-    }
-}
-
-impl Drop for WriteLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// True when `pid` names a running process (Linux: /proc; elsewhere the
-/// lock is assumed live unless empty).
-fn pid_alive(pid: &str) -> bool {
-    let Ok(n) = pid.parse::<u32>() else {
-        return false;
-    };
-    if n == std::process::id() {
-        return true;
-    }
-    if Path::new("/proc").is_dir() {
-        Path::new("/proc").join(n.to_string()).exists()
-    } else {
-        true
-    }
-}
-
-/// Metadata of a finished generation, per ecosystem.
-#[derive(Debug, Clone, Default)]
-pub struct BuildMeta {
-    /// Source per ecosystem (URL or path) for the ecosystems this build
-    /// refreshed; the others keep their previous metadata.
-    pub sources: BTreeMap<Ecosystem, String>,
-    /// HTTP validators (`ETag`, `Last-Modified`) per refreshed ecosystem.
-    pub validators: BTreeMap<Ecosystem, (Option<String>, Option<String>)>,
-}
-
-/// Builds a new generation aside; nothing is visible to readers until
-/// [`StoreBuilder::commit`].
-pub struct StoreBuilder {
-    db_dir: PathBuf,
-    gen_dir: PathBuf,
-    db: sled::Db,
-    records: sled::Tree,
-    aliases: sled::Tree,
-    members: sled::Tree,
-    index: BTreeMap<Vec<u8>, Vec<IndexEntry>>,
-    counts: BTreeMap<Ecosystem, (u64, Option<String>)>,
-    /// Warnings met while adding records (skipped records and ranges).
-    pub warnings: Vec<String>,
-    /// Records skipped because they did not decode.
-    pub skipped: u64,
-    _lock: WriteLock,
-}
-
-impl StoreBuilder {
-    /// Starts a new generation under `db_dir`, taking the writer lock and
-    /// removing leftovers of interrupted writers.
-    pub fn new(db_dir: &Path) -> Result<StoreBuilder, StoreError> {
-        let lock = WriteLock::acquire(db_dir)?;
-        StoreBuilder::with_lock(db_dir, lock)
-    }
-
-    /// Starts a new generation with a writer lock the caller already holds
-    /// (a sync takes it before downloading).
-    pub fn with_lock(db_dir: &Path, lock: WriteLock) -> Result<StoreBuilder, StoreError> {
-        remove_stale_generations(db_dir)?;
-        let gen_dir = new_generation_dir(db_dir);
-        let db = open_sled(&gen_dir, Duration::from_secs(5))?;
-        let tree = |n: &str| db.open_tree(n).map_err(sled_err(&gen_dir));
-        Ok(StoreBuilder {
-            records: tree("records")?,
-            aliases: tree("aliases")?,
-            members: tree("members")?,
-            db_dir: db_dir.to_path_buf(),
-            db,
-            gen_dir,
-            index: BTreeMap::new(),
-            counts: BTreeMap::new(),
-            warnings: Vec::new(),
-            skipped: 0,
-            _lock: lock,
-        })
-    }
-
-    /// Adds one record given as JSON bytes; `origin` names it in warnings.
-    /// A record that does not decode is counted, warned about and skipped.
-    pub fn add_json(&mut self, bytes: &[u8], origin: &str) -> Result<(), StoreError> {
-        match serde_json::from_slice::<OsvRecord>(bytes) {
-            Ok(r) if !r.id.trim().is_empty() => self.add_record(&r),
-            Ok(_) => {
-                self.skipped += 1;
-                self.warnings
-                    .push(format!("{origin}: record without an id skipped"));
-                Ok(())
-            }
-            Err(e) => {
-                self.skipped += 1;
-                self.warnings
-                    .push(format!("{origin}: not a valid OSV record ({e}); skipped"));
-                Ok(())
-            }
-        }
-    }
-
-    /// Adds one record. Returns the ecosystems it affects.
-    pub fn add_record(&mut self, record: &OsvRecord) -> Result<(), StoreError> {
-        let mut ecosystems: Vec<Ecosystem> = record
-            .affected
-            .iter()
-            .filter_map(|a| {
-                a.package
-                    .as_ref()
-                    .and_then(|p| Ecosystem::from_osv(&p.ecosystem))
-            })
-            .collect();
-        ecosystems.sort();
-        ecosystems.dedup();
-        if ecosystems.is_empty() {
-            self.skipped += 1;
-            self.warnings.push(format!(
-                "{}: affects no npm, PyPI or crates.io package; skipped",
-                record.id
-            ));
-            return Ok(());
-        }
-        let compiled = compile(record);
-        self.warnings.extend(compiled.warnings);
-        let json = serde_json::to_vec(record).map_err(|e| StoreError::Source {
-            path: record.id.clone(),
-            reason: e.to_string(),
-        })?;
-        let path = self.gen_dir.clone();
-        if self
-            .records
-            .insert(record.id.as_bytes(), json)
-            .map_err(sled_err(&path))?
-            .is_some()
-        {
-            // The same id twice: the later copy replaces the earlier one.
-            self.remove_index_entries(&record.id);
-        }
-        let id_key = record.id.to_ascii_uppercase();
-        self.aliases
-            .insert(id_key.as_bytes(), record.id.as_bytes())
-            .map_err(sled_err(&path))?;
-        for alias in &record.aliases {
-            let k = alias.to_ascii_uppercase();
-            // An alias never overrides a record's own id.
-            if self
-                .records
-                .get(alias.as_bytes())
-                .map_err(sled_err(&path))?
-                .is_none()
-            {
-                self.aliases
-                    .insert(k.as_bytes(), record.id.as_bytes())
-                    .map_err(sled_err(&path))?;
-            }
-        }
-        for eco in &ecosystems {
-            let mut k = eco.as_str().as_bytes().to_vec();
-            k.push(0);
-            k.extend_from_slice(record.id.as_bytes());
-            let fresh = self
-                .members
-                .insert(k, &[])
-                .map_err(sled_err(&path))?
-                .is_none();
-            let c = self.counts.entry(*eco).or_insert((0, None));
-            if fresh {
-                c.0 += 1;
-            }
-            if c.1.as_deref().is_none_or(|m| record.modified.as_str() > m) {
-                c.1 = Some(record.modified.clone());
-            }
-        }
-        for (eco, name, entry) in compiled.entries {
-            self.index
-                .entry(index_key(eco, &name))
-                .or_default()
-                .push(entry);
-        }
-        Ok(())
-    }
-
-    fn remove_index_entries(&mut self, id: &str) {
-        for list in self.index.values_mut() {
-            list.retain(|e| e.id != id);
-        }
-    }
-
-    /// Copies every record of `ecosystems` from an open store (used to keep
-    /// the ecosystems an import or sync does not touch).
-    pub fn copy_from(
-        &mut self,
-        store: &Store,
-        ecosystems: &[Ecosystem],
-    ) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for eco in ecosystems {
-            for id in store.ids(*eco)? {
-                if self
-                    .records
-                    .contains_key(id.as_bytes())
-                    .map_err(sled_err(&self.gen_dir))?
-                {
-                    continue;
-                }
-                if let Some(r) = store.record(&id)? {
-                    self.add_record(&r)?;
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
-    }
-
-    /// Writes the generation's packed read index from the index built in
-    /// memory and the records and aliases trees.
-    fn write_packed(
-        &self,
-        status: &StoreStatus,
-        index: super::packed::Pairs,
-    ) -> Result<(), StoreError> {
-        let path = &self.gen_dir;
-        let tree_pairs = |tree: &sled::Tree| -> Result<super::packed::Pairs, StoreError> {
-            tree.iter()
-                .map(|kv| {
-                    kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                        .map_err(sled_err(path))
-                })
-                .collect()
-        };
-        let tables = [
-            index,
-            tree_pairs(&self.records)?,
-            tree_pairs(&self.aliases)?,
-        ];
-        super::packed::write(&path.join(super::packed::FILE_NAME), status, tables)
-    }
-
-    /// Number of records per ecosystem added so far.
-    pub fn counts(&self) -> BTreeMap<Ecosystem, u64> {
-        self.counts.iter().map(|(e, (n, _))| (*e, *n)).collect()
-    }
-
-    /// Writes the index and metadata, flushes, and makes this generation
-    /// the current one; the previous generation is removed.
-    pub fn commit(
-        self,
-        meta: BuildMeta,
-        previous: Option<&StoreStatus>,
-    ) -> Result<StoreStatus, StoreError> {
-        let path = self.gen_dir.clone();
-        let index = self.db.open_tree("index").map_err(sled_err(&path))?;
-        let mut index_pairs = Vec::with_capacity(self.index.len());
-        for (k, entries) in &self.index {
-            if entries.is_empty() {
-                continue;
-            }
-            let v = serde_json::to_vec(entries).map_err(|e| StoreError::Source {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            index
-                .insert(k.as_slice(), v.as_slice())
-                .map_err(sled_err(&path))?;
-            index_pairs.push((k.clone(), v));
-        }
-        let now = crate::clock::now_rfc3339();
-        let mut ecosystems = Vec::new();
-        for (eco, (records, newest)) in &self.counts {
-            let fresh = meta.sources.get(eco).cloned();
-            let prev = previous.and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco));
-            let (etag, last_modified) = match (fresh.is_some(), meta.validators.get(eco)) {
-                (true, Some((e, l))) => (e.clone(), l.clone()),
-                (true, None) => (None, None),
-                (false, _) => (
-                    prev.and_then(|p| p.etag.clone()),
-                    prev.and_then(|p| p.last_modified.clone()),
-                ),
-            };
-            ecosystems.push(EcosystemStatus {
-                ecosystem: *eco,
-                records: *records,
-                newest_modified: newest.clone(),
-                updated_at: if fresh.is_some() {
-                    Some(now.clone())
-                } else {
-                    prev.and_then(|p| p.updated_at.clone())
-                },
-                source: fresh.or_else(|| prev.and_then(|p| p.source.clone())),
-                etag,
-                last_modified,
-            });
-        }
-        let mut sources: Vec<String> = meta.sources.values().cloned().collect();
-        sources.dedup();
-        let status = StoreStatus {
-            source: (!sources.is_empty()).then(|| sources.join(", ")),
-            imported_at: Some(now),
-            ecosystems,
-        };
-        let json = serde_json::to_vec(&status).map_err(|e| StoreError::Source {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let meta_tree = self.db.open_tree("meta").map_err(sled_err(&path))?;
-        meta_tree.insert(b"status", json).map_err(sled_err(&path))?;
-        self.db.flush().map_err(sled_err(&path))?;
-        self.write_packed(&status, index_pairs)?;
-        let StoreBuilder {
-            db_dir,
-            gen_dir,
-            db,
-            records,
-            aliases,
-            members,
-            _lock,
-            ..
-        } = self;
-        drop((index, meta_tree, records, aliases, members, db));
-        let name = gen_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::atomic::write_atomic(&db_dir.join(CURRENT), name.as_bytes())
-            .map_err(io_err(&db_dir))?;
-        remove_stale_generations(&db_dir)?;
-        drop(_lock);
-        Ok(status)
-    }
-}
-
-/// A fresh, unused generation directory name: time, process and a
-/// per-process counter, so two writers never pick the same name.
-fn new_generation_dir(db_dir: &Path) -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = crate::clock::subsec_nanos();
-        let dir = db_dir.join(format!(
-            "gen-{}-{}-{}-{}",
-            crate::clock::now(),
-            nanos,
-            std::process::id(),
-            n
-        ));
-        if !dir.exists() {
-            return dir;
-        }
-    }
-}
-
-/// Removes generation directories other than the current one. Called only
-/// under the writer lock.
-fn remove_stale_generations(db_dir: &Path) -> Result<(), StoreError> {
-    let current = current_generation(db_dir).ok().flatten();
-    let Ok(entries) = std::fs::read_dir(db_dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let p = entry.path();
-        let is_gen = entry.file_name().to_string_lossy().starts_with("gen-");
-        if is_gen && Some(&p) != current.as_ref() {
-            // A scan may still have the old generation open; on Unix the
-            // removal is safe for it, elsewhere it may fail and is retried
-            // by the next writer.
-            let _ = std::fs::remove_dir_all(&p);
-        }
-    }
-    Ok(())
 }

@@ -34,8 +34,8 @@ pub const DEFAULT_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.c
 /// Sync errors; each names the URL or file.
 #[derive(Debug, Error)]
 pub enum SyncError {
-    /// A download failed.
-    #[error("{url}: {reason}")]
+    /// A download failed. Shown with the URL's credentials masked.
+    #[error("{}: {}", crate::redact::redact_url(.url), crate::redact::redact_text(.reason))]
     Http {
         /// The URL.
         url: String,
@@ -68,13 +68,25 @@ pub struct SyncOptions {
     pub incremental_limit: usize,
     /// Show progress bars (only on a terminal).
     pub progress: bool,
+    /// Accept a full download that removes more than half of an
+    /// ecosystem's records (`--allow-shrink`).
+    pub allow_shrink: bool,
 }
+
+/// The longest read timeout a sync accepts (`DEPWARDEN_HTTP_TIMEOUT`).
+pub const MAX_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The longest a whole sync may take: a server that keeps sending a byte
+/// now and then cannot hold it forever.
+pub const SYNC_BUDGET: Duration = Duration::from_secs(30 * 60);
 
 impl SyncOptions {
     /// Defaults for `source`: 10 s connect, 60 s read, 3 attempts from
     /// 500 ms, 1 GiB cap, incremental up to 2,000 records. The environment
-    /// variables `DEPWARDEN_HTTP_TIMEOUT` (seconds), `DEPWARDEN_HTTP_BACKOFF_MS`
-    /// and `DEPWARDEN_MAX_DOWNLOAD` (bytes) override them.
+    /// variables `DEPWARDEN_HTTP_TIMEOUT` (seconds, at most
+    /// [`MAX_READ_TIMEOUT`]: a larger value is lowered to it),
+    /// `DEPWARDEN_HTTP_BACKOFF_MS` and `DEPWARDEN_MAX_DOWNLOAD` (bytes)
+    /// override them.
     pub fn new(source: &str, ecosystems: Vec<Ecosystem>) -> SyncOptions {
         let env_u64 = |k: &str| {
             std::env::var(k)
@@ -85,12 +97,14 @@ impl SyncOptions {
             source: source.trim_end_matches('/').to_string(),
             ecosystems,
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60)),
+            read_timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60))
+                .min(MAX_READ_TIMEOUT),
             attempts: 3,
             backoff: Duration::from_millis(env_u64("DEPWARDEN_HTTP_BACKOFF_MS").unwrap_or(500)),
             max_bytes: env_u64("DEPWARDEN_MAX_DOWNLOAD").unwrap_or(1024 * 1024 * 1024),
             incremental_limit: 2000,
             progress: false,
+            allow_shrink: false,
         }
     }
 }
@@ -120,6 +134,9 @@ pub struct SyncReport {
     pub ecosystems: BTreeMap<Ecosystem, EcosystemSync>,
     /// Warnings (skipped records).
     pub warnings: Vec<String>,
+    /// Notes about the database itself (a stale lock taken over, download
+    /// leftovers removed, future `modified` dates clamped).
+    pub notes: Vec<String>,
     /// Store status after the sync.
     pub status: Option<StoreStatus>,
 }
@@ -231,6 +248,7 @@ struct HttpFetcher {
     base: String,
     client: reqwest::blocking::Client,
     opts: SyncOptions,
+    started: std::time::Instant,
 }
 
 /// An HTTP client trusting the platform's certificate store.
@@ -263,6 +281,15 @@ impl HttpFetcher {
             if let Some(lm) = cond.1 {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
+            if self.started.elapsed() > SYNC_BUDGET {
+                return Err(SyncError::Http {
+                    url: url.to_string(),
+                    reason: format!(
+                        "not fetched: the sync took longer than {} minutes in all",
+                        SYNC_BUDGET.as_secs() / 60
+                    ),
+                });
+            }
             match req.send() {
                 Ok(resp) if resp.status().is_server_error() => {
                     last = format!("HTTP {}", resp.status())
@@ -279,6 +306,26 @@ impl HttpFetcher {
             url: url.to_string(),
             reason: format!("{last} (after {} attempts)", self.opts.attempts.max(1)),
         })
+    }
+}
+
+impl HttpFetcher {
+    /// Why reading a response body failed: a stalled server is "timed
+    /// out" (reqwest reports it as a body decoding error), anything else
+    /// the error itself.
+    fn read_failure(&self, e: &std::io::Error) -> String {
+        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+            || e.get_ref()
+                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_timeout);
+        if timed_out {
+            format!(
+                "timed out (no data for {} s)",
+                self.opts.read_timeout.as_secs_f64()
+            )
+        } else {
+            e.to_string()
+        }
     }
 }
 
@@ -326,7 +373,7 @@ impl Fetcher for HttpFetcher {
             .read_to_end(&mut buf)
             .map_err(|e| SyncError::Http {
                 url: url.clone(),
-                reason: format!("download interrupted: {e}"),
+                reason: format!("download interrupted: {}", self.read_failure(&e)),
             })?;
         if buf.len() as u64 > self.opts.max_bytes {
             return Err(SyncError::Http {
@@ -378,9 +425,21 @@ impl Fetcher for HttpFetcher {
         let mut buf = vec![0u8; 64 * 1024];
         let mut written = 0u64;
         loop {
+            if self.started.elapsed() > SYNC_BUDGET {
+                return Err(SyncError::Http {
+                    url,
+                    reason: format!(
+                        "download stopped after {written} bytes: the sync took longer than {} minutes in all",
+                        SYNC_BUDGET.as_secs() / 60
+                    ),
+                });
+            }
             let n = reader.read(&mut buf).map_err(|e| SyncError::Http {
                 url: url.clone(),
-                reason: format!("download interrupted after {written} bytes: {e}"),
+                reason: format!(
+                    "download interrupted after {written} bytes: {}",
+                    self.read_failure(&e)
+                ),
             })?;
             if n == 0 {
                 break;
@@ -462,7 +521,8 @@ fn changed_since(csv: &[u8], watermark: &str) -> Option<Vec<String>> {
 
 /// Runs a sync into the store at `db_dir`.
 pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> {
-    let lock = WriteLock::acquire(db_dir)?;
+    let mut lock = WriteLock::acquire(db_dir)?;
+    let lock_notes = std::mem::take(&mut lock.notes);
     let fetcher: Box<dyn Fetcher> = if opts.source.starts_with("http://")
         || opts.source.starts_with("https://")
     {
@@ -476,6 +536,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
             base: opts.source.clone(),
             client,
             opts: opts.clone(),
+            started: std::time::Instant::now(),
         })
     } else {
         Box::new(DirFetcher {
@@ -484,6 +545,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         })
     };
     let previous = Store::open(db_dir).ok();
+    // The source as the database keeps it: without credentials.
+    let stored_source = crate::redact::redact_url(&opts.source);
     let prev_status = previous.as_ref().and_then(|s| s.status().ok());
     let prev_eco = |e: Ecosystem| {
         prev_status
@@ -505,7 +568,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     let mut plans: BTreeMap<Ecosystem, Plan> = BTreeMap::new();
     let mut temp_files = TempFiles(Vec::new());
     for eco in &opts.ecosystems {
-        let prev = prev_eco(*eco).filter(|p| p.source.as_deref() == Some(opts.source.as_str()));
+        // Sources are stored redacted: compare in that form.
+        let prev = prev_eco(*eco).filter(|p| p.source.as_deref() == Some(stored_source.as_str()));
         if let Some(prev) = &prev
             && let Some(watermark) = &prev.newest_modified
         {
@@ -531,7 +595,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                                 reason: "not valid JSON".into(),
                             });
                         }
-                        records.push((fetcher.url(&rel), bytes));
+                        records.push((crate::redact::redact_url(&fetcher.url(&rel)), bytes));
                     }
                     plans.insert(*eco, Plan::Records(records));
                     continue;
@@ -539,7 +603,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
             }
         }
         let dest = db_dir.join(format!(
-            ".download-{}-{}.zip",
+            "{}{}-{}.zip",
+            super::lock::DOWNLOAD_PREFIX,
             eco.as_str(),
             std::process::id()
         ));
@@ -571,6 +636,7 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     let mut report = SyncReport {
         ecosystems: BTreeMap::new(),
         warnings: Vec::new(),
+        notes: lock_notes,
         status: None,
     };
     if plans.values().all(|p| matches!(p, Plan::Unchanged)) {
@@ -581,7 +647,9 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         return Ok(report);
     }
 
-    // Phase 2: build the new generation aside.
+    // Phase 2: build the new generation aside: full downloads first (each
+    // replaces exactly its ecosystem, and must hold records for it), then
+    // incremental updates and the ecosystems kept.
     let mut builder = StoreBuilder::with_lock(db_dir, lock)?;
     let mut meta = BuildMeta::default();
     let mut keep: Vec<Ecosystem> = Ecosystem::ALL
@@ -589,6 +657,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         .copied()
         .filter(|e| !plans.contains_key(e))
         .collect();
+    let mut replaced = Vec::new();
+    let mut incremental = Vec::new();
     for (eco, plan) in plans {
         match plan {
             Plan::Unchanged => {
@@ -605,7 +675,8 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                     source: e,
                 })?;
                 let mut read = 0;
-                let url = fetcher.url(&format!("{}/all.zip", eco.as_str()));
+                let url =
+                    crate::redact::redact_url(&fetcher.url(&format!("{}/all.zip", eco.as_str())));
                 read_zip_with(
                     &mut builder,
                     std::io::BufReader::new(f),
@@ -613,35 +684,42 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
                     &mut read,
                     true,
                 )?;
-                meta.sources.insert(eco, opts.source.clone());
+                builder.check_replacement(&[eco], prev_status.as_ref(), true, &url)?;
+                replaced.push((eco, url));
+                meta.sources.insert(eco, stored_source.clone());
                 meta.validators.insert(eco, (etag, last_modified));
                 report
                     .ecosystems
                     .insert(eco, EcosystemSync::Full { records: read });
             }
-            Plan::Records(records) => {
-                if let Some(prev) = &previous {
-                    builder.copy_from(prev, &[eco])?;
-                }
-                let n = records.len() as u64;
-                for (origin, bytes) in records {
-                    builder.add_json(&bytes, &origin)?;
-                }
-                meta.sources.insert(eco, opts.source.clone());
-                if let Some(p) = prev_eco(eco) {
-                    meta.validators.insert(eco, (p.etag, p.last_modified));
-                }
-                report
-                    .ecosystems
-                    .insert(eco, EcosystemSync::Incremental { fetched: n });
-            }
+            Plan::Records(records) => incremental.push((eco, records)),
         }
+    }
+    for (eco, records) in incremental {
+        if let Some(prev) = &previous {
+            builder.copy_from(prev, &[eco])?;
+        }
+        let n = records.len() as u64;
+        for (origin, bytes) in records {
+            builder.add_json(&bytes, &origin)?;
+        }
+        meta.sources.insert(eco, stored_source.clone());
+        if let Some(p) = prev_eco(eco) {
+            meta.validators.insert(eco, (p.etag, p.last_modified));
+        }
+        report
+            .ecosystems
+            .insert(eco, EcosystemSync::Incremental { fetched: n });
     }
     if let Some(prev) = &previous {
         builder.copy_from(prev, &keep)?;
     }
     drop(previous);
+    for (eco, url) in &replaced {
+        builder.check_replacement(&[*eco], prev_status.as_ref(), opts.allow_shrink, url)?;
+    }
     report.warnings = std::mem::take(&mut builder.warnings);
+    report.notes.extend(builder.take_notes());
     report.status = Some(builder.commit(meta, prev_status.as_ref())?);
     Ok(report)
 }

@@ -97,20 +97,7 @@ impl fmt::Display for Ecosystem {
     }
 }
 
-/// Replaces the credentials of a URL (`user:password@` before the host)
-/// by `***@`, so that reports show that a URL carried credentials without
-/// ever printing them. Text that is not a URL is returned as it is.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..host_end].rfind('@') {
-        Some(at) => format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
+pub use crate::redact::redact_url;
 
 /// PEP 503 name normalisation: lower-case, runs of `-`, `_` and `.` become `-`.
 pub fn normalize_pypi_name(name: &str) -> String {
@@ -120,23 +107,6 @@ pub fn normalize_pypi_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_credentials() {
-        assert_eq!(
-            redact_url("https://user:tok@git.example.com/a/b.git?x=1"),
-            "https://***@git.example.com/a/b.git?x=1"
-        );
-        assert_eq!(
-            redact_url("https://example.com/a@b"),
-            "https://example.com/a@b"
-        );
-        assert_eq!(
-            redact_url("https://tok@example.com?a=b@c"),
-            "https://***@example.com?a=b@c"
-        );
-        assert_eq!(redact_url("not a url"), "not a url");
-    }
 
     #[test]
     fn pep503_normalisation() {

@@ -3,6 +3,13 @@
 //! (the project itself and its workspace members), and what follows from
 //! them: which packages are direct, which are dev-only or optional-only, and
 //! the shortest dependency path to each package.
+//!
+//! Paths are never materialised: a shortest-path tree (parent, depth and
+//! direct dependency per package) gives at most [`MAX_PATH_LEN`] packages
+//! of a path in `O(MAX_PATH_LEN)`, whatever the depth of the graph.
+
+mod path;
+pub use path::{DepPath, MAX_PATH_LEN};
 
 use crate::ecosystem::Ecosystem;
 use serde::Serialize;
@@ -184,6 +191,10 @@ pub struct DepGraph {
     /// environment marker is false there).
     off_target_edges: std::collections::HashSet<(PackageId, PackageId)>,
     parents: Vec<Option<PackageId>>,
+    /// Per package: its distance from its direct dependency in the
+    /// shortest-path tree, and that direct dependency.
+    depth: Vec<u32>,
+    tops: Vec<PackageId>,
     finalized: bool,
 }
 
@@ -335,7 +346,7 @@ impl DepGraph {
     ///   is dev-only when no path from a production root reaches it;
     /// - `not_on_target` for packages reached only through packages that
     ///   are not installed on the target platform;
-    /// - the shortest-path tree used by [`DepGraph::path_to`].
+    /// - the shortest-path tree used by [`DepGraph::path`].
     pub fn finalize(&mut self) {
         let n = self.packages.len();
         let starts = self.start_nodes();
@@ -348,6 +359,8 @@ impl DepGraph {
         // Shortest-path tree (BFS from the direct dependencies, preferring
         // non-dev starts so that a prod path is shown when one exists).
         let mut parents: Vec<Option<PackageId>> = vec![None; n];
+        let mut depth = vec![0u32; n];
+        let mut tops: Vec<PackageId> = (0..n).map(|i| PackageId(i as u32)).collect();
         let mut seen = vec![false; n];
         let mut queue = VecDeque::new();
         let mut ordered = starts.clone();
@@ -366,11 +379,15 @@ impl DepGraph {
                 if !seen[next.index()] {
                     seen[next.index()] = true;
                     parents[next.index()] = Some(cur);
+                    depth[next.index()] = depth[cur.index()].saturating_add(1);
+                    tops[next.index()] = tops[cur.index()];
                     queue.push_back(next);
                 }
             }
         }
         self.parents = parents;
+        self.depth = depth;
+        self.tops = tops;
         self.finalized = true;
     }
 
@@ -458,25 +475,6 @@ impl DepGraph {
                 );
             }
         }
-    }
-
-    /// The shortest dependency path from a direct dependency to `id`, as
-    /// package ids (first = the direct dependency, last = `id`). A package
-    /// not reachable from any root yields just itself.
-    pub fn path_to(&self, id: PackageId) -> Vec<PackageId> {
-        let mut path = vec![id];
-        let mut cur = id;
-        let mut guard = 0usize;
-        while let Some(Some(parent)) = self.parents.get(cur.index()) {
-            path.push(*parent);
-            cur = *parent;
-            guard += 1;
-            if guard > self.packages.len() {
-                break;
-            }
-        }
-        path.reverse();
-        path
     }
 
     /// True once [`DepGraph::finalize`] ran.

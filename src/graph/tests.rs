@@ -141,18 +141,8 @@ fn shortest_path_prefers_prod_route() {
     g.add_edge(b, c, DepKind::Normal);
     g.add_edge(root, c, DepKind::Dev);
     g.finalize();
-    let names: Vec<_> = g
-        .path_to(c)
-        .iter()
-        .map(|i| g.package(*i).name.clone())
-        .collect();
-    assert_eq!(names, vec!["c"]);
-    let names: Vec<_> = g
-        .path_to(b)
-        .iter()
-        .map(|i| g.package(*i).name.clone())
-        .collect();
-    assert_eq!(names, vec!["a", "b"]);
+    assert_eq!(g.path_names(c), vec!["c"]);
+    assert_eq!(g.path_names(b), vec!["a", "b"]);
 }
 
 #[test]
@@ -164,7 +154,7 @@ fn rootless_graph_uses_packages_without_parents() {
     g.finalize();
     assert!(g.package(a).direct);
     assert!(!g.package(b).direct);
-    assert_eq!(g.path_to(b), vec![a, b]);
+    assert_eq!(g.path(b).ids, vec![a, b]);
 }
 
 #[test]
@@ -177,5 +167,34 @@ fn cycles_terminate() {
     g.finalize();
     // With no roots and no package free of parents, all are direct.
     assert!(g.package(a).direct && g.package(b).direct);
-    assert_eq!(g.path_to(b), vec![b]);
+    assert_eq!(g.path(b).ids, vec![b]);
+}
+
+#[test]
+fn long_paths_are_listed_in_part_without_walking_the_chain() {
+    let n = 50_000; // root -> p0 -> ... -> p49999
+    let mut g = DepGraph::new();
+    let root = g.add_root(pkg("app"));
+    let ids: Vec<_> = (0..n)
+        .map(|i| g.add_package(pkg(&format!("p{i}"))))
+        .collect();
+    g.add_edge(root, ids[0], DepKind::Normal);
+    for w in ids.windows(2) {
+        g.add_edge(w[0], w[1], DepKind::Normal);
+    }
+    g.finalize();
+    for (k, &id) in ids.iter().enumerate() {
+        let p = g.path(id);
+        assert!(p.ids.len() <= MAX_PATH_LEN);
+        assert_eq!(p.ids.len() + p.omitted, k + 1, "{k}");
+        assert_eq!(p.ids[0], ids[0]);
+        assert_eq!(*p.ids.last().unwrap(), id);
+    }
+    let names = g.path_names(ids[n - 1]);
+    assert_eq!(names.len(), MAX_PATH_LEN + 1);
+    assert_eq!(names[0], "p0");
+    assert_eq!(names[1], format!("… {} more …", n - MAX_PATH_LEN));
+    assert_eq!(names[2], format!("p{}", n - MAX_PATH_LEN + 1));
+    assert_eq!(names[MAX_PATH_LEN], format!("p{}", n - 1));
+    assert_eq!(g.path_names(ids[MAX_PATH_LEN - 1]).len(), MAX_PATH_LEN);
 }

@@ -138,9 +138,8 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
         "dependencies": dependencies,
         "vulnerabilities": vulnerabilities.into_values().collect::<Vec<_>>(),
     });
-    let mut s = serde_json::to_string_pretty(&bom)?;
-    s.push('\n');
-    Ok(s)
+    // GitHub renders these texts: every string in its visible form.
+    super::escape::to_json(&bom, super::escape::JsonMode::Visible)
 }
 
 fn component(p: &Package, bom_ref: &str, src: &str) -> Value {

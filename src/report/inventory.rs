@@ -1,93 +1,230 @@
 //! The `inventory` command's output: every package of every source, in JSON
 //! (the contract check.py reads) or as a table.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape::visible as v;
 use crate::discover::relative_display;
-use crate::scan::Inventory;
+use crate::graph::{DepGraph, Package, PackageId, PackageSource};
+use crate::parse::Level;
+use crate::scan::{Inventory, ParsedDeployment};
 
-/// The inventory as JSON: `{"packages": [...], "deployments": [...]}`.
-pub fn to_json(inv: &Inventory) -> Value {
-    let mut packages = Vec::new();
-    let mut deployments = Vec::new();
-    for d in &inv.deployments {
-        let dep_path = d.deployment.display_path();
-        let mut sources = Vec::new();
-        for s in &d.sources {
-            let src_path = relative_display(&d.deployment.scan_root, &s.source.path);
-            let count = s.result.as_ref().map(|p| p.graph.len()).unwrap_or(0);
-            sources.push(
-                json!({"path": src_path, "format": s.source.format.name(), "packages": count,
-                "ok": s.result.is_ok()}),
-            );
-            let Ok(parsed) = &s.result else { continue };
-            for (id, p) in parsed.graph.iter() {
-                let path: Vec<&str> = parsed
-                    .graph
-                    .path_to(id)
-                    .iter()
-                    .map(|i| parsed.graph.package(*i).name.as_str())
-                    .collect();
-                let mut obj = json!({
-                    "ecosystem": p.ecosystem.as_str(),
-                    "name": p.name,
-                    "version": p.version,
-                    "deployment": dep_path,
-                    "source": src_path,
-                    "format": s.source.format.name(),
-                    "direct": p.direct,
-                    "dev": p.dev,
-                    "optional": p.optional,
-                    "root": p.root,
-                    "groups": p.groups,
-                    "origin": p.source,
-                    "path": path,
-                });
-                if let Some(map) = obj.as_object_mut() {
-                    if let Some(r) = &p.requirement {
-                        map.insert("requirement".into(), json!(r));
-                    }
-                    if let Some(l) = p.line {
-                        map.insert("line".into(), json!(l));
-                    }
-                    if let Some(c) = &p.checksum {
-                        map.insert("checksum".into(), json!(c));
-                    }
-                    if let Some(why) = &p.not_on_target {
-                        map.insert("not_on_target".into(), json!(why));
-                    }
-                    if !p.notes.is_empty() {
-                        let notes: serde_json::Map<String, Value> =
-                            p.notes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                        map.insert("notes".into(), Value::Object(notes));
-                    }
-                }
-                packages.push(obj);
-            }
-        }
-        let errors: Vec<Value> = d
-            .diagnostics()
-            .iter()
-            .map(|e| {
-                json!({"level": e.level, "path": relative_display(&d.deployment.scan_root, &e.path), "message": e.message})
-            })
-            .collect();
-        deployments.push(json!({"path": dep_path, "sources": sources, "errors": errors}));
-    }
-    let errors: Vec<Value> = inv
-        .diagnostics
-        .iter()
-        .map(|e| json!({"level": e.level, "path": e.path, "message": e.message}))
-        .collect();
-    json!({"packages": packages, "deployments": deployments, "errors": errors})
+/// The inventory as JSON: `{"deployments": [...], "errors": [...],
+/// "packages": [...]}` (keys in this order, and in alphabetical order
+/// inside every object). It serialises straight from the parsed graphs,
+/// one package at a time, so it costs the output and not a copy of it.
+pub struct InventoryJson<'a>(pub &'a Inventory);
+
+/// The inventory as JSON (see [`InventoryJson`]).
+pub fn to_json(inv: &Inventory) -> InventoryJson<'_> {
+    InventoryJson(inv)
 }
 
-/// The inventory as a plain-text table, one block per deployment.
+impl Serialize for InventoryJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let inv = self.0;
+        let mut map = ser.serialize_map(Some(3))?;
+        map.serialize_entry(
+            "deployments",
+            &Seq(|| inv.deployments.iter().map(DeploymentJson)),
+        )?;
+        map.serialize_entry(
+            "errors",
+            &Seq(|| {
+                inv.diagnostics.iter().map(|e| ErrorJson {
+                    level: e.level,
+                    message: &e.message,
+                    path: e.path.display().to_string(),
+                })
+            }),
+        )?;
+        map.serialize_entry(
+            "packages",
+            &Seq(|| {
+                inv.deployments.iter().flat_map(|d| {
+                    let dep_path = d.deployment.display_path();
+                    d.sources.iter().flat_map(move |s| {
+                        let src_path = relative_display(&d.deployment.scan_root, &s.source.path);
+                        let format = s.source.format.name();
+                        let dep_path = dep_path.clone();
+                        s.result.iter().flat_map(move |parsed| {
+                            let (dep_path, src_path) = (dep_path.clone(), src_path.clone());
+                            parsed.graph.iter().map(move |(id, p)| PackageJson {
+                                graph: &parsed.graph,
+                                id,
+                                p,
+                                deployment: dep_path.clone(),
+                                source: src_path.clone(),
+                                format,
+                            })
+                        })
+                    })
+                })
+            }),
+        )?;
+        map.end()
+    }
+}
+
+/// A sequence serialised from an iterator made on demand.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq((self.0)())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    level: Level,
+    message: &'a str,
+    path: String,
+}
+
+#[derive(Serialize)]
+struct SourceJson {
+    format: &'static str,
+    ok: bool,
+    packages: usize,
+    path: String,
+}
+
+struct DeploymentJson<'a>(&'a ParsedDeployment);
+
+impl Serialize for DeploymentJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let diags = d.diagnostics();
+        let mut map = ser.serialize_map(Some(3))?;
+        map.serialize_entry(
+            "errors",
+            &Seq(|| {
+                diags.iter().map(|e| ErrorJson {
+                    level: e.level,
+                    message: &e.message,
+                    path: relative_display(&d.deployment.scan_root, &e.path),
+                })
+            }),
+        )?;
+        map.serialize_entry("path", &d.deployment.display_path())?;
+        map.serialize_entry(
+            "sources",
+            &Seq(|| {
+                d.sources.iter().map(|s| SourceJson {
+                    format: s.source.format.name(),
+                    ok: s.result.is_ok(),
+                    packages: s.result.as_ref().map(|p| p.graph.len()).unwrap_or(0),
+                    path: relative_display(&d.deployment.scan_root, &s.source.path),
+                })
+            }),
+        )?;
+        map.end()
+    }
+}
+
+/// One package: the keys in alphabetical order, optional ones only when
+/// set.
+struct PackageJson<'a> {
+    graph: &'a DepGraph,
+    id: PackageId,
+    p: &'a Package,
+    deployment: String,
+    source: String,
+    format: &'static str,
+}
+
+impl Serialize for PackageJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let p = self.p;
+        let mut map = ser.serialize_map(None)?;
+        if let Some(c) = &p.checksum {
+            map.serialize_entry("checksum", c)?;
+        }
+        map.serialize_entry("deployment", &self.deployment)?;
+        map.serialize_entry("dev", &p.dev)?;
+        map.serialize_entry("direct", &p.direct)?;
+        map.serialize_entry("ecosystem", p.ecosystem.as_str())?;
+        map.serialize_entry("format", self.format)?;
+        map.serialize_entry("groups", &p.groups)?;
+        if let Some(l) = p.line {
+            map.serialize_entry("line", &l)?;
+        }
+        map.serialize_entry("name", &p.name)?;
+        if let Some(why) = &p.not_on_target {
+            map.serialize_entry("not_on_target", why)?;
+        }
+        if !p.notes.is_empty() {
+            // One value per key, the last one written winning.
+            let notes: BTreeMap<&str, &str> = p
+                .notes
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            map.serialize_entry("notes", &notes)?;
+        }
+        map.serialize_entry("optional", &p.optional)?;
+        map.serialize_entry("origin", &Origin(&p.source))?;
+        map.serialize_entry("path", &self.graph.path_names(self.id))?;
+        if let Some(r) = &p.requirement {
+            map.serialize_entry("requirement", r)?;
+        }
+        map.serialize_entry("root", &p.root)?;
+        map.serialize_entry("source", &self.source)?;
+        map.serialize_entry("version", &p.version)?;
+        map.end()
+    }
+}
+
+/// A package source with its keys in alphabetical order (`path`, `rev`,
+/// `type`, `url`), as the JSON contract has always written them.
+struct Origin<'a>(&'a PackageSource);
+
+impl Serialize for Origin<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut map = ser.serialize_map(None)?;
+        match self.0 {
+            PackageSource::Registry { url } => {
+                map.serialize_entry("type", "registry")?;
+                if let Some(u) = url {
+                    map.serialize_entry("url", u)?;
+                }
+            }
+            PackageSource::Git { url, rev } => {
+                if let Some(r) = rev {
+                    map.serialize_entry("rev", r)?;
+                }
+                map.serialize_entry("type", "git")?;
+                map.serialize_entry("url", url)?;
+            }
+            PackageSource::Path { path } => {
+                map.serialize_entry("path", path)?;
+                map.serialize_entry("type", "path")?;
+            }
+            PackageSource::Url { url } => {
+                map.serialize_entry("type", "url")?;
+                map.serialize_entry("url", url)?;
+            }
+            PackageSource::Unknown => map.serialize_entry("type", "unknown")?,
+        }
+        map.end()
+    }
+}
+
+/// The inventory as a plain-text table, one block per deployment, every
+/// input-derived string in its visible form.
 pub fn to_table(inv: &Inventory) -> String {
     let mut out = String::new();
     for d in &inv.deployments {
-        let _ = writeln!(out, "{}", d.deployment.display_path());
+        let _ = writeln!(out, "{}", v(&d.deployment.display_path()));
         for s in &d.sources {
             let src_path = relative_display(&d.deployment.scan_root, &s.source.path);
             match &s.result {
@@ -95,7 +232,7 @@ pub fn to_table(inv: &Inventory) -> String {
                     let _ = writeln!(
                         out,
                         "  {} ({}, {} packages)",
-                        src_path,
+                        v(&src_path),
                         s.source.format,
                         parsed.graph.len()
                     );
@@ -125,11 +262,23 @@ pub fn to_table(inv: &Inventory) -> String {
                                     .unwrap_or_default()
                             )
                         });
-                        let _ = writeln!(out, "    {}@{}  {}", p.name, version, flags.join(","));
+                        let _ = writeln!(
+                            out,
+                            "    {}@{}  {}",
+                            v(&p.name),
+                            v(&version),
+                            flags.join(",")
+                        );
                     }
                 }
                 Err(e) => {
-                    let _ = writeln!(out, "  {} ({}): error: {}", src_path, s.source.format, e);
+                    let _ = writeln!(
+                        out,
+                        "  {} ({}): error: {}",
+                        v(&src_path),
+                        s.source.format,
+                        v(&e.to_string())
+                    );
                 }
             }
         }
@@ -138,8 +287,8 @@ pub fn to_table(inv: &Inventory) -> String {
                 out,
                 "  {:?}: {}: {}",
                 diag.level,
-                diag.path.display(),
-                diag.message
+                v(&diag.path.display().to_string()),
+                v(&diag.message)
             );
         }
     }

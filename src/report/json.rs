@@ -1,10 +1,11 @@
-//! `scan --format json`: the [`ScanReport`] as pretty JSON.
+//! `scan --format json`: the [`ScanReport`] as pretty JSON, every string
+//! exact but with control and invisible characters as `\u` escapes
+//! ([`super::escape::to_json`]).
 
+use super::escape::{JsonMode, to_json};
 use super::model::ScanReport;
 
 /// Renders the report as JSON (with a trailing newline).
 pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(report)?;
-    s.push('\n');
-    Ok(s)
+    to_json(report, JsonMode::Exact)
 }

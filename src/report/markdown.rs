@@ -2,11 +2,15 @@
 //! counts, the most serious findings first, the deployments that need
 //! attention, and fix advice. The comment stays under GitHub's limit
 //! of 65,536 characters whatever the size of the scan: what does not fit
-//! is counted ("N more in the full report") instead of listed.
+//! is counted ("N more in the full report") instead of listed. Every
+//! string from the input is written through [`super::escape::md_code`] or
+//! [`super::escape::md_text`]: it stays inside its table cell or code span
+//! and never becomes markup.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape::{md_code, md_text};
 use super::model::{Finding, FindingKind, ScanReport};
 use crate::advisory::severity::Severity;
 
@@ -47,12 +51,17 @@ pub fn render(report: &ScanReport) -> String {
         out: String::new(),
         limit: COMMENT_LIMIT - RESERVE,
     };
-    let verdict = if report.gate.passed {
+    let verdict = if report.gate.error.is_some() {
+        "error"
+    } else if report.gate.passed {
         "passed"
     } else {
         "failed"
     };
     b.line(&format!("## depwarden: dependency gate {verdict}\n"));
+    if let Some(e) = &report.gate.error {
+        b.line(&format!("{}\n", md_text(e)));
+    }
     let s = &report.summary;
     b.line(&format!(
         "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion risks{}{}.\n",
@@ -90,17 +99,16 @@ pub fn render(report: &ScanReport) -> String {
         let mut rows = 0;
         for (dep, f) in all.iter().take(MAX_ROWS) {
             let row = format!(
-                "| {} | `{}` | `{}` | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 label(f),
-                cell(dep),
-                cell(&format!(
-                    "{}@{}",
-                    f.package,
-                    f.version.as_deref().unwrap_or("?")
-                )),
-                cell(&what(f)),
-                cell(&fix(f)),
-                cell(&f.paths.first().map(|p| p.join(" > ")).unwrap_or_default()),
+                md_code(dep, true),
+                md_code(
+                    &format!("{}@{}", f.package, f.version.as_deref().unwrap_or("?")),
+                    true
+                ),
+                what(f),
+                fix(f),
+                md_text(&f.paths.first().map(|p| p.join(" > ")).unwrap_or_default()),
             );
             if !b.line(&row) {
                 break;
@@ -150,8 +158,8 @@ pub fn render(report: &ScanReport) -> String {
                 "ok".to_string()
             };
             let row = format!(
-                "| `{}` | {} | {} | {} | {} | {} | {} |",
-                cell(&d.path),
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md_code(&d.path, true),
                 n("critical"),
                 n("high"),
                 n("medium"),
@@ -183,16 +191,17 @@ pub fn render(report: &ScanReport) -> String {
             let via = fx
                 .via
                 .as_ref()
-                .map(|d| format!(" (through `{d}`)"))
+                .map(|d| format!(" (through {})", md_code(d, false)))
                 .unwrap_or_default();
             advice.insert(
                 format!(
-                    "`{}`: upgrade `{}` from {} to **{v}**",
-                    dep,
-                    f.package,
-                    f.version.as_deref().unwrap_or("?")
+                    "{}: upgrade {} from {} to **{}**",
+                    md_code(dep, false),
+                    md_code(&f.package, false),
+                    md_text(f.version.as_deref().unwrap_or("?")),
+                    md_text(v)
                 ),
-                format!("{}{via}", fx.upgrade.as_deref().unwrap_or("")),
+                format!("{}{via}", md_text(fx.upgrade.as_deref().unwrap_or(""))),
             );
         }
     }
@@ -236,24 +245,31 @@ fn label(f: &Finding) -> String {
             format!("{:?}", f.severity.unwrap_or(Severity::Unknown)).to_lowercase()
         }
         FindingKind::Malicious => "**malicious**".into(),
-        FindingKind::Typosquat => format!("typosquat ({})", f.confidence.as_deref().unwrap_or("?")),
+        FindingKind::Typosquat => format!(
+            "typosquat ({})",
+            md_text(f.confidence.as_deref().unwrap_or("?"))
+        ),
         FindingKind::DependencyConfusion => {
-            format!("confusion ({})", f.risk.as_deref().unwrap_or("?"))
+            format!("confusion ({})", md_text(f.risk.as_deref().unwrap_or("?")))
         }
-        FindingKind::Warning => f.informational.clone().unwrap_or_else(|| "warning".into()),
+        FindingKind::Warning => md_text(f.informational.as_deref().unwrap_or("warning")),
     }
 }
 
+/// The finding cell, already Markdown.
 fn what(f: &Finding) -> String {
     let mut s = match f.kind {
-        FindingKind::Typosquat => format!("imitates {}", f.imitates.as_deref().unwrap_or("?")),
-        FindingKind::DependencyConfusion => f.reason.clone().unwrap_or_default(),
+        FindingKind::Typosquat => format!(
+            "imitates {}",
+            md_code(f.imitates.as_deref().unwrap_or("?"), true)
+        ),
+        FindingKind::DependencyConfusion => md_text(f.reason.as_deref().unwrap_or_default()),
         _ => format!(
             "{}{}",
-            f.id.as_deref().unwrap_or(""),
+            md_text(f.id.as_deref().unwrap_or("")),
             f.summary
                 .as_ref()
-                .map(|s| format!(": {}", shorten(s, 90)))
+                .map(|s| format!(": {}", md_text(&shorten(s, 90))))
                 .unwrap_or_default()
         ),
     };
@@ -269,10 +285,11 @@ fn what(f: &Finding) -> String {
     s
 }
 
+/// The fix cell, already Markdown.
 fn fix(f: &Finding) -> String {
     match &f.fix {
         Some(x) => match &x.version {
-            Some(v) => v.clone(),
+            Some(v) => md_text(v),
             None => "no fix yet".into(),
         },
         None => String::new(),
@@ -285,11 +302,6 @@ fn shorten(s: &str, max: usize) -> String {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
     }
-}
-
-/// Escapes a table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -348,6 +360,7 @@ mod tests {
                 fail_on: "low".into(),
                 passed: false,
                 reasons: Vec::new(),
+                error: None,
             },
             errors: Vec::new(),
             policy: PolicyNotes::default(),

@@ -307,6 +307,11 @@ pub struct GateResult {
     pub passed: bool,
     /// Why it closed (empty when passed).
     pub reasons: Vec<String>,
+    /// Set when the result is an error rather than a verdict (`--strict`
+    /// and an input that could not be scanned): why. `passed` is then
+    /// false and the exit code is 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Notes about the configuration.
@@ -321,4 +326,29 @@ pub struct PolicyNotes {
     /// Ignores that matched no finding.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unused_ignores: Vec<String>,
+    /// Every configuration file read, with what it was allowed to change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_files: Vec<ConfigFileReport>,
+}
+
+/// One configuration file read by a scan, and what it was allowed to do
+/// (see [`crate::config_trust`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConfigFileReport {
+    /// The file.
+    pub path: String,
+    /// `command-line` (`--config`), `scan-root` (found at the scan root or
+    /// above it) or `nested` (inside the scanned tree).
+    pub origin: String,
+    /// For a nested file, the deployment it applies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// The keys it set that apply.
+    pub applied: Vec<String>,
+    /// Attempts to loosen the gate that were overruled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overruled: Vec<String>,
+    /// Keys its origin may not set, each with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }

@@ -40,9 +40,8 @@ pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
             "results": results,
         }],
     });
-    let mut s = serde_json::to_string_pretty(&sarif)?;
-    s.push('\n');
-    Ok(s)
+    // GitHub renders these texts: every string in its visible form.
+    super::escape::to_json(&sarif, super::escape::JsonMode::Visible)
 }
 
 fn rule_id(f: &Finding) -> String {

@@ -1,8 +1,11 @@
 //! `scan --format table`: per deployment, one line per finding with
 //! severity, ids, package@version, fixed versions and dependency path.
+//! Every string from the input goes through [`super::escape::visible`]:
+//! only depwarden's own colour codes reach the terminal.
 
 use std::fmt::Write as _;
 
+use super::escape::visible as v;
 use super::model::{Finding, FindingKind, ScanReport};
 use crate::advisory::severity::Severity;
 use crate::parse::Level;
@@ -23,16 +26,16 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             .iter()
             .map(|s| {
                 if s.scanned {
-                    format!("{} ({})", s.path, s.format)
+                    format!("{} ({})", v(&s.path), v(&s.format))
                 } else {
-                    format!("{} ({}, NOT SCANNED)", s.path, s.format)
+                    format!("{} ({}, NOT SCANNED)", v(&s.path), v(&s.format))
                 }
             })
             .collect();
         let _ = writeln!(
             out,
             "{}  [{} packages; {}]",
-            paint("1", &d.path),
+            paint("1", &v(&d.path)),
             d.packages,
             srcs.join(", ")
         );
@@ -60,19 +63,23 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                 "  {:<10} {:<22} {}@{}",
                 paint(code, &label),
                 ids(f),
-                f.package,
-                f.version.as_deref().unwrap_or("?")
+                v(&f.package),
+                v(f.version.as_deref().unwrap_or("?"))
             );
             match f.kind {
                 FindingKind::Typosquat => {
-                    let _ = write!(line, "  imitates {}", f.imitates.as_deref().unwrap_or("?"));
+                    let _ = write!(
+                        line,
+                        "  imitates {}",
+                        v(f.imitates.as_deref().unwrap_or("?"))
+                    );
                 }
                 FindingKind::DependencyConfusion => {
-                    let _ = write!(line, "  risk {}", f.risk.as_deref().unwrap_or("?"));
+                    let _ = write!(line, "  risk {}", v(f.risk.as_deref().unwrap_or("?")));
                 }
                 _ => {
                     if !f.fixed_versions.is_empty() {
-                        let _ = write!(line, "  fixed in {}", f.fixed_versions.join(", "));
+                        let _ = write!(line, "  fixed in {}", v(&f.fixed_versions.join(", ")));
                     } else if matches!(f.kind, FindingKind::Vulnerability) {
                         line.push_str("  no fix");
                     }
@@ -81,7 +88,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             if let Some(p) = f.paths.first()
                 && p.len() > 1
             {
-                let _ = write!(line, "  via {}", p.join(" > "));
+                let _ = write!(line, "  via {}", v(&p.join(" > ")));
             }
             if f.dev {
                 line.push_str("  (dev)");
@@ -90,7 +97,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                 line.push_str("  (not on target)");
             }
             if let Some(ig) = &f.ignored {
-                let _ = write!(line, "  [ignored: {}]", ig.reason);
+                let _ = write!(line, "  [ignored: {}]", v(&ig.reason));
             }
             let _ = writeln!(out, "{line}");
             if let Some(r) = &f.reason
@@ -99,7 +106,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                     FindingKind::Typosquat | FindingKind::DependencyConfusion
                 )
             {
-                let _ = writeln!(out, "             {r}");
+                let _ = writeln!(out, "             {}", v(r));
             }
         }
         for e in &d.errors {
@@ -108,23 +115,37 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                     out,
                     "  {}: {}: {}",
                     paint("33", level_name(e.level)),
-                    e.path,
-                    e.message
+                    v(&e.path),
+                    v(&e.message)
                 );
             }
         }
     }
     for e in &report.errors {
-        let _ = writeln!(out, "{}: {}: {}", level_name(e.level), e.path, e.message);
+        let _ = writeln!(
+            out,
+            "{}: {}: {}",
+            level_name(e.level),
+            v(&e.path),
+            v(&e.message)
+        );
     }
     for w in &report.database.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        let _ = writeln!(out, "warning: {}", v(w));
     }
     for i in &report.policy.expired_ignores {
-        let _ = writeln!(out, "warning: {i}");
+        let _ = writeln!(out, "warning: {}", v(i));
     }
     for i in &report.policy.unused_ignores {
-        let _ = writeln!(out, "note: {i}");
+        let _ = writeln!(out, "note: {}", v(i));
+    }
+    for c in &report.policy.config_files {
+        for o in &c.overruled {
+            let _ = writeln!(out, "warning: {}: overruled: {o}", c.path);
+        }
+        for i in &c.ignored {
+            let _ = writeln!(out, "note: {}: {i}", c.path);
+        }
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -144,12 +165,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
         },
         super::unscanned_note(s)
     );
-    let gate = if report.gate.passed {
+    let gate = if let Some(e) = &report.gate.error {
+        paint("31", &format!("gate: error ({})", v(e)))
+    } else if report.gate.passed {
         paint("32", "gate: passed")
     } else {
         paint(
             "31",
-            &format!("gate: closed ({})", report.gate.reasons.join("; ")),
+            &format!("gate: closed ({})", v(&report.gate.reasons.join("; "))),
         )
     };
     let _ = writeln!(out, "{gate}");
@@ -177,15 +200,12 @@ fn label(f: &Finding) -> (String, &'static str) {
         }
         FindingKind::Malicious => ("MALICIOUS".into(), "1;31"),
         FindingKind::Typosquat => (
-            format!("TYPO/{}", f.confidence.as_deref().unwrap_or("?")),
+            format!("TYPO/{}", v(f.confidence.as_deref().unwrap_or("?"))),
             "35",
         ),
         FindingKind::DependencyConfusion => ("CONFUSION".into(), "35"),
         FindingKind::Warning => (
-            f.informational
-                .clone()
-                .unwrap_or_else(|| "warning".into())
-                .to_uppercase(),
+            v(f.informational.as_deref().unwrap_or("warning")).to_uppercase(),
             "33",
         ),
     }
@@ -193,8 +213,8 @@ fn label(f: &Finding) -> (String, &'static str) {
 
 fn ids(f: &Finding) -> String {
     match &f.id {
-        Some(id) if f.aliases.is_empty() => id.clone(),
-        Some(id) => format!("{id} ({})", f.aliases.join(", ")),
+        Some(id) if f.aliases.is_empty() => v(id).into_owned(),
+        Some(id) => format!("{} ({})", v(id), v(&f.aliases.join(", "))),
         None => "-".into(),
     }
 }

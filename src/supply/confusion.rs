@@ -91,6 +91,7 @@ pub fn findings(
     if let Some(ms) = policy.registries.timeout_ms {
         lookup = lookup.with_timeout(std::time::Duration::from_millis(ms));
     }
+    lookup = lookup.with_budget(options.lookup_budget.clone());
     let mut public: Vec<String> = PUBLIC_HOSTS.iter().map(|h| h.to_string()).collect();
     public.extend(lookup.base_hosts());
     let mut candidates = Vec::new();
@@ -152,14 +153,7 @@ pub fn findings(
             }
             let p = c.pkg;
             let mut f = Finding::new(FindingKind::DependencyConfusion, p.ecosystem.as_str(), &p.name, p.version.clone());
-            f.paths = vec![
-                c.parsed
-                    .graph
-                    .path_to(c.id)
-                    .iter()
-                    .map(|i| c.parsed.graph.package(*i).name.clone())
-                    .collect(),
-            ];
+            f.paths = vec![c.parsed.graph.path_names(c.id)];
             f.dev = p.dev;
             f.direct = p.direct;
             f.sources = vec![crate::discover::relative_display(&d.scan_root, &c.source.source.path)];

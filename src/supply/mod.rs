@@ -24,6 +24,8 @@ pub struct SupplyOptions {
     /// Where answers about public names are cached (in the database
     /// directory).
     pub cache_path: Option<std::path::PathBuf>,
+    /// The time the registry lookups of the scan may take together.
+    pub lookup_budget: std::sync::Arc<registry_lookup::Budget>,
 }
 
 /// Typosquat and dependency-confusion findings of one deployment. `cache`

@@ -126,6 +126,10 @@ fn read_yarnrc_yml(fs: &dyn Fs, path: &Path, cfg: &mut RegistryConfig) {
     let Some(t) = text(fs, path, cfg) else {
         return;
     };
+    // Deep nesting and alias bombs are refused before the YAML parser.
+    if crate::yaml_guard::check(&t).is_err() {
+        return;
+    }
     let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&t) else {
         return;
     };
@@ -194,6 +198,10 @@ fn read_pyproject(fs: &dyn Fs, path: &Path, cfg: &mut RegistryConfig) {
     let Some(t) = text(fs, path, cfg) else {
         return;
     };
+    // A token flood is refused before the TOML parser, like a parse error.
+    if crate::toml_guard::check(&t).is_err() {
+        return;
+    }
     let Ok(doc) = t.parse::<toml::Table>() else {
         return;
     };
@@ -248,6 +256,10 @@ fn read_pipfile(fs: &dyn Fs, path: &Path, cfg: &mut RegistryConfig) {
     let Some(t) = text(fs, path, cfg) else {
         return;
     };
+    // A token flood is refused before the TOML parser, like a parse error.
+    if crate::toml_guard::check(&t).is_err() {
+        return;
+    }
     let Ok(doc) = t.parse::<toml::Table>() else {
         return;
     };
@@ -270,6 +282,10 @@ fn read_cargo_config(fs: &dyn Fs, path: &Path, cfg: &mut RegistryConfig) {
     let Some(t) = text(fs, path, cfg) else {
         return;
     };
+    // A token flood is refused before the TOML parser, like a parse error.
+    if crate::toml_guard::check(&t).is_err() {
+        return;
+    }
     let Ok(doc) = t.parse::<toml::Table>() else {
         return;
     };

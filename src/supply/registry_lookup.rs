@@ -3,7 +3,9 @@
 //! was learnt), and with `scan --online` by asking the registries: the npm
 //! registry document, the PyPI JSON API, the crates.io sparse index. Base
 //! URLs are configurable (`[registries] public`), lookups run with a
-//! timeout and bounded concurrency, and answers are cached with a TTL.
+//! timeout (at most [`MAX_TIMEOUT`]) and bounded concurrency, all the
+//! lookups of a scan share a time [`Budget`], and answers are cached with a
+//! TTL. Messages name the URL with its credentials masked.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,50 @@ use crate::ecosystem::Ecosystem;
 pub const TTL_DAYS: i64 = 7;
 /// Parallel lookups at most.
 pub const MAX_CONCURRENT: usize = 8;
+/// The timeout of one lookup unless configured (`[registries] timeout_ms`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest timeout of one lookup a configuration may set.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time all the lookups of one scan may take together.
+pub const SCAN_BUDGET: Duration = Duration::from_secs(60);
+
+/// The time left for the registry lookups of one scan, shared by its
+/// deployments: once spent, names are left "not checked" instead of
+/// waiting on a registry that does not answer.
+#[derive(Debug)]
+pub struct Budget {
+    limit: Duration,
+    spent_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new(SCAN_BUDGET)
+    }
+}
+
+impl Budget {
+    /// A budget of `limit`.
+    pub fn new(limit: Duration) -> Budget {
+        Budget {
+            limit,
+            spent_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// What is left.
+    pub fn remaining(&self) -> Duration {
+        let spent = self.spent_ms.load(std::sync::atomic::Ordering::Relaxed);
+        self.limit.saturating_sub(Duration::from_millis(spent))
+    }
+
+    /// Records time spent on lookups.
+    pub fn spend(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 /// What is known about a public name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +89,7 @@ pub struct Lookup {
     cache: BTreeMap<String, CacheEntry>,
     bases: BTreeMap<Ecosystem, String>,
     timeout: Duration,
+    budget: std::sync::Arc<Budget>,
 }
 
 fn key(eco: Ecosystem, name: &str) -> String {
@@ -83,13 +130,20 @@ impl Lookup {
             cache_path,
             cache,
             bases,
-            timeout: Duration::from_secs(5),
+            timeout: DEFAULT_TIMEOUT,
+            budget: std::sync::Arc::new(Budget::default()),
         }
     }
 
-    /// Sets the per-request timeout.
+    /// Sets the per-request timeout (at most [`MAX_TIMEOUT`]).
     pub fn with_timeout(mut self, timeout: Duration) -> Lookup {
-        self.timeout = timeout;
+        self.timeout = timeout.min(MAX_TIMEOUT);
+        self
+    }
+
+    /// Shares the time budget of a scan.
+    pub fn with_budget(mut self, budget: std::sync::Arc<Budget>) -> Lookup {
+        self.budget = budget;
         self
     }
 
@@ -136,20 +190,38 @@ impl Lookup {
             Ok(c) => c,
             Err(e) => {
                 for (_, _, k) in ask {
-                    out.insert(k, Claim::Unknown(format!("lookup failed: {e}")));
+                    out.insert(
+                        k,
+                        Claim::Unknown(crate::redact::message(format!("lookup failed: {e}"))),
+                    );
                 }
                 return out;
             }
         };
         let mut answers = Vec::new();
         for chunk in ask.chunks(MAX_CONCURRENT) {
+            let left = self.budget.remaining();
+            if left.is_zero() {
+                for (_, _, k) in chunk {
+                    out.insert(
+                        k.clone(),
+                        Claim::Unknown(format!(
+                            "not checked: the registry lookups of this scan took their {} s budget",
+                            self.budget.limit.as_secs()
+                        )),
+                    );
+                }
+                continue;
+            }
+            let timeout = self.timeout.min(left);
+            let started = std::time::Instant::now();
             std::thread::scope(|s| {
                 let handles: Vec<_> = chunk
                     .iter()
                     .map(|(eco, name, k)| {
                         let url = self.url(*eco, name);
                         let client = &client;
-                        s.spawn(move || (k.clone(), ask_registry(client, &url)))
+                        s.spawn(move || (k.clone(), ask_registry(client, &url, timeout)))
                     })
                     .collect();
                 for h in handles {
@@ -158,6 +230,7 @@ impl Lookup {
                     }
                 }
             });
+            self.budget.spend(started.elapsed());
         }
         let mut changed = false;
         for (k, answer) in answers {
@@ -235,20 +308,64 @@ fn to_claim(c: &CacheEntry) -> Claim {
 }
 
 /// 200 → claimed, 404/410 → unclaimed, anything else → an error naming
-/// the URL.
-fn ask_registry(client: &reqwest::blocking::Client, url: &str) -> Result<bool, String> {
-    match client.get(url).send() {
+/// the URL (credentials masked).
+fn ask_registry(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    timeout: Duration,
+) -> Result<bool, String> {
+    let shown = crate::redact::redact_url(url);
+    match client.get(url).timeout(timeout).send() {
         Ok(r) if r.status().is_success() => Ok(true),
         Ok(r) if r.status().as_u16() == 404 || r.status().as_u16() == 410 => Ok(false),
         Ok(r) => Err(format!(
-            "lookup failed: {url} answered HTTP {}",
+            "lookup failed: {shown} answered HTTP {}",
             r.status().as_u16()
         )),
-        Err(e) if e.is_timeout() => Err(format!("lookup failed: {url} timed out")),
-        Err(e) => Err(format!("lookup failed: {url}: {e}")),
+        Err(e) if e.is_timeout() => Err(format!(
+            "lookup failed: {shown} timed out after {} ms",
+            timeout.as_millis()
+        )),
+        Err(e) => Err(crate::redact::message(format!(
+            "lookup failed: {shown}: {}",
+            e.without_url()
+        ))),
     }
 }
 
 fn today() -> String {
     crate::clock::today().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spent_budget_leaves_names_unchecked_without_asking() {
+        // Port 9 (discard) on loopback: a lookup sent there would fail, not
+        // say "budget".
+        let public = BTreeMap::from([("npm".to_string(), "http://127.0.0.1:9".to_string())]);
+        let mut lookup = Lookup::new(true, None, &public)
+            .with_budget(std::sync::Arc::new(Budget::new(Duration::ZERO)));
+        let answers = lookup.claims(&[(Ecosystem::Npm, "acme-billing".to_string())]);
+        match Lookup::claim_of(&answers, Ecosystem::Npm, "acme-billing") {
+            Claim::Unknown(why) => assert!(
+                why.starts_with("not checked") && why.contains("budget"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn budgets_and_timeouts_are_bounded() {
+        let b = Budget::new(Duration::from_secs(60));
+        b.spend(Duration::from_secs(45));
+        assert_eq!(b.remaining(), Duration::from_secs(15));
+        b.spend(Duration::from_secs(45));
+        assert_eq!(b.remaining(), Duration::ZERO);
+        let l = Lookup::new(true, None, &BTreeMap::new()).with_timeout(Duration::from_secs(86_400));
+        assert_eq!(l.timeout, MAX_TIMEOUT);
+    }
 }

@@ -555,14 +555,7 @@ pub fn findings(
                 &p.name,
                 p.version.clone(),
             );
-            f.paths = vec![
-                parsed
-                    .graph
-                    .path_to(id)
-                    .iter()
-                    .map(|i| parsed.graph.package(*i).name.clone())
-                    .collect(),
-            ];
+            f.paths = vec![parsed.graph.path_names(id)];
             f.dev = p.dev;
             f.direct = p.direct;
             f.sources = vec![crate::discover::relative_display(

@@ -118,13 +118,7 @@ fn core_fixture_roots_and_direct_dependencies() {
         .find(|(_, x)| x.name == "num-integer")
         .unwrap()
         .0;
-    let path: Vec<_> = p
-        .graph
-        .path_to(id)
-        .iter()
-        .map(|i| p.graph.package(*i).name.clone())
-        .collect();
-    assert_eq!(path, vec!["chrono", "num-integer"]);
+    assert_eq!(p.graph.path_names(id), vec!["chrono", "num-integer"]);
 }
 
 #[test]

@@ -159,3 +159,56 @@ fn malicious_packages_close_the_gate_unless_disabled() {
     );
     assert_eq!(code, 0);
 }
+
+/// `--strict` with an input that could not be scanned is exit code 2, and
+/// no format says the gate passed: the table ends with `gate: error`, the
+/// Markdown heading says error, the JSON gate carries the error.
+#[test]
+fn a_strict_error_is_never_reported_as_a_passed_gate() {
+    let db = shared_db();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("good")).unwrap();
+    std::fs::write(
+        tmp.path().join("good/requirements.txt"),
+        "requests==2.31.0\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("broken")).unwrap();
+    std::fs::write(
+        tmp.path().join("broken/package-lock.json"),
+        "{\"packages\": [",
+    )
+    .unwrap();
+    let run = |format: &str, strict: bool| {
+        let mut cmd = depwarden(&db);
+        cmd.args(["scan", "--fail-on", "none", "--format", format]);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.arg(tmp.path()).output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, table) = run("table", true);
+    assert_eq!(code, 2);
+    let last = table.lines().last().unwrap();
+    assert!(last.starts_with("gate: error (--strict"), "{table}");
+    assert!(!table.contains("gate: passed"), "{table}");
+    let (code, md) = run("markdown", true);
+    assert_eq!(code, 2);
+    assert!(
+        md.starts_with("## depwarden: dependency gate error"),
+        "{md}"
+    );
+    let (code, json) = run("json", true);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["gate"]["passed"], false);
+    assert!(v["gate"]["error"].as_str().unwrap().contains("--strict"));
+    // Without --strict the same scan passes, and says so.
+    let (code, table) = run("table", false);
+    assert_eq!(code, 0);
+    assert_eq!(table.lines().last(), Some("gate: passed"));
+}

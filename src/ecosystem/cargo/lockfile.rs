@@ -85,8 +85,18 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let text = ctx.fs.read_to_string(path)?;
     let raw: RawLock = match super::lock_text::parse_canonical(&text) {
         Some(raw) => raw,
-        None => toml::from_str(&text)
-            .map_err(|e| ParseError::syntax(path, format!("not a valid Cargo.lock: {e}")))?,
+        None => {
+            crate::toml_guard::check(&text).map_err(|e| ParseError::limit(path, e.to_string()))?;
+            toml::from_str(&text).map_err(|e| {
+                ParseError::syntax(
+                    path,
+                    format!(
+                        "not a valid Cargo.lock: {}",
+                        crate::redact::toml_error(&e, &text)
+                    ),
+                )
+            })?
+        }
     };
     let mut diagnostics = Vec::new();
 

@@ -84,9 +84,13 @@ pub fn parse_manifest(
     text: &str,
     inherit: Option<&WorkspaceDecl>,
 ) -> Result<Manifest, ParseError> {
-    let table: Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ParseError::syntax(path, format!("invalid TOML: {e}")))?;
+    crate::toml_guard::check(text).map_err(|e| ParseError::limit(path, e.to_string()))?;
+    let table: Table = text.parse().map_err(|e: toml::de::Error| {
+        ParseError::syntax(
+            path,
+            format!("invalid TOML: {}", crate::redact::toml_error(&e, text)),
+        )
+    })?;
     let workspace = match table.get("workspace") {
         Some(Value::Table(ws)) => Some(parse_workspace(path, ws)?),
         Some(_) => return Err(ParseError::invalid(path, "`workspace` is not a table")),
@@ -311,7 +315,7 @@ pub fn load_workspace(fs: &dyn Fs, path: &Path) -> Result<Workspace, ParseError>
     }
     loop {
         for p in pending_paths.drain(..) {
-            // Compared once `..` is applied: `ws/../shared` is not inside
+            // Compared once `..` is applied: `ws/../common` is not inside
             // `ws`.
             let p = normalize(&p);
             if p.starts_with(normalize(&root_dir)) && !p.starts_with("..") {

@@ -19,6 +19,16 @@ pub mod yarn;
 use crate::ecosystem::redact_url;
 use crate::graph::{DepKind, PackageSource};
 
+/// True when npm reads `npm-shrinkwrap.json` rather than the
+/// `package-lock.json` beside it in `dir`: the shrinkwrap exists and is not
+/// empty. npm's arborist takes `shrinkwrap || lock`, so a zero-byte
+/// shrinkwrap means the package-lock is used (a shrinkwrap that is not
+/// JSON is still chosen, and fails).
+pub fn shrinkwrap_wins(fs: &dyn crate::fs::Fs, dir: &std::path::Path) -> bool {
+    let sw = dir.join("npm-shrinkwrap.json");
+    fs.is_file(&sw) && !fs.read(&sw).is_ok_and(|b| b.is_empty())
+}
+
 /// True when a specifier or resolved location names a git repository.
 pub fn is_git_spec(s: &str) -> bool {
     s.starts_with("git+")

@@ -129,11 +129,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     };
     // npm ignores package-lock.json when npm-shrinkwrap.json sits beside it.
     let is_package_lock = path.file_name().is_some_and(|n| n == "package-lock.json");
-    if is_package_lock
-        && ctx
-            .fs
-            .is_file(&ctx.source.dir().join("npm-shrinkwrap.json"))
-    {
+    if is_package_lock && super::shrinkwrap_wins(ctx.fs, ctx.source.dir()) {
         let mut parsed = ParsedSource::default();
         parsed.graph.finalize();
         parsed.diagnostics.push(Diagnostic::new(

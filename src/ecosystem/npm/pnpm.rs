@@ -160,6 +160,9 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         parsed.graph.finalize();
         return Ok(parsed);
     }
+    // Depth and alias expansion are measured before the YAML parser, which
+    // is quadratic in flow nesting and expands every alias in full.
+    crate::yaml_guard::check(text).map_err(|e| ParseError::limit(path, e.to_string()))?;
     let lock: Lock = serde_yaml::from_str(text)
         .map_err(|e| ParseError::syntax(path, format!("not a valid pnpm-lock.yaml: {e}")))?;
     let version_str = lock

@@ -19,6 +19,11 @@ use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
 use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
 
+/// Longest line read, in bytes: an entry whose header is longer is an
+/// error for that entry (the rest of the file is read), and a longer field
+/// line is skipped with an error. Such lines are never copied.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// One lockfile entry.
 #[derive(Default, Debug)]
 struct Entry<'a> {
@@ -41,7 +46,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ParseError::syntax(path, format!("not a valid yarn.lock: not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (entries, berry, problems) = read_entries(text).map_err(|(line, msg)| {
+    let max = ctx.options.limits.max_packages;
+    let (entries, berry, problems) = read_entries(text, max).map_err(|(line, msg)| {
         ParseError::syntax(path, format!("not a valid yarn.lock: line {line}: {msg}"))
     })?;
     let mut diagnostics = Vec::new();
@@ -464,10 +470,11 @@ fn unbound(spec: &str) -> Option<&str> {
 /// could not be read (with what was skipped because of them).
 type Entries<'a> = (Vec<Entry<'a>>, bool, Vec<(usize, String)>);
 
-/// Reads the entries. A line that fits no entry is a problem for that line
-/// (and the lines indented under it), not for the file; a file of which no
-/// entry can be read is not a yarn.lock.
-fn read_entries(text: &str) -> Result<Entries<'_>, (usize, String)> {
+/// Reads the entries. A line that fits no entry, or is longer than
+/// [`MAX_LINE_BYTES`], is a problem for that line (and the lines indented
+/// under it), not for the file; a file of which no entry can be read is not
+/// a yarn.lock, nor is one of more than `max_entries` entries.
+fn read_entries(text: &str, max_entries: usize) -> Result<Entries<'_>, (usize, String)> {
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut problems: Vec<(usize, String)> = Vec::new();
     let mut berry = false;
@@ -478,6 +485,29 @@ fn read_entries(text: &str) -> Result<Entries<'_>, (usize, String)> {
     let mut orphan = false;
     for (idx, raw_line) in text.lines().enumerate() {
         let lineno = idx + 1;
+        if raw_line.len() > MAX_LINE_BYTES {
+            problems.push((
+                lineno,
+                format!(
+                    "{} bytes, over the {MAX_LINE_BYTES}-byte limit of one line",
+                    raw_line.len()
+                ),
+            ));
+            if !raw_line.starts_with([' ', '\t']) {
+                // An entry header: the entry goes with it.
+                section = None;
+                skip_block = false;
+                in_metadata = false;
+                orphan = true;
+            }
+            continue;
+        }
+        if entries.len() > max_entries {
+            return Err((
+                lineno,
+                format!("more than {max_entries} entries, over the limit of packages per source"),
+            ));
+        }
         let trimmed = raw_line.trim_end();
         let content = trimmed.trim_start();
         if content.is_empty() || content.starts_with('#') {
@@ -619,12 +649,12 @@ mod tests {
     #[test]
     fn an_unreadable_line_costs_its_entry_only() {
         let text = "a@^1:\n  version \"1.0.0\"\n\ngarbage\n  version \"9\"\n\nb@^2:\n  version \"2.0.0\"\n";
-        let (entries, _, problems) = read_entries(text).unwrap();
+        let (entries, _, problems) = read_entries(text, 100).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].version, Some("2.0.0"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].0, 4);
-        assert!(read_entries("not a lockfile\n").is_err());
+        assert!(read_entries("not a lockfile\n", 100).is_err());
     }
 
     #[test]

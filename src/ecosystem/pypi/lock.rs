@@ -191,16 +191,12 @@ pub fn read_text(ctx: &ParseContext<'_>) -> Result<Option<String>, ParseError> {
 
 /// Parses TOML text, naming the file and position on error.
 pub fn parse_toml(ctx: &ParseContext<'_>, text: &str) -> Result<toml::Table, ParseError> {
+    crate::toml_guard::check(text).map_err(|e| ParseError::limit(ctx.path(), e.to_string()))?;
     text.parse::<toml::Table>().map_err(|e| {
-        let message = e.message().to_string();
-        let at = e
-            .span()
-            .map(|s| {
-                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                format!(" at line {line}")
-            })
-            .unwrap_or_default();
-        ParseError::syntax(ctx.path(), format!("not valid TOML{at}: {message}"))
+        ParseError::syntax(
+            ctx.path(),
+            format!("not valid TOML: {}", crate::redact::toml_error(&e, text)),
+        )
     })
 }
 

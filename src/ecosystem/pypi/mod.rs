@@ -8,5 +8,6 @@ pub mod pipfile;
 pub mod poetry;
 pub mod pylock;
 pub mod pyproject;
+pub mod req_lines;
 pub mod requirements;
 pub mod uv;

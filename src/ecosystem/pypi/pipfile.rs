@@ -188,6 +188,10 @@ fn pipfile_names(
         return None;
     }
     let text = ctx.fs.read_to_string(&path).ok()?;
+    if let Err(e) = crate::toml_guard::check(&text) {
+        diagnostics.push(Diagnostic::new(Level::Warning, &path, e.to_string()));
+        return None;
+    }
     match text.parse::<toml::Table>() {
         Ok(doc) => Some(
             ["packages", "dev-packages"]
@@ -202,7 +206,7 @@ fn pipfile_names(
                 &path,
                 format!(
                     "not valid TOML, direct dependencies unknown: {}",
-                    e.message()
+                    crate::redact::toml_error(&e, &text)
                 ),
             ));
             None

@@ -226,6 +226,10 @@ pub fn companion(ctx: &ParseContext<'_>, diagnostics: &mut Vec<Diagnostic>) -> O
             return None;
         }
     };
+    if let Err(e) = crate::toml_guard::check(&text) {
+        diagnostics.push(Diagnostic::new(Level::Warning, &path, e.to_string()));
+        return None;
+    }
     match text.parse::<toml::Table>() {
         Ok(doc) => Some(declared(&doc)),
         Err(e) => {
@@ -234,7 +238,7 @@ pub fn companion(ctx: &ParseContext<'_>, diagnostics: &mut Vec<Diagnostic>) -> O
                 &path,
                 format!(
                     "not valid TOML, direct dependencies unknown: {}",
-                    e.message()
+                    crate::redact::toml_error(&e, &text)
                 ),
             ));
             None

@@ -21,6 +21,7 @@
 //!   environment variable (`${VAR}`) is reported as written and not
 //!   resolved.
 
+use super::req_lines::{Logical, MAX_LINE_BYTES, logical_lines};
 use crate::ecosystem::redact_url;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 
 use crate::ecosystem::Ecosystem;
+use crate::fs::EntryKind;
 use crate::graph::{DepGraph, Package, PackageSource};
 use crate::parse::{
     Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource, PythonTarget,
@@ -60,7 +62,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         constraints: BTreeMap::new(),
         by_name: BTreeMap::new(),
     };
-    st.read_file(ctx.path(), 0, true)?;
+    st.read_file(ctx.path(), 0, None)?;
     st.apply_constraints();
     let State {
         mut graph, mut out, ..
@@ -106,41 +108,6 @@ pub fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
         sys_platform: &t.sys_platform,
     })
     .ok()
-}
-
-/// Splits a file into logical lines: continuations joined, comments removed.
-fn logical_lines(text: &str) -> Vec<(u32, String)> {
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut start = 0u32;
-    for (i, raw) in text.lines().enumerate() {
-        if buf.is_empty() {
-            start = i as u32 + 1;
-        }
-        let line = raw.trim_end_matches('\r');
-        if let Some(stripped) = line.strip_suffix('\\') {
-            buf.push_str(stripped);
-            buf.push(' ');
-            continue;
-        }
-        buf.push_str(line);
-        out.push((start, strip_comment(&std::mem::take(&mut buf))));
-    }
-    if !buf.is_empty() {
-        out.push((start, strip_comment(&buf)));
-    }
-    out
-}
-
-/// Removes a comment: `#` at the start or after whitespace.
-fn strip_comment(line: &str) -> String {
-    let bytes = line.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-            return line[..i].trim().to_string();
-        }
-    }
-    line.trim().to_string()
 }
 
 /// Per-requirement options that end the requirement text.
@@ -210,24 +177,33 @@ impl State<'_, '_> {
         self.out.diagnostics.push(Diagnostic::new(level, path, msg));
     }
 
-    fn read_file(&mut self, path: &Path, depth: usize, primary: bool) -> Result<(), ParseError> {
+    /// Reads one requirements file: the source itself (`include` is
+    /// `None`), or a file it includes, with the including file and the
+    /// words of the include line for messages.
+    fn read_file(
+        &mut self,
+        path: &Path,
+        depth: usize,
+        include: Option<(&Path, String)>,
+    ) -> Result<(), ParseError> {
         let key = self
             .ctx
             .fs
             .canonicalize(path)
             .unwrap_or_else(|| path.to_path_buf());
-        if !self.seen.insert(key) {
+        if self.seen.contains(&key) {
             return Ok(()); // already read: an include cycle or a repeated include
         }
-        let text = match self.ctx.fs.read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if primary => return Err(e.into()),
-            Err(e) => {
-                self.diag(
-                    Level::Error,
-                    path,
-                    format!("included requirements file could not be read: {e}"),
-                );
+        // Marked as read only once it was: a refused include is reported
+        // at every line that names it.
+        let text = match (self.ctx.fs.read_to_string(path), include) {
+            (Ok(t), _) => {
+                self.seen.insert(key);
+                t
+            }
+            (Err(e), None) => return Err(e.into()),
+            (Err(e), Some((including, at))) => {
+                self.diag(Level::Error, including, format!("{at}: {e}"));
                 return Ok(());
             }
         };
@@ -238,9 +214,29 @@ impl State<'_, '_> {
             ));
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let max_packages = self.ctx.options.limits.max_packages;
         for (lineno, line) in logical_lines(&text) {
+            let line = match line {
+                Logical::Text(line) => line,
+                Logical::TooLong(len) => {
+                    self.diag(
+                        Level::Error,
+                        path,
+                        format!("line {lineno}: {len} bytes, over the {MAX_LINE_BYTES}-byte limit of one requirement line; not read"),
+                    );
+                    continue;
+                }
+            };
             if line.is_empty() {
                 continue;
+            }
+            if self.graph.len() >= max_packages {
+                return Err(ParseError::limit(
+                    path,
+                    format!(
+                        "more than {max_packages} requirements, over the limit of packages per source"
+                    ),
+                ));
             }
             if line.starts_with('-') {
                 self.option_line(path, &dir, lineno, &line, depth)?;
@@ -283,33 +279,39 @@ impl State<'_, '_> {
                 }
                 if value.contains("://") {
                     self.diag(
-                        Level::Warning,
+                        Level::Error,
                         path,
                         format!(
-                            "line {lineno}: remote requirements file {} not fetched",
+                            "line {lineno}: remote requirements file {} not fetched; the requirements it holds are not scanned",
                             redact_url(value)
                         ),
                     );
                     return Ok(());
                 }
                 let target = dir.join(value);
+                let at = format!("line {lineno}: {opt} {value}");
                 if depth >= MAX_INCLUDE_DEPTH {
-                    self.diag(Level::Error, path, format!("line {lineno}: includes nested deeper than {MAX_INCLUDE_DEPTH}; {value} not read"));
-                    return Ok(());
-                }
-                if opt.starts_with("-c") || opt == "--constraint" {
-                    self.read_constraints(path, &target, lineno);
-                } else if !self.ctx.fs.is_file(&target) {
                     self.diag(
                         Level::Error,
                         path,
-                        format!(
-                            "line {lineno}: included file {} not found",
-                            target.display()
-                        ),
+                        format!("{at}: includes nested deeper than {MAX_INCLUDE_DEPTH}; not read"),
                     );
+                    return Ok(());
+                }
+                let constraint = opt.starts_with("-c") || opt == "--constraint";
+                if let Some(why) = self.not_a_file(&target) {
+                    // A constraints file that does not exist holds nothing
+                    // to scan (it only pins packages named elsewhere).
+                    let level = if constraint && self.ctx.fs.kind(&target).is_none() {
+                        Level::Warning
+                    } else {
+                        Level::Error
+                    };
+                    self.diag(level, path, format!("{at}: {why}"));
+                } else if constraint {
+                    self.read_constraints(path, &target, &at);
                 } else {
-                    self.read_file(&target, depth + 1, false)?;
+                    self.read_file(&target, depth + 1, Some((path, at)))?;
                 }
             }
             "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" => {
@@ -332,11 +334,36 @@ impl State<'_, '_> {
         Ok(())
     }
 
-    fn read_constraints(&mut self, including: &Path, target: &Path, lineno: u32) {
+    /// Why an included file is not read before trying: it does not
+    /// exist, or is a directory, a FIFO, a socket or a device. Whether it
+    /// lies inside the scanned root is checked by the read itself.
+    fn not_a_file(&self, target: &Path) -> Option<String> {
+        let fs = self.ctx.fs;
+        let own = fs.kind(target);
+        let real = match own {
+            Some(EntryKind::Symlink) => fs.canonicalize(target).and_then(|c| fs.kind(&c)),
+            k => k,
+        };
+        match real {
+            Some(EntryKind::File) => None,
+            None if own == Some(EntryKind::Symlink) => {
+                Some("a symbolic link to nothing; not read".into())
+            }
+            None => Some("not found".into()),
+            Some(EntryKind::Dir) => Some("a directory, not a requirements file; not read".into()),
+            Some(_) => Some("a FIFO, socket or device, not a regular file; not read".into()),
+        }
+    }
+
+    fn read_constraints(&mut self, including: &Path, target: &Path, at: &str) {
         let text = match self.ctx.fs.read_to_string(target) {
             Ok(t) => t,
             Err(e) => {
-                self.diag(Level::Warning, including, format!("line {lineno}: constraints file not read ({e}); versions it would pin stay unresolved"));
+                self.diag(
+                    Level::Error,
+                    including,
+                    format!("{at}: {e}; versions it would pin stay unresolved"),
+                );
                 return;
             }
         };
@@ -345,6 +372,7 @@ impl State<'_, '_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (_, line) in logical_lines(&text) {
+            let Logical::Text(line) = line else { continue };
             if line.is_empty() || line.starts_with('-') {
                 continue;
             }
@@ -503,27 +531,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_and_comments_are_stripped() {
+    fn options_are_stripped() {
         assert_eq!(
             split_options("foo==1.0 --hash=sha256:abc --hash=sha256:def"),
             ("foo==1.0".into(), Some("sha256:abc".into()))
         );
         assert_eq!(split_options("foo17--hash==1.0").0, "foo17--hash==1.0");
         assert_eq!(split_options("foo==1.0 -C bar").0, "foo==1.0");
-        assert_eq!(strip_comment("requests ==1.0 # pinned"), "requests ==1.0");
-        assert_eq!(
-            strip_comment("x==1 --hash=sha256:a;#b"),
-            "x==1 --hash=sha256:a;#b"
-        );
-        let lines = logical_lines("a==1 \\\n  --hash=sha256:1\n# c\nb==2\n");
-        assert_eq!(
-            lines,
-            vec![
-                (1, "a==1    --hash=sha256:1".to_string()),
-                (3, String::new()),
-                (4, "b==2".into())
-            ]
-        );
     }
 
     #[test]

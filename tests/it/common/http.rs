@@ -24,6 +24,9 @@ pub enum Fault {
     DropMidway,
     /// Announce this Content-Length and send a little.
     HugeLength(u64),
+    /// Send the headers with the full Content-Length and half the body,
+    /// then wait this long with the connection open (a stalled download).
+    StallMidway(Duration),
 }
 
 /// One request as the server saw it.
@@ -199,6 +202,18 @@ fn handle(stream: TcpStream, state: Arc<Mutex<State>>) {
                     body.len()
                 );
                 let _ = stream.write_all(&body[..body.len() / 2]);
+                return;
+            }
+            (Some(Fault::StallMidway(d)), Some(body)) => {
+                record(200);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body[..body.len() / 2]);
+                let _ = stream.flush();
+                std::thread::sleep(d);
                 return;
             }
             (_, None) => {
