@@ -4,7 +4,8 @@
 //! `rust-version` the project's own admits first, when it declares one);
 //! features are packages of their own, so every feature any dependent
 //! asks for is unified; optional dependencies come in only through an
-//! enabled feature (`dep:x`, `x/feat`, or the implicit feature `x`); the
+//! enabled feature (`dep:x`, `x/feat`, `x?/feat` as the lockfile has it, or
+//! the implicit feature `x`); the
 //! workspace members' own optional dependencies, dev-dependencies and
 //! every target's dependencies are resolved, as the lockfile has them;
 //! dependencies for other platforms than Lambda's Linux are then marked
@@ -222,9 +223,12 @@ fn expand(c: &CrateVersion, f: &str) -> Option<Expansion> {
         if let Some(d) = item.strip_prefix("dep:") {
             deps.push(d.to_string());
         } else if let Some((d, feat)) = item.split_once('/') {
+            // A weak `x?/feat` brings `x` into the lockfile too: Cargo's
+            // dependency resolver does not track weakness (the feature
+            // resolver of a build does), and the lockfile is its output.
             let weak = d.ends_with('?');
             let d = d.trim_end_matches('?').to_string();
-            if !weak && c.deps.iter().any(|x| x.optional && x.name == d) {
+            if c.deps.iter().any(|x| x.optional && x.name == d) {
                 deps.push(d.clone());
             }
             dep_feats.push((d, feat.to_string(), weak));

@@ -244,10 +244,18 @@ impl Provider<'_, '_> {
             .ok_or("no such version")?;
         let project = self.docs.pypi(name).ok_or("registry metadata missing")?;
         let file = project.files.get(c.file).ok_or("no such file")?;
-        let meta = self
-            .docs
-            .pypi_metadata(name, file)
-            .ok_or_else(|| format!("core metadata of {} not available", file.filename))?;
+        let Some(meta) = self.docs.pypi_metadata(name, file) else {
+            let key = format!("{name}/{}", file.filename);
+            if self
+                .docs
+                .is_absent(super::store::DocKind::PypiMetadata, &key)
+            {
+                return Err(format!("core metadata of {} not available", file.filename));
+            }
+            // Not fetched yet: the candidate stands (its dependencies are
+            // fetched in the next round online, or reported missing).
+            return Ok(Vec::new());
+        };
         if !admits(meta.requires_python.as_deref(), &self.python) {
             return Err(format!(
                 "requires Python {}",

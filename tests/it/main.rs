@@ -33,6 +33,7 @@ mod real_graphs;
 mod report_coverage;
 mod report_formats;
 mod report_gate;
+mod resolve;
 mod resource_bounds;
 mod secrets;
 mod snapshot_property;
