@@ -157,11 +157,12 @@ impl Provider<'_, '_> {
             return Some((format!("{name}@{}", dep.req), Range::empty()));
         };
         let s = series(best);
-        let mut range = Range::empty();
-        for (v, _) in matching.iter().filter(|(v, _)| series(v) == s) {
-            range = range.union(&Range::singleton(v.clone()));
-        }
-        Some((s, range))
+        let all: Vec<Version> = list.iter().map(|(v, _)| v.clone()).collect();
+        let allowed: Vec<bool> = list
+            .iter()
+            .map(|(v, _)| req.matches(v) && series(v) == s)
+            .collect();
+        Some((s, super::tree::runs(&all, &allowed)))
     }
 
     fn drop(&self, dep: &CrateDep, why: &str) {
@@ -382,7 +383,12 @@ pub fn resolve(
         Ok(s) => s,
         Err(PubGrubError::NoSolution(mut t)) => {
             t.collapse_no_versions();
-            return Err(DefaultStringReporter::report(&t));
+            let text = DefaultStringReporter::report(&t);
+            return Err(super::tree::explain(
+                &text,
+                &CPkg::Root.to_string(),
+                "0.0.0",
+            ));
         }
         Err(e) => return Err(e.to_string()),
     };

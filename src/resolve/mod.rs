@@ -177,7 +177,10 @@ impl Resolver {
             let mut diagnostics: Vec<Diagnostic> = old
                 .diagnostics
                 .iter()
-                .filter(|d| !d.message.starts_with("no lockfile"))
+                .filter(|d| {
+                    !(d.message.starts_with("no lockfile")
+                        || d.message.starts_with("no Cargo.lock"))
+                })
                 .cloned()
                 .collect();
             let outcome = self.resolve_source(fs, format, &path, &root);

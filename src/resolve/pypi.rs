@@ -197,24 +197,8 @@ impl Provider<'_, '_> {
             // No candidate: let PubGrub explain the conflict.
             return Some(Range::empty());
         }
-        let mut out = Range::empty();
-        let mut i = 0;
-        while i < cands.len() {
-            if !allowed[i] {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < cands.len() && allowed[i] {
-                i += 1;
-            }
-            let run = match cands.get(i) {
-                Some(next) => Range::between(cands[start].version.clone(), next.version.clone()),
-                None => Range::higher_than(cands[start].version.clone()),
-            };
-            out = out.union(&run);
-        }
-        Some(out)
+        let versions: Vec<Version> = cands.iter().map(|c| c.version.clone()).collect();
+        Some(super::tree::runs(&versions, &allowed))
     }
 
     fn drop(&self, name: &str, req: &Requirement, why: &str) {
@@ -430,7 +414,8 @@ pub fn resolve(
         Ok(s) => s,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            return Err(DefaultStringReporter::report(&tree));
+            let text = DefaultStringReporter::report(&tree);
+            return Err(super::tree::explain(&text, &Pkg::Root.to_string(), "0"));
         }
         Err(e) => return Err(e.to_string()),
     };

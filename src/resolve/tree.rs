@@ -110,3 +110,46 @@ impl Tree {
         g
     }
 }
+
+/// The PubGrub range of the `allowed` versions among `all` (sorted): each
+/// run of allowed versions becomes `[first, next version)`, so that a
+/// conflict reads as ranges rather than lists of versions.
+pub fn runs<V: Ord + Clone>(all: &[V], allowed: &[bool]) -> pubgrub::Ranges<V> {
+    let mut out = pubgrub::Ranges::empty();
+    let mut i = 0;
+    while i < all.len() {
+        if !allowed.get(i).copied().unwrap_or(false) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < all.len() && allowed.get(i).copied().unwrap_or(false) {
+            i += 1;
+        }
+        let run = match all.get(i) {
+            Some(next) => pubgrub::Ranges::between(all[start].clone(), next.clone()),
+            None => pubgrub::Ranges::higher_than(all[start].clone()),
+        };
+        out = out.union(&run);
+    }
+    out
+}
+
+/// PubGrub's explanation without the version it gives the root package
+/// (`the requirements 0 depends on ...`).
+pub fn explain(text: &str, root: &str, root_version: &str) -> String {
+    text.replace(&format!("{root} {root_version}"), root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_allowed_versions() {
+        let all = [1u32, 2, 3, 5, 8];
+        let r = runs(&all, &[false, true, true, false, true]);
+        assert!(!r.contains(&1) && r.contains(&2) && r.contains(&3) && r.contains(&4));
+        assert!(!r.contains(&5) && r.contains(&8) && r.contains(&100));
+    }
+}

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 type Set = BTreeSet<(String, String)>;
 
 /// A recorded case served from loopback.
-struct Case {
-    dir: PathBuf,
-    server: Server,
-    cutoff: String,
+pub struct Case {
+    pub dir: PathBuf,
+    pub server: Server,
+    pub cutoff: String,
 }
 
-fn case(name: &str) -> Case {
+pub fn case(name: &str) -> Case {
     let dir = common::testdata(&format!("resolve/{name}"));
     let server = Server::start();
     let gz = std::fs::File::open(dir.join("registry.jsonl.gz")).unwrap();
@@ -45,13 +45,13 @@ fn case(name: &str) -> Case {
 
 impl Case {
     /// The manifest, copied where no lockfile sits beside it.
-    fn manifest(&self) -> tempfile::TempDir {
+    pub fn manifest(&self) -> tempfile::TempDir {
         let t = tempfile::tempdir().unwrap();
         copy(&self.dir.join("manifest"), t.path());
         t
     }
 
-    fn registries(&self) -> Vec<String> {
+    pub fn registries(&self) -> Vec<String> {
         let b = &self.server.base;
         vec![
             "--registry".into(),
@@ -64,12 +64,12 @@ impl Case {
     }
 
     /// `inventory --resolve --format json` with the case's cutoff.
-    fn inventory(&self, db: &Path, dir: &Path, online: bool, extra: &[&str]) -> (i32, Value) {
+    pub fn inventory(&self, db: &Path, dir: &Path, online: bool, extra: &[&str]) -> (i32, Value) {
         self.inventory_at(&self.cutoff, db, dir, online, extra)
     }
 
     /// `inventory --resolve --format json` with `cutoff`.
-    fn inventory_at(
+    pub fn inventory_at(
         &self,
         cutoff: &str,
         db: &Path,
@@ -94,7 +94,7 @@ impl Case {
     }
 }
 
-fn copy(from: &Path, to: &Path) {
+pub fn copy(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -115,7 +115,7 @@ fn norm(eco: &str, n: &str) -> String {
 }
 
 /// (name, version) of every resolved package in an inventory.
-fn resolved(inv: &Value) -> Set {
+pub fn resolved(inv: &Value) -> Set {
     inv["packages"]
         .as_array()
         .unwrap()
@@ -179,7 +179,7 @@ fn expected(e: &Path) -> Set {
         .collect()
 }
 
-fn errors(inv: &Value) -> Vec<String> {
+pub fn errors(inv: &Value) -> Vec<String> {
     inv["deployments"]
         .as_array()
         .unwrap()
