@@ -90,6 +90,7 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("registries.timeout_ms", Category::ScanWide),
     ("registries.public", Category::Endpoint),
     ("registries.resolve", Category::Endpoint),
+    ("registries.mirrors", Category::Endpoint),
     ("database.source", Category::Endpoint),
     ("database.max_age_days", Category::ScanWide),
     ("limits", Category::ScanWide),

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
+use super::lock::WriteLock;
 use super::store::{BuildMeta, Store, StoreBuilder, StoreError, StoreStatus};
 use crate::ecosystem::Ecosystem;
 
@@ -163,10 +164,23 @@ pub fn import(
     label: &str,
     options: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    import_locked(db_dir, WriteLock::acquire(db_dir)?, source, label, options)
+}
+
+/// [`import`] with the writer lock already taken. What the store holds is
+/// read only now, under the lock, so that a writer that committed in the
+/// meantime is not overwritten with what was there before it.
+pub fn import_locked(
+    db_dir: &Path,
+    lock: WriteLock,
+    source: ImportSource<'_>,
+    label: &str,
+    options: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
     let scope = scope_of(&source, options);
     let previous = Store::open(db_dir).ok();
     let previous_status = previous.as_ref().and_then(|s| s.status().ok());
-    let mut builder = StoreBuilder::new(db_dir)?;
+    let mut builder = StoreBuilder::with_lock(db_dir, lock)?;
     let mut read = 0u64;
     match source {
         ImportSource::Path(p) => read_path(&mut builder, p, &mut read)?,

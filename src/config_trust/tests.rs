@@ -33,6 +33,7 @@ internal_names = ["a-*"]
 timeout_ms = 5
 public = { npm = "http://x" }
 resolve = { pypi = "http://z/simple" }
+mirrors = ["http://m"]
 [database]
 source = "http://y"
 max_age_days = 3
