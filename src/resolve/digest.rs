@@ -125,6 +125,10 @@ pub fn pypi_project(body: &[u8], page: &url::Url) -> Result<PyProject, String> {
         let Ok(url) = page.join(href) else { continue };
         let mut url = url;
         url.set_fragment(None);
+        // Credentials of an authenticated mirror are never stored; the
+        // fetcher adds the configured ones back for the mirror's host.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         out.push(PyFile {
             filename: filename.to_string(),
             url: url.to_string(),

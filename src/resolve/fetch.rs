@@ -72,7 +72,12 @@ impl Registries {
     /// The URL of a document.
     pub fn url(&self, req: &Request) -> Result<url::Url, String> {
         let text = match req {
-            Request::Npm(name) => format!("{}{}", self.npm, name.replace('/', "%2f")),
+            Request::Npm(name) => {
+                if !npm_name_ok(name) {
+                    return Err(format!("{name:?} is not an npm package name"));
+                }
+                format!("{}{}", self.npm, name.replace('/', "%2f"))
+            }
             Request::Pypi(name) => format!("{}{name}/", self.pypi),
             Request::PypiMetadata { url, .. } => format!("{url}.metadata"),
             Request::Crates(name) => {
@@ -93,8 +98,38 @@ impl Registries {
                 format!("{}{path}", self.crates)
             }
         };
-        url::Url::parse(&text).map_err(|e| format!("{}: {e}", crate::ecosystem::redact_url(&text)))
+        let mut url = url::Url::parse(&text)
+            .map_err(|e| format!("{}: {e}", crate::ecosystem::redact_url(&text)))?;
+        if let (Request::PypiMetadata { .. }, Ok(index)) = (req, url::Url::parse(&self.pypi))
+            && !index.username().is_empty()
+            && index.host_str() == url.host_str()
+            && url.username().is_empty()
+        {
+            let _ = url.set_username(index.username());
+            let _ = url.set_password(index.password());
+        }
+        Ok(url)
     }
+}
+
+/// True for a name the npm registry could hold: at most 214 characters of
+/// `a-z A-Z 0-9 - . _ ~`, not starting with `.` or `_`, optionally under
+/// one `@scope/`.
+fn npm_name_ok(name: &str) -> bool {
+    let ok = |part: &str| {
+        !part.is_empty()
+            && !part.starts_with(['.', '_'])
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    };
+    name.len() <= 214
+        && match name.strip_prefix('@') {
+            Some(scoped) => scoped
+                .split_once('/')
+                .is_some_and(|(scope, base)| ok(scope) && ok(base)),
+            None => ok(name),
+        }
 }
 
 /// One document to fetch.
@@ -184,21 +219,24 @@ enum Outcome {
     Missing,
 }
 
+/// The HTTP client of `opts` (build it once per run: it starts a thread
+/// and reads the platform's certificates).
+pub fn client(opts: &FetchOptions) -> Result<reqwest::blocking::Client, String> {
+    crate::advisory::sync::http_client(opts.connect_timeout, opts.timeout)
+        .map_err(|e| format!("cannot start an HTTP client: {e}"))
+}
+
 /// Fetches `requests` into `store` on at most `opts.concurrency` threads.
-pub fn fetch(store: &MetaStore, requests: &[Request], opts: &FetchOptions) -> FetchReport {
+pub fn fetch(
+    store: &MetaStore,
+    client: &reqwest::blocking::Client,
+    requests: &[Request],
+    opts: &FetchOptions,
+) -> FetchReport {
     let mut report = FetchReport::default();
     if requests.is_empty() {
         return report;
     }
-    let client = match crate::advisory::sync::http_client(opts.connect_timeout, opts.timeout) {
-        Ok(c) => c,
-        Err(e) => {
-            report
-                .errors
-                .push(format!("cannot start an HTTP client: {e}"));
-            return report;
-        }
-    };
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -207,7 +245,7 @@ pub fn fetch(store: &MetaStore, requests: &[Request], opts: &FetchOptions) -> Fe
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(req) = requests.get(i) else { break };
-                    let r = fetch_one(store, &client, req, opts);
+                    let r = fetch_one(store, client, req, opts);
                     if let Ok(mut out) = results.lock() {
                         out.push(r);
                     }
@@ -297,9 +335,13 @@ fn fetch_one(
                 return Ok(Outcome::Unchanged);
             }
             404 | 410 => {
-                if let Request::PypiMetadata { url: wheel, .. } = req {
+                if let Request::PypiMetadata { .. } = req {
                     // No PEP 658 file: read METADATA out of the wheel
                     // with range requests.
+                    let wheel = url
+                        .as_str()
+                        .strip_suffix(".metadata")
+                        .unwrap_or(url.as_str());
                     return match super::wheel_range::metadata(client, wheel) {
                         Ok(body) => store
                             .put(kind, &key, Some(&digest::pypi_metadata(&body)), &info)
@@ -353,4 +395,51 @@ fn fetch_one(
         "{shown}: {last} (after {} attempts)",
         opts.attempts.max(1)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_of_hostile_names_are_refused() {
+        let r = Registries::default();
+        assert!(r.url(&Request::Npm("..".into())).is_err());
+        assert!(r.url(&Request::Npm("../x".into())).is_err());
+        assert!(r.url(&Request::Npm("a b".into())).is_err());
+        assert!(r.url(&Request::Npm("@s/../x".into())).is_err());
+        assert!(r.url(&Request::Crates("sé".into())).is_err());
+        assert_eq!(
+            r.url(&Request::Npm("@types/node".into())).unwrap().as_str(),
+            "https://registry.npmjs.org/@types%2fnode"
+        );
+        assert_eq!(
+            r.url(&Request::Crates("Serde".into())).unwrap().as_str(),
+            "https://index.crates.io/se/rd/serde"
+        );
+        let mut m = Registries::default();
+        assert!(m.set("npm", "file:///etc").is_err());
+        assert!(m.set("maven", "https://x").is_err());
+        m.set("pypi", "https://u:p@mirror/simple").unwrap();
+        assert_eq!(
+            m.url(&Request::Pypi("requests".into())).unwrap().as_str(),
+            "https://u:p@mirror/simple/requests/"
+        );
+        // Stored file URLs carry no credentials; the mirror's come back
+        // for its own host only.
+        let meta = |url: &str| Request::PypiMetadata {
+            key: "k".into(),
+            url: url.into(),
+        };
+        assert_eq!(
+            m.url(&meta("https://mirror/files/a.whl")).unwrap().as_str(),
+            "https://u:p@mirror/files/a.whl.metadata"
+        );
+        assert_eq!(
+            m.url(&meta("https://files.example/a.whl"))
+                .unwrap()
+                .as_str(),
+            "https://files.example/a.whl.metadata"
+        );
+    }
 }

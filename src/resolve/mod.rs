@@ -78,6 +78,8 @@ pub struct Resolver {
     store: Option<MetaStore>,
     /// Documents fetched or refreshed in this run (each at most once).
     tried: Mutex<BTreeSet<Request>>,
+    /// The HTTP client, built on first use.
+    client: std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
 }
 
 /// The source formats a lockfile or an installed tree of each ecosystem
@@ -106,6 +108,7 @@ impl Resolver {
             opts,
             store,
             tried: Mutex::new(BTreeSet::new()),
+            client: std::sync::OnceLock::new(),
         })
     }
 
@@ -142,9 +145,51 @@ impl Resolver {
             if need.is_empty() || round > MAX_ROUNDS {
                 return (out, docs.digest(), wanted, errors);
             }
-            let report = fetch::fetch(store, &need, &self.opts.fetch);
-            errors.extend(report.errors);
+            errors.extend(self.fetch_closure(store, need));
         }
+    }
+
+    /// Fetches `first`, then, wave after wave, the npm packages and crates
+    /// the newest version of each fetched document depends on (the likely
+    /// closure), so that a resolution needs few rounds; each document at
+    /// most once per run. Returns the fetch errors.
+    fn fetch_closure(&self, store: &MetaStore, first: Vec<Request>) -> Vec<String> {
+        let client = match self.client.get_or_init(|| fetch::client(&self.opts.fetch)) {
+            Ok(c) => c,
+            Err(e) => return vec![e.clone()],
+        };
+        let mut errors = Vec::new();
+        let mut batch = first;
+        for wave in 0..MAX_ROUNDS {
+            if wave > 0 {
+                batch = match self.tried.lock() {
+                    Ok(mut tried) => batch
+                        .into_iter()
+                        .filter(|r| tried.insert(r.clone()))
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+            }
+            if batch.is_empty() {
+                break;
+            }
+            errors.extend(fetch::fetch(store, client, &batch, &self.opts.fetch).errors);
+            let mut next = BTreeSet::new();
+            for r in &batch {
+                for name in likely_dependencies(store, r) {
+                    let req = match r {
+                        Request::Npm(_) => Request::Npm(name),
+                        _ => Request::Crates(name.to_ascii_lowercase()),
+                    };
+                    let (kind, key) = req.key();
+                    if store.get_raw(kind, &key).ok().flatten().is_none() {
+                        next.insert(req);
+                    }
+                }
+            }
+            batch = next.into_iter().collect();
+        }
+        errors
     }
 
     /// Replaces the graph of every manifest-only source of `parsed` by the
@@ -304,6 +349,52 @@ impl Resolver {
             }
             _ => return Err("not a manifest".into()),
         })
+    }
+}
+
+/// The names the newest version of a stored npm or crates.io document
+/// depends on (dev-dependencies aside).
+fn likely_dependencies(store: &MetaStore, r: &Request) -> Vec<String> {
+    match r {
+        Request::Npm(n) => {
+            let Ok(Some(doc)) = store.get::<model::NpmDoc>(store::DocKind::Npm, n) else {
+                return Vec::new();
+            };
+            let newest = doc
+                .latest
+                .as_deref()
+                .and_then(|l| doc.versions.iter().find(|v| v.version == l))
+                .or(doc.versions.last());
+            newest
+                .map(|v| {
+                    v.deps
+                        .keys()
+                        .chain(v.optional.keys())
+                        .chain(v.peer.keys())
+                        .filter(|d| !v.bundled.contains(d))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Request::Crates(n) => {
+            let Ok(Some(doc)) = store.get::<model::CrateDoc>(store::DocKind::Crates, n) else {
+                return Vec::new();
+            };
+            doc.versions
+                .iter()
+                .rev()
+                .find(|v| !v.yanked)
+                .map(|v| {
+                    v.deps
+                        .iter()
+                        .filter(|d| d.kind.as_deref() != Some("dev"))
+                        .map(|d| d.crate_name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
     }
 }
 
