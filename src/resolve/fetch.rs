@@ -177,6 +177,8 @@ pub struct FetchOptions {
     pub backoff: Duration,
     /// Requests in flight at most.
     pub concurrency: usize,
+    /// The longest all the fetching of one run may take.
+    pub budget: Duration,
     /// Largest document accepted, in bytes.
     pub max_bytes: u64,
 }
@@ -191,10 +193,12 @@ impl Default for FetchOptions {
         FetchOptions {
             registries: Registries::default(),
             connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60)),
+            timeout: Duration::from_secs(env_u64("DEPWARDEN_HTTP_TIMEOUT").unwrap_or(60))
+                .min(crate::advisory::sync::MAX_READ_TIMEOUT),
             attempts: 3,
             backoff: Duration::from_millis(env_u64("DEPWARDEN_HTTP_BACKOFF_MS").unwrap_or(500)),
             concurrency: 8,
+            budget: Duration::from_secs(15 * 60),
             max_bytes: 256 << 20,
         }
     }

@@ -80,6 +80,8 @@ pub struct Resolver {
     tried: Mutex<BTreeSet<Request>>,
     /// The HTTP client, built on first use.
     client: std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
+    /// When the run started (fetching stops at the budget).
+    started: std::time::Instant,
 }
 
 /// The source formats a lockfile or an installed tree of each ecosystem
@@ -109,6 +111,7 @@ impl Resolver {
             store,
             tried: Mutex::new(BTreeSet::new()),
             client: std::sync::OnceLock::new(),
+            started: std::time::Instant::now(),
         })
     }
 
@@ -171,6 +174,14 @@ impl Resolver {
                 };
             }
             if batch.is_empty() {
+                break;
+            }
+            if self.started.elapsed() > self.opts.fetch.budget {
+                errors.push(format!(
+                    "{} documents not fetched: the {} s budget of a run is spent",
+                    batch.len(),
+                    self.opts.fetch.budget.as_secs()
+                ));
                 break;
             }
             errors.extend(fetch::fetch(store, client, &batch, &self.opts.fetch).errors);

@@ -217,3 +217,45 @@ fn registry_endpoints_are_not_taken_from_the_scanned_tree() {
     let inv: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(resolved(&inv).is_empty());
 }
+
+#[test]
+fn online_again_asks_conditionally_and_retries_server_errors() {
+    let c = case("pypi-old");
+    let m = c.manifest();
+    let store = tempfile::tempdir().unwrap();
+    let db = store.path().join("db");
+    let (code, first) = c.inventory(&db, m.path(), true, &[]);
+    assert_eq!(code, 0, "{:?}", errors(&first));
+    c.server.clear_log();
+    c.server.fault(
+        "/pypi/simple/requests/",
+        crate::common::http::Fault::Error500(1),
+    );
+    let out = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["inventory", "--resolve", "--online", "--format", "json"])
+        .args(["--resolve-cutoff", &c.cutoff])
+        .args(c.registries())
+        .env("DEPWARDEN_HTTP_BACKOFF_MS", "1")
+        .arg(m.path())
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(resolved(&again), resolved(&first));
+    let log = c.server.log();
+    let pages: Vec<_> = log
+        .iter()
+        .filter(|r| r.path == "/pypi/simple/requests/")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(pages, vec![500, 304], "retried, then asked conditionally");
+    for r in log.iter().filter(|r| r.path.starts_with("/pypi/simple/")) {
+        assert!(r.headers.contains_key("if-none-match"), "{r:?}");
+    }
+    // Wheel metadata never changes: it is not asked again.
+    assert!(
+        !log.iter().any(|r| r.path.ends_with(".metadata")),
+        "{log:?}"
+    );
+}
