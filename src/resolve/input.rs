@@ -2,12 +2,14 @@
 //! `package.json` (dependencies of every kind and `overrides`),
 //! `requirements*.txt` (PEP 508 lines, `-r` includes, `-c` constraints,
 //! `--pre`) and `pyproject.toml` (`[project] dependencies`), `Cargo.toml`
-//! (a package or a workspace with its members, `workspace = true`
-//! inheritance, renamed and target-specific dependencies). Files are read
+//! (a package or a workspace with its members and path crates, see
+//! [`super::cargo_paths`], `workspace = true` inheritance, renamed and
+//! target-specific dependencies). Files are read
 //! through the scan's file system, so inside zips too, and never outside
 //! the deployment root.
 
 use super::cargo::{CargoInput, Member};
+use super::cargo_paths::{self, Manifest, PathReq};
 use super::model::CrateDep;
 use super::npm::NpmInput;
 use super::pypi::PyInput;
@@ -204,7 +206,7 @@ fn read_requirements(
     Ok(())
 }
 
-fn normalize(p: &Path) -> PathBuf {
+pub(super) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
@@ -247,6 +249,28 @@ pub fn pyproject(fs: &dyn Fs, path: &Path) -> Result<(PyInput, Vec<Unresolved>),
     Ok((input, unresolved))
 }
 
+fn features(spec: &toml::Value) -> Vec<String> {
+    spec.get("features")
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn optional(spec: &toml::Value) -> bool {
+    spec.get("optional").and_then(toml::Value::as_bool) == Some(true)
+}
+
+fn default_features(spec: &toml::Value) -> bool {
+    spec.get("default-features")
+        .or(spec.get("default_features"))
+        .and_then(toml::Value::as_bool)
+        != Some(false)
+}
+
 fn toml_str<'v>(v: &'v toml::Value, k: &str) -> Option<&'v str> {
     v.get(k).and_then(toml::Value::as_str)
 }
@@ -263,7 +287,11 @@ pub fn cargo(fs: &dyn Fs, path: &Path, root: &Path) -> Result<CargoInput, String
     let ws_deps = ws.and_then(|w| w.get("dependencies")).cloned();
     let mut manifests = Vec::new();
     if top.get("package").is_some() {
-        manifests.push((dir.clone(), top.clone()));
+        manifests.push(Manifest {
+            dir: dir.clone(),
+            toml: top.clone(),
+            member: true,
+        });
     }
     let mut member_dirs = Vec::new();
     for m in ws
@@ -286,25 +314,23 @@ pub fn cargo(fs: &dyn Fs, path: &Path, root: &Path) -> Result<CargoInput, String
             None => member_dirs.push(normalize(&dir.join(m))),
         }
     }
-    for d in member_dirs {
-        if d == dir || !d.starts_with(root) {
-            continue;
-        }
-        let p = d.join("Cargo.toml");
-        if fs.is_file(&p) {
-            manifests.push((d, read(&p)?));
-        }
-    }
-    let names: Vec<String> = manifests
-        .iter()
-        .filter_map(|(_, m)| {
-            m.get("package")
-                .and_then(|p| toml_str(p, "name"))
-                .map(str::to_string)
-        })
-        .collect();
+    member_dirs.retain(|d| d != &dir);
+    let (manifests, cut) = cargo_paths::read_all(
+        fs,
+        &read,
+        root,
+        ws.is_some(),
+        manifests,
+        member_dirs,
+        cargo_paths::MAX_MANIFESTS,
+    )?;
     let mut out = CargoInput::default();
-    for (_, m) in &manifests {
+    out.unresolved.extend(cut);
+    let mut members = Vec::new();
+    let mut reqs: Vec<Vec<PathReq>> = Vec::new();
+    for mf in &manifests {
+        let m = &mf.toml;
+        let mut own_reqs = Vec::new();
         let pkg = m.get("package");
         let mut member = Member {
             name: pkg
@@ -390,7 +416,18 @@ pub fn cargo(fs: &dyn Fs, path: &Path, root: &Path) -> Result<CargoInput, String
                     || spec.get("git").is_some()
                     || spec.get("registry").is_some()
                 {
-                    if spec.get("path").is_some() && names.contains(&real) {
+                    let to = toml_str(&spec, "path")
+                        .map(|p| normalize(&if inherits { &dir } else { &mf.dir }.join(p)))
+                        .and_then(|p| manifests.iter().position(|x| x.dir == p));
+                    if let Some(to) = to {
+                        own_reqs.push(PathReq {
+                            to,
+                            key: name.clone(),
+                            features: features(&spec),
+                            default_features: default_features(&spec),
+                            optional: optional(&spec),
+                            dev: kind == "dev",
+                        });
                         continue;
                     }
                     let what = if spec.get("git").is_some() {
@@ -414,25 +451,34 @@ pub fn cargo(fs: &dyn Fs, path: &Path, root: &Path) -> Result<CargoInput, String
                 member.deps.push(CrateDep {
                     name: name.clone(),
                     req,
-                    features: spec
-                        .get("features")
-                        .and_then(toml::Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    optional: spec.get("optional").and_then(toml::Value::as_bool) == Some(true),
-                    default_features: spec
-                        .get("default-features")
-                        .or(spec.get("default_features"))
-                        .and_then(toml::Value::as_bool)
-                        != Some(false),
+                    features: features(&spec),
+                    optional: optional(&spec),
+                    default_features: default_features(&spec),
                     target: target.clone(),
                     kind: (kind != "normal").then(|| kind.to_string()),
                     package,
                 });
+            }
+        }
+        members.push(member);
+        reqs.push(own_reqs);
+    }
+    // Which manifests the lockfile covers, and what their features enable.
+    let on = cargo_paths::activate(&manifests, &reqs);
+    for ((mut member, mf), on) in members.into_iter().zip(&manifests).zip(on) {
+        let Some(on) = on else {
+            continue;
+        };
+        if !mf.member {
+            member.deps.retain(|d| {
+                d.kind.as_deref() != Some("dev") && (!d.optional || on.deps.contains(&d.name))
+            });
+        }
+        for d in &mut member.deps {
+            for (key, f) in &on.dep_features {
+                if *key == d.name && !d.features.contains(f) {
+                    d.features.push(f.clone());
+                }
             }
         }
         out.members.push(member);

@@ -17,6 +17,7 @@
 
 pub mod cargo;
 pub mod cargo_cfg;
+pub mod cargo_paths;
 pub mod digest;
 pub mod docs;
 pub mod fetch;

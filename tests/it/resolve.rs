@@ -305,6 +305,14 @@ fn cargo_tree_is_the_one_cargo_locks() {
     same_as_installer("cargo-lambda");
 }
 
+/// Path dependencies read transitively: a path crate outside a workspace
+/// gets the features its dependent asks for (not its defaults here), and
+/// neither its dev-dependencies nor its disabled optional ones are locked.
+#[test]
+fn cargo_path_crates_as_cargo_locks_them() {
+    same_as_installer("cargo-path");
+}
+
 #[test]
 fn pypi_old_pins_with_their_old_dependencies() {
     same_as_installer("pypi-old");
