@@ -365,7 +365,8 @@ impl Resolver {
 }
 
 /// The names the newest version of a stored npm or crates.io document
-/// depends on (dev-dependencies aside).
+/// depends on (dev-dependencies aside; a crate's optional dependencies
+/// too, as most are never enabled: the next round fetches those that are).
 fn likely_dependencies(store: &MetaStore, r: &Request) -> Vec<String> {
     match r {
         Request::Npm(n) => {
@@ -400,7 +401,7 @@ fn likely_dependencies(store: &MetaStore, r: &Request) -> Vec<String> {
                 .map(|v| {
                     v.deps
                         .iter()
-                        .filter(|d| d.kind.as_deref() != Some("dev"))
+                        .filter(|d| d.kind.as_deref() != Some("dev") && !d.optional)
                         .map(|d| d.crate_name().to_string())
                         .collect()
                 })
