@@ -4,10 +4,10 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::advisory::store::Store;
+use crate::app_io::{db_dir, db_dir_or_say, open_store};
+pub use crate::app_io::{error, error_chain, warning, write_output};
 use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
 use crate::parse::Diagnostic;
@@ -81,82 +81,23 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         }) => run_db_sync(&global, source.as_deref(), &ecosystems, allow_shrink),
         Command::Db(DbCommand::ExportMetadata { file }) => run_metadata(&global, &file, true),
         Command::Db(DbCommand::ImportMetadata { file }) => run_metadata(&global, &file, false),
-        Command::Resolve(args) => {
-            let inv = InventoryArgs {
-                paths: args.paths,
-                format: args.format,
-                output: args.output,
-                jobs: None,
-                strict: args.strict,
-                zips: false,
-                online: args.online,
-                resolve: crate::cli::ResolveArgs {
-                    resolve: true,
-                    resolve_cutoff: args.resolve_cutoff,
-                    registries: args.registries,
-                },
-            };
-            run_inventory(&global, &inv)
-        }
+        Command::Resolve(args) => run_inventory(&global, &crate::resolve::cli::as_inventory(args)),
         Command::Explain { id } => run_explain(&global, &id),
     }
 }
 
-/// The resolver of a command line: `None` without `--resolve`. Registry
-/// bases come from `--registry`, the environment, or `[registries]
-/// resolve` of a configuration given with `--config` (never one found in
-/// the scanned tree); the cutoff from `--resolve-cutoff`, else now.
+/// The resolver of a command line ([`crate::resolve::cli::resolver`]);
+/// `None` when it cannot be had (said on stderr).
 fn build_resolver(
     global: &GlobalArgs,
     args: &crate::cli::ResolveArgs,
     online: bool,
     policy: &Policy,
-) -> std::result::Result<Option<crate::resolve::Resolver>, String> {
-    if !args.resolve {
-        return Ok(None);
-    }
-    let cutoff = match &args.resolve_cutoff {
-        Some(c) => crate::clock::parse_instant(c)
-            .ok_or_else(|| format!("--resolve-cutoff {c}: expected an RFC 3339 time or a date"))?,
-        None => crate::clock::now(),
-    };
-    let mut fetch = crate::resolve::fetch::FetchOptions::default();
-    if global.config.is_some() {
-        for (k, v) in &policy.registries.resolve {
-            fetch
-                .registries
-                .set(k, v)
-                .map_err(|e| format!("[registries] resolve: {e}"))?;
-        }
-    }
-    for (k, var) in crate::resolve::fetch::REGISTRY_ENV {
-        if let Some(v) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
-            fetch
-                .registries
-                .set(k, &v)
-                .map_err(|e| format!("{var}: {e}"))?;
-        }
-    }
-    for r in &args.registries {
-        let (k, v) = r
-            .split_once('=')
-            .ok_or_else(|| format!("--registry {r}: expected ECOSYSTEM=URL"))?;
-        fetch
-            .registries
-            .set(k.trim(), v.trim())
-            .map_err(|e| format!("--registry: {e}"))?;
-    }
-    let db = db_dir(global).map_err(|e| e.to_string())?;
-    let opts = crate::resolve::ResolveOptions {
-        cutoff,
-        online,
-        store_dir: crate::resolve::store::MetaStore::dir_for(&db),
-        fetch,
-        target: policy.target.target(),
-    };
-    crate::resolve::Resolver::new(opts)
-        .map(Some)
-        .map_err(|e| e.to_string())
+) -> Option<Option<crate::resolve::Resolver>> {
+    let db = || db_dir(global).map_err(|e| e.to_string());
+    crate::resolve::cli::resolver(args, online, policy, global.config.is_some(), db)
+        .map_err(error)
+        .ok()
 }
 
 /// `db export-metadata` / `db import-metadata`.
@@ -164,67 +105,15 @@ fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitSt
     let Some(db) = db_dir_or_say(global) else {
         return Ok(ExitStatus::Error);
     };
-    let dir = crate::resolve::store::MetaStore::dir_for(&db);
-    let opened = if export {
-        crate::resolve::store::MetaStore::open_existing(&dir)
-    } else {
-        crate::resolve::store::MetaStore::open(&dir).map(Some)
-    };
-    let store = match opened {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            error(format_args!(
-                "no registry-metadata store at {}; fill it with `depwarden resolve --online`",
-                visible(&dir.display().to_string())
-            ));
-            return Ok(ExitStatus::Error);
-        }
+    match crate::resolve::cli::transfer(&db, file, export) {
+        Ok(done) if !global.quiet => eprintln!("depwarden: {}", visible(&done)),
+        Ok(_) => {}
         Err(e) => {
             error(&e);
             return Ok(ExitStatus::Error);
         }
-    };
-    let done = if export {
-        store.export(file)
-    } else {
-        store.import(file)
-    };
-    match done {
-        Ok(n) => {
-            if !global.quiet {
-                let verb = if export { "exported" } else { "imported" };
-                eprintln!(
-                    "depwarden: {verb} {n} registry documents ({})",
-                    visible(&file.display().to_string())
-                );
-            }
-            Ok(ExitStatus::Passed)
-        }
-        Err(e) => {
-            error(&e);
-            Ok(ExitStatus::Error)
-        }
     }
-}
-
-/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache;
-/// never the working directory.
-fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir> {
-    match &global.db {
-        Some(d) if !d.as_os_str().is_empty() => Ok(d.clone()),
-        _ => crate::advisory::default_db_dir(),
-    }
-}
-
-/// [`db_dir`], or `None` after saying on stderr why there is none.
-fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
-    db_dir(global).map_err(error).ok()
-}
-
-fn open_store(global: &GlobalArgs) -> Result<Store> {
-    let dir = db_dir(global)?;
-    Store::open_or_bootstrap(&dir)
-        .with_context(|| format!("no usable advisory database at {}", dir.display()))
+    Ok(ExitStatus::Passed)
 }
 
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
@@ -283,12 +172,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let Some(db) = db_dir_or_say(global) else {
         return Ok(ExitStatus::Error);
     };
-    let resolver = match build_resolver(global, &args.resolve, args.online, &scan_policy.global) {
-        Ok(r) => r,
-        Err(e) => {
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
+    let Some(resolver) = build_resolver(global, &args.resolve, args.online, &scan_policy.global)
+    else {
+        return Ok(ExitStatus::Error);
     };
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
     // The database is opened while the tree is searched: both are short
@@ -467,33 +353,6 @@ fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
         || !report.errors.is_empty()
 }
 
-/// Prints `depwarden: error: MESSAGE` on stderr, the message in its visible
-/// form (input-derived text can neither drive the terminal nor show a
-/// credential).
-pub fn error(message: impl std::fmt::Display) {
-    eprintln!("depwarden: error: {}", visible(&message.to_string()));
-}
-
-/// Prints `depwarden: warning: MESSAGE` on stderr, as [`error`] does.
-pub fn warning(message: impl std::fmt::Display) {
-    eprintln!("depwarden: warning: {}", visible(&message.to_string()));
-}
-
-/// An error with its chain of causes, each cause shown once: a cause whose
-/// text the message already holds (`cannot read X: permission denied`
-/// over `permission denied`) is not repeated.
-pub fn error_chain(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    for cause in err.chain().skip(1) {
-        let c = cause.to_string();
-        if !c.is_empty() && !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
-    text
-}
-
 /// Archive problems met while parsing go to the deployment that holds
 /// them (its report and, when kept, its parsed form), else to the scan.
 fn attach_late_diagnostics(
@@ -548,20 +407,12 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
             warning(w);
         }
     }
-    let meta = match db_dir(global).map(|d| crate::resolve::store::MetaStore::dir_for(&d)) {
-        Ok(dir) => match crate::resolve::store::MetaStore::open_existing(&dir) {
-            Ok(Some(m)) => Some(
-                m.status()
-                    .context("cannot read the registry-metadata store")?,
-            ),
-            Ok(None) => None,
-            Err(e) => {
-                warning(&e);
-                None
-            }
-        },
-        Err(_) => None,
-    };
+    let meta = db_dir(global).ok().and_then(|d| {
+        crate::resolve::cli::status(&d)
+            .map_err(|e| warning(&e))
+            .ok()
+            .flatten()
+    });
     let text = if format == "json" {
         let mut v = serde_json::to_value(&status)?;
         if let Some(obj) = v.as_object_mut() {
@@ -591,26 +442,7 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
                 visible(e.source.as_deref().unwrap_or("-"))
             ));
         }
-        match &meta {
-            Some(m) => {
-                let docs: Vec<String> = m
-                    .documents
-                    .iter()
-                    .map(|(k, n)| format!("{n} {k}"))
-                    .collect();
-                s.push_str(&format!(
-                    "registry metadata: {} ({} bytes): {}; fetched {} to {}\n",
-                    visible(&m.path),
-                    m.bytes,
-                    docs.join(", "),
-                    m.oldest_fetch.as_deref().unwrap_or("-"),
-                    m.newest_fetch.as_deref().unwrap_or("-")
-                ));
-            }
-            None => {
-                s.push_str("registry metadata: none (filled by `depwarden resolve --online`)\n")
-            }
-        }
+        s.push_str(&crate::resolve::cli::status_line(meta.as_ref()));
 
         s
     };
@@ -793,12 +625,8 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
-    let resolver = match build_resolver(global, &args.resolve, args.online, &policy) {
-        Ok(r) => r,
-        Err(e) => {
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
+    let Some(resolver) = build_resolver(global, &args.resolve, args.online, &policy) else {
+        return Ok(ExitStatus::Error);
     };
     let hook = |fs: &dyn crate::fs::Fs, d: &mut crate::scan::ParsedDeployment| {
         if let Some(r) = &resolver {
@@ -831,19 +659,4 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     } else {
         ExitStatus::Passed
     })
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same
-/// directory, then rename), or to stdout when `path` is `None`.
-pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match path {
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).context("cannot write to stdout")?;
-            out.flush().context("cannot write to stdout")?;
-        }
-        Some(path) => crate::atomic::write_atomic(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-    }
-    Ok(())
 }

@@ -18,6 +18,7 @@
 
 pub mod advisory;
 pub mod app;
+pub mod app_io;
 pub mod atomic;
 pub mod audit;
 pub mod boundary;

@@ -365,7 +365,7 @@ pub struct SourceFacts {
     pub no_lockfile: bool,
     /// Set when the graph was resolved from registry metadata
     /// (`--resolve`): the cutoff and the digest of the metadata used.
-    pub resolution: Option<crate::resolve::ResolutionFacts>,
+    pub resolution: Option<crate::resolve::facts::ResolutionFacts>,
 }
 
 /// A package index a source refers to.

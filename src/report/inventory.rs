@@ -101,7 +101,7 @@ struct SourceJson<'a> {
     path: String,
     /// Set when the graph was resolved (`--resolve`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    resolution: Option<&'a crate::resolve::ResolutionFacts>,
+    resolution: Option<&'a crate::resolve::facts::ResolutionFacts>,
 }
 
 struct DeploymentJson<'a>(&'a ParsedDeployment);

@@ -114,7 +114,7 @@ pub struct SourceReport {
     /// cutoff, the digest of the registry metadata used, what was left
     /// unresolved.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolution: Option<crate::resolve::ResolutionFacts>,
+    pub resolution: Option<crate::resolve::facts::ResolutionFacts>,
 }
 
 /// A problem or note about a file.

@@ -61,7 +61,7 @@ fn path_deps(dir: &Path, m: &toml::Value) -> Vec<PathBuf> {
         .filter_map(toml::Value::as_table)
         .flat_map(|t| t.values())
         .filter_map(|spec| spec.get("path").and_then(toml::Value::as_str))
-        .map(|p| super::input::normalize(&dir.join(p)))
+        .map(|p| crate::fs::normalize(&dir.join(p)))
         .collect()
 }
 

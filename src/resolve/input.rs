@@ -14,7 +14,7 @@ use super::model::CrateDep;
 use super::npm::NpmInput;
 use super::pypi::PyInput;
 use super::tree::Unresolved;
-use crate::fs::Fs;
+use crate::fs::{Fs, normalize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -204,20 +204,6 @@ fn read_requirements(
         }
     }
     Ok(())
-}
-
-pub(super) fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Reads `[project] dependencies` of a `pyproject.toml`.

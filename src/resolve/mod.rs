@@ -18,8 +18,10 @@
 pub mod cargo;
 pub mod cargo_cfg;
 pub mod cargo_paths;
+pub mod cli;
 pub mod digest;
 pub mod docs;
+pub mod facts;
 pub mod fetch;
 pub mod input;
 pub mod model;
@@ -57,20 +59,6 @@ pub struct ResolveOptions {
     pub fetch: FetchOptions,
     /// The platform resolved for.
     pub target: Target,
-}
-
-/// What a resolution of one source states in the report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ResolutionFacts {
-    /// The cutoff (RFC 3339).
-    pub cutoff: String,
-    /// `sha256:` digest of the registry metadata used, as visible at the
-    /// cutoff.
-    pub digest: String,
-    /// Packages in the resolved tree.
-    pub packages: usize,
-    /// Declared dependencies left unresolved.
-    pub unresolved: Vec<String>,
 }
 
 /// Resolves manifest-only deployments.
@@ -309,7 +297,7 @@ impl Resolver {
                     ),
                 ));
             }
-            let facts = ResolutionFacts {
+            let facts = facts::ResolutionFacts {
                 cutoff: crate::clock::rfc3339(self.opts.cutoff),
                 digest,
                 packages: tree.packages.len(),
