@@ -476,6 +476,8 @@ struct Occurrence {
     path: Vec<String>,
     dev: bool,
     not_on_target: Option<String>,
+    /// The cutoff, when the source predicted the package (`--resolve`).
+    resolved: Option<String>,
     direct: bool,
     line: Option<u32>,
 }
@@ -560,6 +562,10 @@ fn match_deployment(
                 path,
                 dev: p.dev,
                 not_on_target: p.not_on_target.clone(),
+                resolved: p
+                    .resolved
+                    .then(|| parsed.facts.resolution.as_ref().map(|r| r.cutoff.clone()))
+                    .map(Option::unwrap_or_default),
                 direct: p.direct,
                 line: p.line,
             };
@@ -731,6 +737,10 @@ fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRecord>>) -> F
     if g.occurrences.iter().all(|o| o.not_on_target.is_some()) {
         f.not_on_target = g.occurrences.iter().find_map(|o| o.not_on_target.clone());
     }
+    if g.occurrences.iter().all(|o| o.resolved.is_some()) {
+        f.resolved = true;
+        f.resolve_cutoff = g.occurrences.iter().find_map(|o| o.resolved.clone());
+    }
     f.direct = g.occurrences.iter().any(|o| o.direct);
     f.line = g.occurrences.first().and_then(|o| o.line);
     f
@@ -803,6 +813,11 @@ fn apply_ignores(
 fn closes_gate(f: &Finding, policy: &Policy) -> bool {
     if f.ignored.is_some() || f.not_on_target.is_some() {
         // Not installed on the target: it cannot run there.
+        return false;
+    }
+    if f.resolved && !policy.gate.resolved {
+        // Predicted by `--resolve`, and the policy keeps predictions out
+        // of the verdict.
         return false;
     }
     let gate = &policy.gate;
@@ -940,6 +955,11 @@ fn deployment_report(
             format: s.source.format.name().to_string(),
             packages: count,
             scanned: s.result.is_ok(),
+            resolution: s
+                .result
+                .as_ref()
+                .ok()
+                .and_then(|p| p.facts.resolution.clone()),
         });
     }
     let mut errors: Vec<ErrorEntry> = d

@@ -86,12 +86,14 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.runtime", Category::Gate),
     ("gate.platform", Category::Gate),
     ("gate.size", Category::Gate),
+    ("gate.resolved", Category::Gate),
     ("ignore", Category::Exception),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
     ("registries.internal_names", Category::Namespace),
     ("registries.timeout_ms", Category::ScanWide),
     ("registries.public", Category::Endpoint),
+    ("registries.resolve", Category::Endpoint),
     ("registries.mirrors", Category::Endpoint),
     ("database.source", Category::Endpoint),
     ("database.max_age_days", Category::ScanWide),
@@ -479,6 +481,7 @@ impl Merge<'_> {
             // `true` is the stricter value of both switches.
             "gate.malicious" => gate!(bool malicious, false),
             "gate.include_dev" => gate!(bool include_dev, self.flags.include_dev),
+            "gate.resolved" => gate!(bool resolved, false),
             "gate.warnings" => {
                 let wanted = &n.gate.warnings;
                 if self.trusted {

@@ -18,6 +18,7 @@
 
 pub mod advisory;
 pub mod app;
+pub mod app_io;
 pub mod atomic;
 pub mod audit;
 pub mod boundary;
@@ -38,6 +39,7 @@ pub mod policy;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod source;
 pub mod supply;

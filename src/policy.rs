@@ -161,6 +161,10 @@ pub struct Gate {
     pub platform: CheckGate,
     /// Function size findings that close the gate.
     pub size: CheckGate,
+    /// Findings of packages predicted by `--resolve` (not read from a
+    /// lockfile) close the gate like locked ones; `false` reports them
+    /// without closing it.
+    pub resolved: bool,
 }
 
 /// `low`, `medium`, `high` or `critical` (not `unknown`: the setting says
@@ -208,6 +212,7 @@ impl Default for Gate {
             typosquat: Level3::High,
             confusion: Level3::High,
             include_dev: false,
+            resolved: true,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
             runtime: RuntimeGate::Deprecated,
@@ -259,6 +264,10 @@ pub struct RegistriesConfig {
     /// Timeout of one public-registry lookup, in milliseconds (default
     /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
+    /// Registry bases `--resolve` fetches metadata from (keys `npm`,
+    /// `pypi` for a PEP 691 simple index, `crates` for a sparse index);
+    /// read only from a configuration given with `--config`.
+    pub resolve: std::collections::BTreeMap<String, String>,
 }
 
 /// `[database]`.

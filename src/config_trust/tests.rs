@@ -24,6 +24,7 @@ unknown_severity = "medium"
 runtime = "soon"
 platform = "warning"
 size = "warning"
+resolved = false
 [[ignore]]
 id = "X"
 reason = "r"
@@ -34,6 +35,7 @@ internal_scopes = ["@a"]
 internal_names = ["a-*"]
 timeout_ms = 5
 public = { npm = "http://x" }
+resolve = { pypi = "http://z/simple" }
 mirrors = ["http://m"]
 [database]
 source = "http://y"
@@ -126,6 +128,17 @@ fn nested_files_only_tighten_unless_trusted() {
         p.gate.unknown_severity,
         crate::advisory::severity::Severity::Critical
     );
+    // Predicted (`--resolve`) findings keep closing the gate, and a nested
+    // file never names the registries resolution fetches from.
+    let p = sp
+        .nested(
+            Path::new("j/depwarden.toml"),
+            "[gate]\nresolved = false\n[registries]\nresolve = { npm = \"http://evil\" }\n",
+            "j",
+        )
+        .expect("nested");
+    assert!(p.gate.resolved);
+    assert!(p.registries.resolve.is_empty());
 
     // Function gates: stricter applies, looser is overruled.
     let p = sp

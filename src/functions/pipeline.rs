@@ -108,18 +108,24 @@ pub fn finish(
 /// `inventory`: discovers and parses `paths` (zips named on the command
 /// line, and with `zips` every zip found, read in memory), and assembles
 /// the functions the infrastructure files define. Archive problems are
-/// reported with the deployment they belong to.
+/// reported with the deployment they belong to. `each` runs on every
+/// parsed deployment (and the file system it was read through) before it
+/// is kept: `--resolve` replaces manifest-only graphs there.
 pub fn inventory(
     paths: &[PathBuf],
     zips: bool,
     options: &ParseOptions,
     table: &RuntimeTable,
+    each: &(dyn Fn(&dyn crate::fs::Fs, &mut ParsedDeployment) + Sync),
 ) -> Result<(Inventory, Vec<FunctionReport>), DiscoverError> {
     let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
     let mut discovery = tree.discover()?;
     let project = prepare(&tree, &mut discovery, options.target);
     let roots = roots(&discovery.deployments);
-    let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
+    let (deployments, late) = tree.stream(discovery.deployments, options, |_, mut d| {
+        each(tree.fs(), &mut d);
+        d
+    });
     let mut inv = Inventory {
         deployments,
         diagnostics: discovery.diagnostics,
