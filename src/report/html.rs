@@ -15,6 +15,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod functions;
+
 use super::escape::html as h;
 use super::model::{DeploymentReport, Finding, FindingKind, ScanReport};
 use crate::advisory::severity::Severity;
@@ -49,6 +51,7 @@ pub fn render(report: &ScanReport) -> String {
     why(&mut o, report);
     summary_line(&mut o, report);
     deployments(&mut o, report);
+    functions::section(&mut o, report);
     findings(&mut o, report);
     ignored(&mut o, report);
     notes(&mut o, report);
@@ -135,9 +138,13 @@ fn bucket(f: &Finding) -> &'static str {
         FindingKind::Typosquat => "typosquat",
         FindingKind::DependencyConfusion => "dependency-confusion",
         FindingKind::Warning => "warning",
+        FindingKind::Runtime => "runtime",
+        FindingKind::Platform => "platform",
+        FindingKind::Size => "size",
     }
 }
 
+/// The columns of the count tables (function kinds have their own).
 const BUCKETS: [&str; 9] = [
     "critical",
     "high",
@@ -299,6 +306,9 @@ fn kind_code(k: FindingKind) -> &'static str {
         FindingKind::Typosquat => "t",
         FindingKind::DependencyConfusion => "c",
         FindingKind::Warning => "w",
+        FindingKind::Runtime => "r",
+        FindingKind::Platform => "p",
+        FindingKind::Size => "z",
     }
 }
 
@@ -309,6 +319,9 @@ fn kind_name(k: FindingKind) -> &'static str {
         FindingKind::Typosquat => "typosquat",
         FindingKind::DependencyConfusion => "dependency-confusion",
         FindingKind::Warning => "warning",
+        FindingKind::Runtime => "runtime",
+        FindingKind::Platform => "platform",
+        FindingKind::Size => "size",
     }
 }
 
@@ -324,6 +337,9 @@ fn finding_row(o: &mut String, f: &Finding, deployment: usize) {
         }
         FindingKind::Warning => h(f.informational.as_deref().unwrap_or("warning")),
         FindingKind::Malicious => "malicious".into(),
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => {
+            kind_name(f.kind).into()
+        }
     };
     let _ = write!(
         o,

@@ -289,6 +289,7 @@ fn large_report(n: usize) -> ScanReport {
         },
         errors: Vec::new(),
         policy: PolicyNotes::default(),
+        functions: Vec::new(),
     }
 }
 
@@ -380,4 +381,79 @@ fn hostile_strings_in_every_field_stay_text() {
             .any(|h| h.starts_with("GHSA-..%2F..%2Fx%3Cimg")),
         "{hrefs:?}"
     );
+}
+
+#[test]
+fn functions_are_listed_with_their_counts_and_own_findings() {
+    let db = shared_db();
+    let sam = testdata("functions/sam");
+    let html = depwarden(&db)
+        .args(["scan", "--format", "html"])
+        .arg(&sam)
+        .output()
+        .unwrap();
+    let json = depwarden(&db)
+        .args(["scan", "--format", "json"])
+        .arg(&sam)
+        .output()
+        .unwrap();
+    let page = String::from_utf8(html.stdout).unwrap();
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let doc = assert_no_markup_from_input(&page);
+    let table = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("functions"))
+        .expect("a functions table");
+    let rows: Vec<Vec<String>> = table
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .map(|tr| {
+            tr.children()
+                .filter(|c| c.is_element())
+                .map(|c| {
+                    c.descendants()
+                        .filter(|t| t.is_text())
+                        .filter_map(|t| t.text())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let header = rows[0].clone();
+    let col =
+        |row: &Vec<String>, name: &str| row[header.iter().position(|h| h == name).unwrap()].clone();
+    for f in report["functions"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let row = rows.iter().find(|r| r[0].starts_with(name)).unwrap();
+        let counted = |kind: &str| {
+            f["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| {
+                    x["kind"] == kind && (x["effective"] == true || kind != "vulnerability")
+                })
+                .count()
+        };
+        assert_eq!(
+            col(row, "runtime"),
+            counted("runtime").to_string(),
+            "{name}"
+        );
+        assert_eq!(
+            col(row, "platform"),
+            counted("platform").to_string(),
+            "{name}"
+        );
+        let rules: Vec<&str> = f["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x["rule"].as_str())
+            .collect();
+        if let Some(rule) = rules.first() {
+            let at = rows.iter().position(|r| r[0].starts_with(name)).unwrap();
+            assert!(rows[at + 1][0].contains(rule), "{name}: {:?}", rows[at + 1]);
+        }
+    }
 }
