@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod model;
 pub mod openvex;
 pub mod sarif;
+pub mod suppression;
 pub mod table;
 
 use crate::scan::Inventory;
