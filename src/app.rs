@@ -357,6 +357,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         write_output(target.as_deref(), text.as_bytes())?;
     }
     progress.finish();
+    step_summary(&report);
     if !global.quiet {
         for w in &report.database.warnings {
             warning(w);
@@ -369,6 +370,31 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Passed
     })
+}
+
+/// Appends the Markdown report to the GitHub Actions job summary when
+/// `GITHUB_STEP_SUMMARY` is set; a failure is a warning (the report itself
+/// was written).
+fn step_summary(report: &crate::report::model::ScanReport) {
+    use crate::report::step_summary::{Appended, ENV, append};
+    let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    match append(&path, &crate::report::markdown::render(report)) {
+        Ok(Appended::Whole) => {}
+        Ok(Appended::Cut) => warning(format_args!(
+            "{ENV}: the summary was cut to stay within GitHub's 1 MiB limit"
+        )),
+        Ok(Appended::Nothing) => warning(format_args!(
+            "{ENV}: {} is already at GitHub's 1 MiB limit; no summary added",
+            path.display()
+        )),
+        Err(e) => warning(format_args!(
+            "{ENV}: cannot append to {}: {e}",
+            path.display()
+        )),
+    }
 }
 
 /// True when something could not be scanned: a source that did not parse,

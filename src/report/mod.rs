@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod model;
 pub mod openvex;
 pub mod sarif;
+pub mod step_summary;
 pub mod suppression;
 pub mod table;
 

@@ -457,3 +457,36 @@ fn functions_are_listed_with_their_counts_and_own_findings() {
         }
     }
 }
+
+#[test]
+fn the_markdown_summary_is_appended_to_the_github_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("step_summary.md");
+    std::fs::write(&summary, "## earlier step\n").unwrap();
+    let out = depwarden(&shared_db())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["scan", "--format", "json"])
+        .arg(testdata("demo"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // The report itself still goes to stdout.
+    let _: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.starts_with("## earlier step\n\n## depwarden: dependency gate failed"),
+        "{text}"
+    );
+    assert!(text.contains("GHSA-9wv6-86v2-598j"), "{text}");
+    // A file already at GitHub's limit is left as it is, with a warning.
+    let full = dir.path().join("full.md");
+    std::fs::write(&full, "x".repeat(1024 * 1024)).unwrap();
+    let out = depwarden(&shared_db())
+        .env("GITHUB_STEP_SUMMARY", &full)
+        .args(["scan", "--format", "json"])
+        .arg(testdata("demo"))
+        .output()
+        .unwrap();
+    assert_eq!(std::fs::metadata(&full).unwrap().len(), 1024 * 1024);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 MiB limit"));
+}

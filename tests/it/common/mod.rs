@@ -34,6 +34,8 @@ pub const PINNED_NOW: &str = "2026-11-23T12:00:00Z";
 pub fn command() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_depwarden"));
     cmd.env("DEPWARDEN_NOW", PINNED_NOW)
+        // A test run inside GitHub Actions must not write the job summary.
+        .env_remove("GITHUB_STEP_SUMMARY")
         .env("NO_COLOR", "1")
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     cmd
