@@ -191,3 +191,100 @@ fn action(f: &Finding) -> String {
         },
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::report::model::*;
+
+    fn finding(kind: FindingKind, package: &str) -> Finding {
+        let mut f = Finding::new(kind, "npm", package, Some("1.0.0".into()));
+        if kind != FindingKind::Typosquat {
+            f.id = Some("GHSA-aaaa-bbbb-cccc".into());
+            f.aliases = vec!["CVE-2024-1".into()];
+        }
+        f
+    }
+
+    fn report(deployments: Vec<Vec<Finding>>) -> ScanReport {
+        ScanReport {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            database: DatabaseInfo::default(),
+            deployments: deployments
+                .into_iter()
+                .enumerate()
+                .map(|(i, findings)| DeploymentReport {
+                    path: format!("fn-{i}"),
+                    ecosystems: vec!["npm".into()],
+                    sources: Vec::new(),
+                    packages: 1,
+                    unscanned_sources: 0,
+                    not_scanned: false,
+                    findings,
+                    errors: Vec::new(),
+                })
+                .collect(),
+            summary: Summary::default(),
+            gate: GateResult {
+                fail_on: "low".into(),
+                passed: true,
+                reasons: Vec::new(),
+                error: None,
+            },
+            errors: Vec::new(),
+            policy: PolicyNotes::default(),
+            functions: Vec::new(),
+        }
+    }
+
+    fn statements(r: &ScanReport) -> Vec<Value> {
+        let doc: Value = serde_json::from_str(&render(r).unwrap()).unwrap();
+        doc["statements"].as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn one_statement_per_advisory_and_purl_with_the_status_the_scan_decided() {
+        let mut ignored = finding(FindingKind::Vulnerability, "a");
+        ignored.ignored = Some(Suppression {
+            reason: "not reachable".into(),
+            expires: None,
+            justification: None,
+            vex: None,
+        });
+        let open = finding(FindingKind::Vulnerability, "a");
+        let mut off = finding(FindingKind::Vulnerability, "b");
+        off.not_on_target = Some("os: darwin".into());
+        let typo = finding(FindingKind::Typosquat, "c");
+        // `a` is ignored in one deployment and open in another: affected.
+        let s = statements(&report(vec![vec![ignored.clone(), off], vec![open, typo]]));
+        assert_eq!(s.len(), 2, "{s:#?}");
+        assert_eq!(s[0]["products"][0]["@id"], "pkg:npm/a@1.0.0");
+        assert_eq!(s[0]["status"], "affected");
+        assert_eq!(
+            s[0]["status_notes"],
+            "affected in fn-1; ignored in fn-0 (not reachable)"
+        );
+        assert!(
+            s[0]["action_statement"]
+                .as_str()
+                .unwrap()
+                .contains("remove or replace")
+        );
+        assert_eq!(s[1]["status"], "not_affected");
+        assert_eq!(s[1]["justification"], "component_not_present");
+        assert_eq!(
+            s[1]["impact_statement"],
+            "not installed on the target platform: os: darwin"
+        );
+        // Ignored everywhere: not_affected, the reason as impact statement.
+        let s = statements(&report(vec![vec![ignored.clone()], vec![ignored]]));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0]["status"], "not_affected");
+        assert_eq!(s[0]["impact_statement"], "not reachable");
+        assert!(s[0].get("justification").is_none());
+        // Nothing to state.
+        assert!(statements(&report(vec![vec![]])).is_empty());
+    }
+}
