@@ -88,7 +88,9 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.size", Category::Gate),
     ("gate.resolved", Category::Gate),
     ("ignore", Category::Exception),
-    ("vex", Category::Exception),
+    // VEX documents suppress findings for every deployment: named by the
+    // invoking side only, never by a nested file (trusted or not).
+    ("vex", Category::ScanWide),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
     ("registries.internal_names", Category::Namespace),
@@ -523,10 +525,6 @@ impl Merge<'_> {
                 ));
                 self.effective.ignore.extend(n.ignore.iter().cloned());
             }
-            "vex" => self.overruled.push(
-                "vex: not applied (VEX files are read from the invoking configuration and --vex only)"
-                    .to_string(),
-            ),
             "typosquat.allow" => {
                 self.applied.push(format!(
                     "typosquat.allow = {:?} (allowed by trust_nested)",
