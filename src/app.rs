@@ -99,7 +99,7 @@ fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
 
 fn open_store(global: &GlobalArgs) -> Result<Store> {
     let dir = db_dir(global)?;
-    Store::open_or_bootstrap(&dir)
+    crate::advisory::snapshot::open_or_bootstrap(&dir)
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
 
@@ -469,6 +469,7 @@ fn run_db_import(
     let options = crate::advisory::import::ImportOptions {
         ecosystem,
         allow_shrink,
+        progress: !global.no_progress && !global.quiet,
     };
     match crate::advisory::import::import_path_with(&dir, path, &options) {
         Ok(report) => {

@@ -207,7 +207,7 @@ fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
 fn the_embedded_snapshot_bootstraps_an_empty_store() {
     let t = tempfile::tempdir().unwrap();
     let db = t.path().join("db");
-    let store = Store::open_or_bootstrap(&db).unwrap();
+    let store = depwarden::advisory::snapshot::open_or_bootstrap(&db).unwrap();
     let status = store.status().unwrap();
     let total: u64 = status.ecosystems.iter().map(|e| e.records).sum();
     assert!(total > 4000, "{status:?}");
