@@ -59,6 +59,9 @@ pub struct StoreBuilder {
     /// Records of the input whose `modified` lies in the future, and the
     /// first of them (id, date).
     future: (u64, Option<(String, String)>),
+    /// The newest `modified` of the records added per ecosystem, as
+    /// written (references keep only the seconds).
+    newest_text: BTreeMap<Ecosystem, (u64, String)>,
     /// Show progress on a terminal.
     pub(crate) progress: bool,
     /// Warnings met while adding records (skipped records and ranges).
@@ -91,7 +94,7 @@ impl Drop for Unfinished {
 struct EcosystemCount {
     records: u64,
     /// The newest `modified` (Unix seconds, as written or clamped).
-    newest: Option<(u64, String)>,
+    newest: Option<u64>,
 }
 
 impl StoreBuilder {
@@ -124,6 +127,7 @@ impl StoreBuilder {
             dict: None,
             now: crate::clock::now(),
             future: (0, None),
+            newest_text: BTreeMap::new(),
             progress: false,
             warnings: Vec::new(),
             notes,
@@ -177,6 +181,14 @@ impl StoreBuilder {
         } = *p;
         self.warnings.extend(warnings);
         let modified = self.clamp(&id, modified);
+        if let Some((secs, text)) = &modified {
+            for eco in &ecosystems {
+                let slot = self.newest_text.entry(*eco).or_insert((0, String::new()));
+                if *secs >= slot.0 {
+                    *slot = (*secs, text.clone());
+                }
+            }
+        }
         let at = RecordRef {
             offset: self.out.append(&blob)?,
             len: u32::try_from(blob.len()).unwrap_or(u32::MAX),
@@ -184,7 +196,7 @@ impl StoreBuilder {
             sum: checksum(&[&blob]),
             dict,
             ecosystems: ecosystem_mask(&ecosystems),
-            modified,
+            modified: modified.map(|(s, _)| s),
         };
         let no = self.push(id, at);
         self.index
@@ -289,7 +301,7 @@ impl StoreBuilder {
             && let Some(n) = dicts.keys().max().copied()
             && let Some(bytes) = file.dict(n)
         {
-            self.use_dict(&bytes.to_vec());
+            self.use_dict(bytes);
         }
         store.for_each(Table::Index, &mut |k, v| {
             let parts = split_entries(v).map_err(|e| {
@@ -328,10 +340,10 @@ impl StoreBuilder {
             for eco in mask_ecosystems(r.at.ecosystems) {
                 let c = counts.entry(eco).or_default();
                 c.records += 1;
-                if let Some(m) = &r.at.modified
-                    && c.newest.as_ref().is_none_or(|(n, _)| m.0 > *n)
+                if let Some(m) = r.at.modified
+                    && c.newest.is_none_or(|n| m > n)
                 {
-                    c.newest = Some(m.clone());
+                    c.newest = Some(m);
                 }
             }
         }
@@ -395,6 +407,7 @@ impl StoreBuilder {
 
     /// The three tables of the generation, each sorted by key.
     fn tables(&mut self) -> [Pairs; 3] {
+        self.by_id = HashMap::new();
         let live = |no: u32, recs: &[Rec]| recs[no as usize].live;
         let mut index = std::mem::take(&mut self.index);
         index.retain(|(_, no, _)| live(*no, &self.records));
@@ -424,11 +437,10 @@ impl StoreBuilder {
                 _ => alias_pairs.push((a.into_bytes(), target)),
             }
         }
-        let mut record_pairs: Pairs = self
-            .records
-            .iter()
+        let mut record_pairs: Pairs = std::mem::take(&mut self.records)
+            .into_iter()
             .filter(|r| r.live)
-            .map(|r| (r.id.as_bytes().to_vec(), r.at.encode()))
+            .map(|r| (r.id.into_bytes(), r.at.encode()))
             .collect();
         record_pairs.sort_by(|a, b| a.0.cmp(&b.0));
         [index_pairs, record_pairs, alias_pairs]
@@ -443,13 +455,21 @@ impl StoreBuilder {
             let prev = previous.and_then(|p| p.ecosystem(*eco));
             // An ecosystem copied unchanged keeps its age: a future date
             // clamped when it was imported is not clamped again to now.
-            let mut newest = count.newest.as_ref().map(|(_, s)| s.clone());
+            // The text as written: of a record added now, else the
+            // previous status's, else the seconds in RFC 3339.
+            let prev_newest = prev
+                .and_then(|p| p.newest_modified.as_deref())
+                .and_then(|p| Some((crate::clock::parse_instant(p)?, p)));
+            let mut newest =
+                count
+                    .newest
+                    .map(|secs| match (self.newest_text.get(eco), prev_newest) {
+                        (Some((s, t)), _) if *s == secs => t.clone(),
+                        (_, Some((s, t))) if s == secs => t.to_string(),
+                        _ => crate::clock::rfc3339(secs),
+                    });
             if fresh.is_none()
-                && let Some(p) = prev.and_then(|p| p.newest_modified.as_deref())
-                && let (Some(a), Some(b)) = (
-                    crate::clock::parse_instant(p),
-                    count.newest.as_ref().map(|(t, _)| *t),
-                )
+                && let (Some((a, p)), Some(b)) = (prev_newest, count.newest)
                 && a < b
             {
                 newest = Some(p.to_string());

@@ -276,45 +276,35 @@ pub struct RecordRef {
     pub dict: u16,
     /// The ecosystems the record affects ([`ecosystem_mask`]).
     pub ecosystems: u8,
-    /// Its `modified` date for the data's age: (Unix seconds, text).
-    pub modified: Option<(u64, String)>,
+    /// Its `modified` date for the data's age (Unix seconds).
+    pub modified: Option<u64>,
 }
 
 impl RecordRef {
-    /// The stored form.
+    /// The stored form: LEB128 numbers and the checksum (about 20 bytes).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(48);
-        out.extend_from_slice(&self.offset.to_le_bytes());
-        out.extend_from_slice(&self.len.to_le_bytes());
-        out.extend_from_slice(&self.raw_len.to_le_bytes());
+        let mut out = Vec::with_capacity(24);
+        put_varint(&mut out, self.offset);
+        put_varint(&mut out, u64::from(self.len));
+        put_varint(&mut out, u64::from(self.raw_len));
         out.extend_from_slice(&self.sum.to_le_bytes());
-        out.extend_from_slice(&self.dict.to_le_bytes());
+        put_varint(&mut out, u64::from(self.dict));
         out.push(self.ecosystems);
-        match &self.modified {
-            None => out.push(0),
-            Some((secs, text)) => {
-                out.push(1);
-                out.extend_from_slice(&secs.to_le_bytes());
-                put_str(&mut out, text);
-            }
-        }
+        put_varint(&mut out, self.modified.map_or(0, |m| m.saturating_add(1)));
         out
     }
 
     /// Decodes the stored form.
     pub fn decode(bytes: &[u8]) -> Result<RecordRef, DecodeError> {
         let mut r = Reader::new(bytes);
-        let offset = u64::from_le_bytes(r.fixed()?);
-        let len = u32::from_le_bytes(r.fixed()?);
-        let raw_len = u32::from_le_bytes(r.fixed()?);
+        let small = |v: u64| u32::try_from(v).map_err(|_| DecodeError("bad record reference"));
+        let offset = r.varint()?;
+        let len = small(r.varint()?)?;
+        let raw_len = small(r.varint()?)?;
         let sum = u64::from_le_bytes(r.fixed()?);
-        let dict = u16::from_le_bytes(r.fixed()?);
+        let dict = u16::try_from(r.varint()?).map_err(|_| DecodeError("bad record reference"))?;
         let ecosystems = r.byte()?;
-        let modified = match r.byte()? {
-            0 => None,
-            1 => Some((u64::from_le_bytes(r.fixed()?), r.str()?.to_string())),
-            _ => return Err(DecodeError("bad record reference")),
-        };
+        let modified = r.varint()?.checked_sub(1);
         if !r.done() {
             return Err(DecodeError("trailing bytes after a record reference"));
         }
@@ -389,7 +379,7 @@ mod tests {
             sum: 42,
             dict: 1,
             ecosystems: ecosystem_mask(&[Ecosystem::Npm, Ecosystem::CratesIo]),
-            modified: Some((5, "1970-01-01T00:00:05.5Z".into())),
+            modified: Some(5),
         };
         assert_eq!(RecordRef::decode(&r.encode()).unwrap(), r);
         assert_eq!(

@@ -14,14 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::catalog::Catalog;
+use super::catalog::{Catalog, Visit};
 use super::codec::{RecordRef, decode_entries, index_key, mask_ecosystems};
 use super::model::{IndexEntry, OsvRecord};
 use super::packed::{Packed, Table};
 use super::recfile::RecFile;
 use crate::ecosystem::Ecosystem;
 
-pub use super::builder::{BuildMeta, StoreBuilder};
 pub use super::error::StoreError;
 pub use super::layout::current_generation;
 pub use super::lock::WriteLock;
@@ -115,11 +114,7 @@ impl Store {
 
     /// Every (key, value) of `table`: from the packed index when it is
     /// sound throughout, else from sled.
-    pub(crate) fn for_each(
-        &self,
-        table: Table,
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    pub(crate) fn for_each(&self, table: Table, f: &mut Visit<'_, ()>) -> Result<(), StoreError> {
         if let Some(p) = self.packed() {
             // Check the whole table first, so that `f` never sees part of
             // it twice.

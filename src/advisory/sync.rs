@@ -13,7 +13,7 @@
 //!   `Content-Length` and while streaming, downloads streamed to a temporary
 //!   file, zip entries validated before import, and the writer lock taken
 //!   before anything is downloaded. The new generation is swapped in only
-//!   when complete ([`super::store::StoreBuilder`]); on any failure the
+//!   when complete ([`super::builder::StoreBuilder`]); on any failure the
 //!   previous store stays in use and the error names the URL.
 //! - TLS: rustls with the platform's certificate store (honouring
 //!   `SSL_CERT_FILE` / `SSL_CERT_DIR`), never a built-in root list only.

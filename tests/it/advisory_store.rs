@@ -2,8 +2,9 @@
 //! layout; lenient decoding; atomic generations; the writer lock; lookups
 //! by normalised name and by alias.
 
+use depwarden::advisory::builder::StoreBuilder;
 use depwarden::advisory::import::import_path;
-use depwarden::advisory::store::{Store, StoreBuilder, StoreError, current_generation};
+use depwarden::advisory::store::{Store, StoreError, current_generation};
 use depwarden::ecosystem::Ecosystem;
 use std::io::Write;
 use std::path::Path;
