@@ -12,6 +12,16 @@
 //! key of the bucket, then the u32 LE start of the bucket's entries) and
 //! the entries (u32 LE: 16-bit fingerprint << 16 | rank). `popular.rs`
 //! reads the same bit ranges.
+//!
+//! Beside them, from the same lists: `<eco>.families` (the name prefixes
+//! shared by many names of the corpus, one per line, sorted; see
+//! [`families`]), and from `npm-established.tsv` (every npm package with
+//! at least 10,000 downloads a month) `npm.established` (per name, sorted
+//! by key: its u64 LE key and its monthly downloads as u32 LE),
+//! `npm.established-buckets` (u32 LE: where the entries whose keys start
+//! with each value of the top `FIGURE_BUCKET_BITS` bits begin, plus the
+//! end) and `npm.scopes` (the sorted u64 LE keys of the scopes those names
+//! use).
 
 use std::path::{Path, PathBuf};
 
@@ -42,28 +52,120 @@ fn main() {
             Ok(t) => t,
             Err(e) => panic!("{}: {e}", path.display()),
         };
-        for (suffix, bytes) in build(eco, &text) {
-            let dest = out.join(format!("{eco}.{suffix}"));
-            if let Err(e) = std::fs::write(&dest, bytes) {
-                panic!("{}: {e}", dest.display());
-            }
+        let mut files = build(eco, &text);
+        files.push(("families", families(eco, &text).into_bytes()));
+        write(&out, eco, files);
+    }
+    let path = Path::new("src/supply/data/npm-established.tsv");
+    println!("cargo::rerun-if-changed={}", path.display());
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    write(&out, "npm", established(&text));
+}
+
+fn write(out: &Path, eco: &str, files: Vec<(&'static str, Vec<u8>)>) {
+    for (suffix, bytes) in files {
+        let dest = out.join(format!("{eco}.{suffix}"));
+        if let Err(e) = std::fs::write(&dest, bytes) {
+            panic!("{}: {e}", dest.display());
         }
     }
 }
 
-/// The files of one corpus.
-fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
-    let mut names: Vec<String> = Vec::new();
-    for line in text.lines() {
+/// `name<TAB>figure` rows, the name normalised.
+fn rows<'a>(eco: &'a str, text: &'a str) -> impl Iterator<Item = (String, &'a str)> + 'a {
+    text.lines().filter_map(move |line| {
         let mut cols = line.split('\t');
-        let (Some(name), Some(_figure)) = (cols.next(), cols.next()) else {
-            continue;
-        };
+        let (name, figure) = (cols.next()?, cols.next()?);
         let name = normalize(eco, name.trim());
-        if !name.is_empty() {
-            names.push(name);
+        (!name.is_empty()).then_some((name, figure.trim()))
+    })
+}
+
+/// `npm.established` and `npm.scopes` (see the header).
+fn established(text: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    let mut scopes: Vec<u64> = Vec::new();
+    for (name, figure) in rows("npm", text) {
+        let Ok(downloads) = figure.parse::<u64>() else {
+            panic!("npm-established.tsv: {name}: bad download count {figure:?}");
+        };
+        pairs.push((key(SEED, &name), downloads.min(u64::from(u32::MAX)) as u32));
+        if let (Some(scope), _) = split_scope(&name) {
+            scopes.push(key(SEED, scope));
         }
     }
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|p| p.0);
+    scopes.sort_unstable();
+    scopes.dedup();
+    let mut table = Vec::with_capacity(pairs.len() * 12);
+    let mut starts = vec![0u32; (1 << keys::FIGURE_BUCKET_BITS) + 1];
+    for (k, d) in &pairs {
+        table.extend_from_slice(&k.to_le_bytes());
+        table.extend_from_slice(&d.to_le_bytes());
+        starts[(k >> (64 - keys::FIGURE_BUCKET_BITS)) as usize + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let starts = starts.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let scopes = scopes.iter().flat_map(|k| k.to_le_bytes()).collect();
+    vec![
+        ("established", table),
+        ("established-buckets", starts),
+        ("scopes", scopes),
+    ]
+}
+
+/// The name families of a corpus: prefixes of two leading tokens (with
+/// the separator that follows them, `aws-sdk-`) that start at least
+/// [`FAMILY_MIN`] names of the list, and of one token (`types-`) that
+/// start at least [`FAMILY_MIN_ONE_TOKEN`], sorted, one per line.
+/// A prefix whose first token is one of the affixes copies add or drop
+/// (`python-`, `node-`, ...) is no family: those are the affixes of the
+/// imitations themselves. npm has none: its download figures say which
+/// names are established.
+fn families(eco: &str, text: &str) -> String {
+    if eco == "npm" {
+        return String::new();
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for (name, _) in rows(eco, text) {
+        for end in keys::family_prefix_ends(&name) {
+            *counts.entry(name[..end].to_string()).or_default() += 1;
+        }
+    }
+    let mut out = String::new();
+    for (prefix, n) in counts {
+        let tokens = prefix
+            .split(keys::is_separator)
+            .filter(|t| !t.is_empty())
+            .count();
+        let min = if tokens == 1 {
+            FAMILY_MIN_ONE_TOKEN
+        } else {
+            FAMILY_MIN
+        };
+        if n >= min && !keys::is_affix_prefix(&prefix) {
+            out.push_str(&prefix);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Names a two-token prefix must start to make a family.
+const FAMILY_MIN: usize = 8;
+/// Names a one-token prefix must start to make a family: one word is
+/// shared by chance more often than two.
+const FAMILY_MIN_ONE_TOKEN: usize = 24;
+
+/// The files of one corpus.
+fn build(eco: &str, text: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let names: Vec<String> = rows(eco, text).map(|(name, _)| name).collect();
     assert!(
         names.len() <= usize::from(u16::MAX) + 1,
         "{eco}: {} names, ranks must fit 16 bits",

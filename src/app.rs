@@ -148,6 +148,14 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Error);
             }
         };
+    let report_only = match args.gate.as_deref() {
+        None | Some("on") => false,
+        Some("none") => true,
+        Some(other) => {
+            eprintln!("depwarden: error: --gate {other}: expected none or on");
+            return Ok(ExitStatus::Error);
+        }
+    };
     let Some(db) = db_dir_or_say(global) else {
         return Ok(ExitStatus::Error);
     };
@@ -187,7 +195,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let overrides = match scan_policy.for_deployments(&discovery.deployments) {
+    let mut overrides = match scan_policy.for_deployments(&discovery.deployments) {
         Ok(o) => o,
         Err(e) => {
             progress.finish();
@@ -195,6 +203,13 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    if report_only {
+        // `--gate none` is absolute: no configuration closes the gate.
+        scan_policy.global.gate.open_for_every_kind();
+        for p in overrides.values_mut() {
+            p.gate.open_for_every_kind();
+        }
+    }
     progress.stage("parsing and matching");
     let policy = &scan_policy.global;
     let policies = Policies {

@@ -268,7 +268,17 @@ impl<'a> Auditor<'a> {
             },
         );
         let (mut findings, notes) = advisories?;
-        findings.extend(supply);
+        // A package an advisory already calls malicious is not reported
+        // a second time for its registry takedown.
+        let malicious: BTreeSet<(String, String, Option<String>)> = findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Malicious)
+            .map(|f| (f.ecosystem.clone(), f.package.clone(), f.version.clone()))
+            .collect();
+        findings.extend(supply.into_iter().filter(|f| {
+            f.kind != FindingKind::Malicious
+                || !malicious.contains(&(f.ecosystem.clone(), f.package.clone(), f.version.clone()))
+        }));
         Ok(DeploymentAudit {
             index: i,
             scan_root: d.deployment.scan_root.clone(),

@@ -83,9 +83,20 @@ pub struct ScanArgs {
     /// formats, FILE is a stem and each format gets its own extension.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Lowest vulnerability severity that closes the gate.
+    /// Lowest vulnerability severity that closes the gate: none, low,
+    /// medium, high or critical. It covers vulnerability findings only;
+    /// malicious packages, typosquats and dependency-confusion risks have
+    /// their own [gate] settings (malicious = true, typosquat = "high",
+    /// confusion = "high" by default), so they still close the gate with
+    /// --fail-on none. Use --gate none to report everything without
+    /// closing the gate.
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<String>,
+    /// `none`: report every finding and never close the gate (exit 0
+    /// unless an error), whatever the [gate] settings; `on` (default): the
+    /// gate as configured.
+    #[arg(long, value_name = "MODE")]
+    pub gate: Option<String>,
     /// Let dev-only findings close the gate.
     #[arg(long)]
     pub include_dev: bool,

@@ -88,6 +88,7 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("registries.internal_names", Category::Namespace),
     ("registries.timeout_ms", Category::ScanWide),
     ("registries.public", Category::Endpoint),
+    ("registries.mirrors", Category::Endpoint),
     ("database.source", Category::Endpoint),
     ("database.max_age_days", Category::ScanWide),
     ("limits", Category::ScanWide),

@@ -177,6 +177,16 @@ impl Gate {
         };
         self.fail_on.closes(counted)
     }
+
+    /// No finding of any kind closes the gate (`scan --gate none`): every
+    /// threshold at `none`, malicious packages and warnings included.
+    pub fn open_for_every_kind(&mut self) {
+        self.fail_on = FailOn::None;
+        self.malicious = false;
+        self.typosquat = Level3::None;
+        self.confusion = Level3::None;
+        self.warnings.clear();
+    }
 }
 
 impl Default for Gate {
@@ -226,8 +236,12 @@ pub struct RegistriesConfig {
     /// Internal package names, `*` wildcards allowed (`acme-*`).
     pub internal_names: Vec<String>,
     /// Public registry base URLs (for tests and mirrors): keys `npm`,
-    /// `pypi`, `crates`.
+    /// `pypi`, `crates`, and `npm-downloads` for the npm downloads API.
     pub public: std::collections::BTreeMap<String, String>,
+    /// Registries that serve public packages under their public names
+    /// (Artifactory, Nexus, CodeArtifact proxying the public registry):
+    /// resolving through them does not make a package internal.
+    pub mirrors: Vec<String>,
     /// Timeout of one public-registry lookup, in milliseconds (default
     /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
@@ -388,6 +402,15 @@ impl Policy {
                 &format!("target.architecture must be x86_64 or arm64, not {a:?}"),
             ));
         }
+        for m in &self.registries.mirrors {
+            if m.trim().is_empty() {
+                return Err(invalid(
+                    path,
+                    line_of(text, "mirrors"),
+                    "registries.mirrors: an entry is empty (give a registry URL or host)",
+                ));
+            }
+        }
         let l = &self.limits;
         for (key, value) in [
             ("max_file_size", l.max_file_size),
@@ -519,6 +542,28 @@ internal_names = ["acme-*"]
             err.contains("line 2") && err.contains("limits.max_packages"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mirrors_and_an_open_gate() {
+        let p = Policy::from_toml(
+            "[registries]\nmirrors = [\"https://acme.jfrog.io/artifactory/api/npm/npm-virtual\"]\n",
+            Path::new("d.toml"),
+        )
+        .unwrap();
+        assert_eq!(p.registries.mirrors.len(), 1);
+        let err = Policy::from_toml("[registries]\nmirrors = [\" \"]\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("registries.mirrors") && err.contains("line 2"),
+            "{err}"
+        );
+        let mut gate = Gate::default();
+        gate.open_for_every_kind();
+        assert!(!gate.closes_on(Severity::Critical) && !gate.closes_on(Severity::Unknown));
+        assert!(!gate.malicious && gate.warnings.is_empty());
+        assert!(!gate.typosquat.closes(Level3::High) && !gate.confusion.closes(Level3::High));
     }
 
     #[test]

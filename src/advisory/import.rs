@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::builder::{BuildMeta, StoreBuilder};
 use super::error::StoreError;
+use super::lock::WriteLock;
 use super::status::StoreStatus;
 use super::store::Store;
 use super::zipin::{SharedFile, read_zip};
@@ -167,10 +168,23 @@ pub fn import(
     label: &str,
     options: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    import_locked(db_dir, WriteLock::acquire(db_dir)?, source, label, options)
+}
+
+/// [`import`] with the writer lock already taken. What the store holds is
+/// read only now, under the lock, so that a writer that committed in the
+/// meantime is not overwritten with what was there before it.
+pub fn import_locked(
+    db_dir: &Path,
+    lock: WriteLock,
+    source: ImportSource<'_>,
+    label: &str,
+    options: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
     let scope = scope_of(&source, options);
     let previous = Store::open(db_dir).ok();
     let previous_status = previous.as_ref().and_then(|s| s.status().ok());
-    let mut builder = StoreBuilder::new(db_dir)?;
+    let mut builder = StoreBuilder::with_lock(db_dir, lock)?;
     builder.progress = options.progress;
     let mut read = 0u64;
     match source {

@@ -15,6 +15,7 @@
 //! is complete and flushed; leftovers are removed by the next writer.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::error::StoreError;
 
@@ -24,8 +25,27 @@ pub(crate) const CURRENT: &str = "current";
 /// The generation directory `current` names; `None` for a database that
 /// was never written (no `current`, no generation directory). A `current`
 /// naming a directory that is gone, or generation directories without a
-/// `current`, are [`StoreError::MissingGeneration`].
+/// `current`, are [`StoreError::MissingGeneration`] — unless a live writer
+/// holds the lock: a commit writes the new generation, then `current`,
+/// then removes the old generation, so a reader racing it can briefly see
+/// either state. Then the pointer is read again (for up to 10 s).
 pub fn current_generation(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
+    let started = Instant::now();
+    loop {
+        match read_current(db_dir) {
+            Err(StoreError::MissingGeneration { .. })
+                if started.elapsed() < Duration::from_secs(10)
+                    && super::lock::live_writer(db_dir).is_some() =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// [`current_generation`] without waiting for a writer.
+fn read_current(db_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
     let pointer = db_dir.join(CURRENT);
     match std::fs::read_to_string(&pointer) {
         Ok(name) => {

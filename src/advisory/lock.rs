@@ -131,6 +131,19 @@ fn lock_text(pid: u32) -> String {
     }
 }
 
+/// The process id of another live depwarden process holding the lock of
+/// `db_dir`, if one does (this process never races its own writes).
+pub fn live_writer(db_dir: &Path) -> Option<String> {
+    let path = db_dir.join(LOCK);
+    if !path.is_file() {
+        return None;
+    }
+    match holder(&read_lock(&path)) {
+        Holder::Live(pid) if pid != std::process::id().to_string() => Some(pid),
+        _ => None,
+    }
+}
+
 /// Who holds a lock whose file reads `text`.
 pub fn holder(text: &str) -> Holder {
     let words: Vec<&str> = text.split_whitespace().collect();

@@ -7,8 +7,9 @@
 //! - files of a generation: [`recfile`] (the records, compressed, once),
 //!   [`packed`] (the read index scans map), [`catalog`] (sled: the same
 //!   tables in chunks, for writers and as the fallback);
-//! - the directory: [`layout`] (generations and the `current` pointer)
-//!   and [`lock`] (the writer lock);
+//! - the directory: [`lock`] (the writer lock) and [`layout`]
+//!   (generations and the `current` pointer, read again while a live
+//!   writer holds the lock);
 //! - reading: [`store`]; writing: [`ingest`] (one record, on any core),
 //!   [`builder`] (a generation), [`zipin`] (a zip, in parallel),
 //!   [`import`] (paths), [`fetch`] and [`sync`] (the OSV bucket),

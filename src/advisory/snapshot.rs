@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::error::StoreError;
-use super::import::{ImportOptions, ImportReport, ImportSource, import};
+use super::import::{ImportOptions, ImportReport, ImportSource, import_locked};
 use super::layout::current_generation;
+use super::lock::WriteLock;
 use super::store::Store;
 
 /// The embedded zips, one per ecosystem, in the OSV bucket's `all.zip` form.
@@ -33,18 +34,26 @@ pub const SNAPSHOT_LABEL: &str = "embedded snapshot (advisories-cache)";
 /// How long a scan waits for another process bootstrapping the database.
 const BOOTSTRAP_WAIT: Duration = Duration::from_secs(120);
 
-/// Imports the embedded snapshot into `db_dir`.
-pub fn import_embedded(db_dir: &Path) -> Result<ImportReport, StoreError> {
+/// Imports the embedded snapshot into `db_dir` when it is still empty once
+/// its writer lock is held; `None` when another process filled it first
+/// (its data is never overwritten with the snapshot).
+pub fn import_embedded(db_dir: &Path) -> Result<Option<ImportReport>, StoreError> {
+    let lock = WriteLock::acquire(db_dir)?;
+    if current_generation(db_dir)?.is_some() {
+        return Ok(None);
+    }
     let zips = SNAPSHOT
         .iter()
         .map(|(n, b)| (format!("advisories-cache/{n}"), *b))
         .collect();
-    import(
+    import_locked(
         db_dir,
+        lock,
         ImportSource::Zips(zips),
         SNAPSHOT_LABEL,
         &ImportOptions::default(),
     )
+    .map(Some)
 }
 
 /// Opens the store at `dir`, first importing the snapshot embedded in
@@ -59,7 +68,7 @@ pub fn open_or_bootstrap(dir: &Path) -> Result<Store, StoreError> {
     while current_generation(dir)?.is_none() {
         match import_embedded(dir) {
             Ok(report) => {
-                notes.extend(report.notes);
+                notes.extend(report.into_iter().flat_map(|r| r.notes));
                 break;
             }
             Err(StoreError::Locked { path, pid }) => {
@@ -83,4 +92,21 @@ pub fn open_or_bootstrap(dir: &Path) -> Result<Store, StoreError> {
         store.note(n);
     }
     Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filled_database_is_never_bootstrapped_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        assert!(import_embedded(&db).unwrap().is_some());
+        let first = current_generation(&db).unwrap().unwrap();
+        // A second bootstrap (a scan that saw the database empty just
+        // before another process committed) leaves that data alone.
+        assert!(import_embedded(&db).unwrap().is_none());
+        assert_eq!(current_generation(&db).unwrap().unwrap(), first);
+    }
 }

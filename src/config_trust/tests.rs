@@ -31,6 +31,7 @@ internal_scopes = ["@a"]
 internal_names = ["a-*"]
 timeout_ms = 5
 public = { npm = "http://x" }
+mirrors = ["http://m"]
 [database]
 source = "http://y"
 max_age_days = 3

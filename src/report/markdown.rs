@@ -264,14 +264,12 @@ fn what(f: &Finding) -> String {
             md_code(f.imitates.as_deref().unwrap_or("?"), true)
         ),
         FindingKind::DependencyConfusion => md_text(f.reason.as_deref().unwrap_or_default()),
-        _ => format!(
-            "{}{}",
-            md_text(f.id.as_deref().unwrap_or("")),
-            f.summary
-                .as_ref()
-                .map(|s| format!(": {}", md_text(&shorten(s, 90))))
-                .unwrap_or_default()
-        ),
+        _ => match (&f.id, &f.summary) {
+            (Some(id), Some(s)) => format!("{}: {}", md_text(id), md_text(&shorten(s, 90))),
+            (Some(id), None) => md_text(id),
+            (None, Some(s)) => md_text(&shorten(s, 90)),
+            (None, None) => String::new(),
+        },
     };
     if f.ignored.is_some() {
         s.push_str(" (ignored)");

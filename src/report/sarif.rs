@@ -48,6 +48,8 @@ fn rule_id(f: &Finding) -> String {
     match f.kind {
         FindingKind::Typosquat => "depwarden/typosquat".into(),
         FindingKind::DependencyConfusion => "depwarden/dependency-confusion".into(),
+        // A registry takedown has no advisory id.
+        FindingKind::Malicious if f.id.is_none() => "depwarden/taken-down".into(),
         _ => f.id.clone().unwrap_or_else(|| "depwarden/advisory".into()),
     }
 }
@@ -82,6 +84,11 @@ fn rule(id: &str, f: &Finding) -> Value {
         FindingKind::DependencyConfusion => (
             "DependencyConfusion".to_string(),
             "An internal package name that a public registry could serve".to_string(),
+            None,
+        ),
+        FindingKind::Malicious if f.id.is_none() => (
+            "TakenDown".to_string(),
+            "A package the registry took down (replaced with a security placeholder)".to_string(),
             None,
         ),
         _ => (

@@ -100,11 +100,13 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                 let _ = write!(line, "  [ignored: {}]", v(&ig.reason));
             }
             let _ = writeln!(out, "{line}");
+            // Typosquats, confusion risks and registry takedowns (a
+            // malicious finding with no advisory) say why.
             if let Some(r) = &f.reason
-                && matches!(
+                && (matches!(
                     f.kind,
                     FindingKind::Typosquat | FindingKind::DependencyConfusion
-                )
+                ) || (f.kind == FindingKind::Malicious && f.id.is_none()))
             {
                 let _ = writeln!(out, "             {}", v(r));
             }

@@ -1,20 +1,26 @@
 //! Dependency confusion: private names that a public registry could serve.
 //!
-//! A package is internal when it was resolved from a non-public registry,
-//! when its npm scope is mapped to a private registry, or when
-//! `[registries] internal_scopes` / `internal_names` name it. For each
-//! internal package the configuration the build uses (see
-//! [`super::registry_config`]) and where the lockfile says it came from
-//! decide the risk; whether the name is claimed on the public registry
-//! comes from [`super::registry_lookup`].
+//! A package is internal when `[registries] internal_scopes` /
+//! `internal_names` name it, when it was resolved from a private registry,
+//! or when its npm scope is mapped to one. A registry that also serves
+//! public packages under their public names is a mirror, not a private
+//! registry ([`super::mirrors`]): a package resolved through a mirror is
+//! internal only when declared, or when the public registry does not have
+//! it (asked with `--online`); offline, a name the public corpora know is
+//! never internal, and an unknown one is reported at `low` with what
+//! `--online` would check. For each internal package the configuration the
+//! build uses (see [`super::registry_config`]) and where the lockfile says
+//! it came from decide the risk; whether the name is claimed on the public
+//! registry comes from [`super::registry_lookup`].
 
 use std::collections::BTreeMap;
 
 use super::SupplyOptions;
+use super::mirrors::{Mirrors, Via, display, npm_scope, via};
 use super::registry_config::{RegistryConfig, host_of, is_public};
 use super::registry_lookup::{Claim, Lookup};
 use crate::ecosystem::Ecosystem;
-use crate::graph::{Package, PackageSource};
+use crate::graph::{Package, PackageId, PackageSource};
 use crate::parse::ParsedSource;
 use crate::policy::Policy;
 use crate::report::model::{Finding, FindingKind};
@@ -61,6 +67,20 @@ enum Internal {
     ScopeMapped(String),
     /// Named internal in depwarden.toml.
     Declared,
+    /// Resolved through this mirror (host) and unknown to the public
+    /// corpora: internal if the public registry does not have it.
+    ThroughMirror(String),
+}
+
+/// What the claim of the name on the public registry decides.
+enum Needs {
+    /// Nothing: the risk stands as it is.
+    Nothing,
+    /// The claim is added to the reason.
+    Claim,
+    /// A claimed name is a public package (no finding); an unclaimed one
+    /// is high risk; an unknown claim is low.
+    Verdict,
 }
 
 /// One candidate before the claim lookup.
@@ -68,11 +88,18 @@ struct Candidate<'a> {
     pkg: &'a Package,
     source: &'a crate::scan::SourceOutcome,
     parsed: &'a ParsedSource,
-    id: crate::graph::PackageId,
+    id: PackageId,
     risk: Risk,
     reason: String,
-    /// Whether the public claim of the name matters for the reason.
-    needs_claim: bool,
+    needs: Needs,
+}
+
+/// What the checks of one deployment know about its registries.
+struct Context<'a> {
+    cfg: &'a RegistryConfig,
+    policy: &'a Policy,
+    public: Vec<String>,
+    mirrors: Mirrors,
 }
 
 /// Dependency-confusion findings of one deployment.
@@ -83,17 +110,18 @@ pub fn findings(
 ) -> Vec<Finding> {
     let d = &deployment.deployment;
     let cfg = &deployment.registry;
-    let mut lookup = Lookup::new(
-        options.online,
-        options.cache_path.clone(),
-        &policy.registries.public,
-    );
-    if let Some(ms) = policy.registries.timeout_ms {
-        lookup = lookup.with_timeout(std::time::Duration::from_millis(ms));
-    }
-    lookup = lookup.with_budget(options.lookup_budget.clone());
+    let mut lookup = Lookup::for_policy(policy, options);
     let mut public: Vec<String> = PUBLIC_HOSTS.iter().map(|h| h.to_string()).collect();
     public.extend(lookup.base_hosts());
+    let mirrors = Mirrors::of(deployment, cfg, &policy.registries.mirrors, &public, |p| {
+        declared(p, policy)
+    });
+    let cx = Context {
+        cfg,
+        policy,
+        public,
+        mirrors,
+    };
     let mut candidates = Vec::new();
     for s in &deployment.sources {
         let Ok(parsed) = &s.result else { continue };
@@ -104,16 +132,26 @@ pub fn findings(
             .any(|i| i.kind == "extra-index-url")
             || !cfg.pip_extra.is_empty();
         let mut seen = std::collections::HashSet::new();
+        let mut vouched: Option<Vec<bool>> = None;
         for (id, p) in parsed.graph.iter() {
             if p.root || !seen.insert((p.ecosystem, p.normalized_name())) {
                 continue;
             }
-            let Some(internal) = internal(p, cfg, policy, &public) else {
+            let Some(internal) = internal(p, &cx) else {
                 continue;
             };
-            if let Some((risk, reason, needs_claim)) =
-                assess(p, &internal, cfg, &public, extra_index)
+            if matches!(internal, Internal::ThroughMirror(_))
+                && vouched
+                    .get_or_insert_with(|| {
+                        super::provenance::brought_in_by_known(&parsed.graph, known_public)
+                    })
+                    .get(id.index())
+                    .copied()
+                    .unwrap_or(false)
             {
+                continue;
+            }
+            if let Some((risk, reason, needs)) = assess(p, &internal, &cx, &lookup, extra_index) {
                 candidates.push(Candidate {
                     pkg: p,
                     source: s,
@@ -121,14 +159,14 @@ pub fn findings(
                     id,
                     risk,
                     reason,
-                    needs_claim,
+                    needs,
                 });
             }
         }
     }
     let names: Vec<(Ecosystem, String)> = candidates
         .iter()
-        .filter(|c| c.needs_claim)
+        .filter(|c| !matches!(c.needs, Needs::Nothing))
         .map(|c| (c.pkg.ecosystem, c.pkg.name.clone()))
         .collect();
     let claims = if names.is_empty() {
@@ -138,18 +176,39 @@ pub fn findings(
     };
     candidates
         .into_iter()
-        .map(|c| {
+        .filter_map(|c| {
             let mut reason = c.reason;
-            if c.needs_claim {
-                reason.push_str(&match Lookup::claim_of(&claims, c.pkg.ecosystem, &c.pkg.name) {
+            let mut risk = c.risk;
+            let claim = lookup.claim_of(&claims, c.pkg.ecosystem, &c.pkg.name);
+            let public_base = lookup.public_base(c.pkg.ecosystem);
+            match c.needs {
+                Needs::Nothing => {}
+                Needs::Claim => reason.push_str(&match claim {
                     Claim::Claimed(date) => format!(
                         "; a public package of this name exists (checked {date}): a build that reaches the public registry can install it instead"
                     ),
                     Claim::Unclaimed(date) => format!(
                         "; the name is not claimed on the public registry (checked {date}): anyone can publish it there; claim it or pin the private registry"
                     ),
+                    Claim::NotChecked => "; public registry claim not checked (offline)".to_string(),
                     Claim::Unknown(why) => format!("; public registry claim {why}"),
-                });
+                }),
+                Needs::Verdict => match claim {
+                    // A public package, served by the mirror like any other.
+                    Claim::Claimed(_) => return None,
+                    Claim::Unclaimed(date) => {
+                        risk = Risk::High;
+                        reason.push_str(&format!(
+                            "; {public_base} has no package of this name (checked {date}): it is internal, and anyone who publishes the name there can have the mirror serve theirs; publish it under a scope you own, or give the private repository priority over the public upstream"
+                        ));
+                    }
+                    Claim::NotChecked => reason.push_str(&format!(
+                        "; scan --online checks whether {public_base} has it: if not, it is internal and anyone can claim the name there"
+                    )),
+                    Claim::Unknown(why) => reason.push_str(&format!(
+                        "; whether {public_base} has it is not known ({why})"
+                    )),
+                },
             }
             let p = c.pkg;
             let mut f = Finding::new(FindingKind::DependencyConfusion, p.ecosystem.as_str(), &p.name, p.version.clone());
@@ -158,53 +217,107 @@ pub fn findings(
             f.direct = p.direct;
             f.sources = vec![crate::discover::relative_display(&d.scan_root, &c.source.source.path)];
             f.line = p.line;
-            f.risk = Some(c.risk.as_str().to_string());
+            f.risk = Some(risk.as_str().to_string());
             f.reason = Some(reason);
-            f
+            Some(f)
         })
         .collect()
 }
 
-/// Why a package is internal, if it is.
-fn internal(
-    p: &Package,
-    cfg: &RegistryConfig,
-    policy: &Policy,
-    public: &[String],
-) -> Option<Internal> {
-    if let PackageSource::Registry { url: Some(u) } = &p.source
-        && u.contains("://")
-        && !is_public(u, public)
-    {
-        return Some(Internal::ResolvedPrivate(host_of(u)));
-    }
-    let scope = scope_of(p);
-    if let Some(s) = scope
-        && let Some(url) = cfg.npm_scopes.get(s)
-        && !is_public(url, public)
-    {
-        return Some(Internal::ScopeMapped(host_of(url)));
-    }
+/// True when `[registries] internal_scopes` or `internal_names` name the
+/// package.
+fn declared(p: &Package, policy: &Policy) -> bool {
     let r = &policy.registries;
-    let declared = scope.is_some_and(|s| {
+    let scope = scope_of(p);
+    scope.is_some_and(|s| {
         r.internal_scopes
             .iter()
             .any(|x| x.trim_start_matches('@') == s.trim_start_matches('@'))
-    }) || r.internal_names.iter().any(|g| glob(g, &p.name));
-    declared.then_some(Internal::Declared)
+    }) || r.internal_names.iter().any(|g| glob(g, &p.name))
 }
 
-/// The risk and reason for an internal package.
+/// True when the public corpora say the name is public: a known name, a
+/// name in an npm scope that public packages use (so owned there), or a
+/// member of a family of public names (`mypy-boto3-*`).
+fn known_public(p: &Package) -> bool {
+    let name = p.normalized_name();
+    super::popular::is_known(p.ecosystem, &name)
+        || scope_of(p).is_some_and(super::popular::public_scope)
+        || super::popular::family_prefixes(p.ecosystem, &name)
+            .iter()
+            .any(Option::is_some)
+}
+
+/// Why a package is internal, if it is.
+fn internal(p: &Package, cx: &Context) -> Option<Internal> {
+    let private = |b: &str| !is_public(b, &cx.public) && !cx.mirrors.is_mirror(b);
+    let from = via(p, cx.cfg, &cx.public);
+    // The scope's mapping counts even when the lockfile says where the
+    // package came from: that it came from elsewhere is the finding.
+    let mapped = scope_of(p)
+        .and_then(|s| cx.cfg.npm_scopes.get(s))
+        .map(|u| super::mirrors::normalize(u))
+        .filter(|u| private(u));
+    if declared(p, cx.policy) {
+        return Some(match (from, mapped) {
+            (Some(Via::Resolved(b) | Via::Default(b)), _) if private(&b) => {
+                Internal::ResolvedPrivate(display(&b))
+            }
+            (_, Some(m)) => Internal::ScopeMapped(display(&m)),
+            _ => Internal::Declared,
+        });
+    }
+    if (from.is_none() && mapped.is_none()) || known_public(p) {
+        // Offline, a name the public corpora know is never internal.
+        return None;
+    }
+    match (from, mapped) {
+        // Mapped to a private registry, yet resolved through a mirror.
+        (Some(Via::Resolved(b)), Some(m)) if cx.mirrors.is_mirror(&b) => {
+            Some(Internal::ScopeMapped(display(&m)))
+        }
+        (Some(v), _) if cx.mirrors.is_mirror(v.base()) => {
+            Some(Internal::ThroughMirror(display(v.base())))
+        }
+        (Some(Via::ScopeMapped(b)), _) => Some(Internal::ScopeMapped(display(&b))),
+        (Some(Via::Resolved(b) | Via::Default(b)), _) => {
+            Some(Internal::ResolvedPrivate(display(&b)))
+        }
+        (None, Some(m)) => Some(Internal::ScopeMapped(display(&m))),
+        (None, None) => None,
+    }
+}
+
+/// The risk and reason for an internal package, and what the public
+/// claim of its name decides.
 fn assess(
     p: &Package,
     internal: &Internal,
-    cfg: &RegistryConfig,
-    public: &[String],
+    cx: &Context,
+    lookup: &Lookup,
     extra_index: bool,
-) -> Option<(Risk, String, bool)> {
-    let resolved_public = match &p.source {
+) -> Option<(Risk, String, Needs)> {
+    let (cfg, public) = (cx.cfg, &cx.public);
+    // A private registry, as opposed to a public one or a mirror.
+    let private = |u: &str| !is_public(u, public) && !cx.mirrors.is_mirror(u);
+    // Resolved from the public registry, or (for a scope mapped to a
+    // private registry) through a mirror of it.
+    let resolved_elsewhere = match &p.source {
         PackageSource::Registry { url: Some(u) } if u.contains("://") => {
-            is_public(u, public).then(|| host_of(u))
+            if is_public(u, public) {
+                Some(format!("the public registry {}", host_of(u)))
+            } else if matches!(internal, Internal::ScopeMapped(_))
+                && cx
+                    .mirrors
+                    .is_mirror(&super::mirrors::registry_base(p.ecosystem, &p.name, u))
+            {
+                Some(format!(
+                    "{}, a registry that also serves public packages",
+                    display(&super::mirrors::registry_base(p.ecosystem, &p.name, u))
+                ))
+            } else {
+                None
+            }
         }
         _ => None,
     };
@@ -221,14 +334,25 @@ fn assess(
             "{} is internal (listed in [registries] of depwarden.toml)",
             p.name
         ),
+        Internal::ThroughMirror(h) => {
+            let public_base = lookup.public_base(p.ecosystem);
+            return Some((
+                Risk::Low,
+                format!(
+                    "{} was resolved through {h}, a registry that also serves public packages (a mirror), and is not among the public packages depwarden knows offline; if it is internal, its name can be claimed on {public_base}",
+                    p.name
+                ),
+                Needs::Verdict,
+            ));
+        }
     };
-    if let Some(host) = resolved_public {
+    if let Some(place) = resolved_elsewhere {
         return Some((
             Risk::High,
             format!(
-                "{why} but the lockfile resolved it from the public registry {host}: the confusion may already have happened; check the installed package and pin the private registry"
+                "{why} but the lockfile resolved it from {place}: the confusion may already have happened; check the installed package and pin the private registry"
             ),
-            false,
+            Needs::Nothing,
         ));
     }
     match p.ecosystem {
@@ -238,21 +362,32 @@ fn assess(
                 format!(
                     "{why}; an unscoped npm name resolves from whichever registry the build is configured with"
                 ),
-                true,
+                Needs::Claim,
             )),
             Some(s) => {
-                let mapped = cfg.npm_scopes.get(s).is_some_and(|u| !is_public(u, public));
-                let default_private = cfg
-                    .npm_registry
-                    .as_deref()
-                    .is_some_and(|u| !is_public(u, public));
-                (!mapped && !default_private).then(|| {
-                        (
-                            Risk::Medium,
-                            format!("{why}, but scope {s} is not mapped to a private registry in the .npmrc/.yarnrc the build reads: without that mapping npm resolves it from the public registry"),
-                            false,
-                        )
-                    })
+                let mapped = cfg.npm_scopes.get(s).is_some_and(|u| private(u));
+                let default_private = cfg.npm_registry.as_deref().is_some_and(private);
+                if mapped || default_private {
+                    return None;
+                }
+                let through = cfg
+                    .npm_scopes
+                    .get(s)
+                    .or(cfg.npm_registry.as_ref())
+                    .filter(|u| cx.mirrors.is_mirror(u));
+                Some((
+                    Risk::Medium,
+                    match through {
+                        Some(u) => format!(
+                            "{why}, but scope {s} resolves through {}, which also serves public packages: unless you own {s} on the public registry or the private repository has priority over the public upstream, a public {s} package can be served in its place",
+                            display(u)
+                        ),
+                        None => format!(
+                            "{why}, but scope {s} is not mapped to a private registry in the .npmrc/.yarnrc the build reads: without that mapping npm resolves it from the public registry"
+                        ),
+                    },
+                    Needs::Nothing,
+                ))
             }
         },
         Ecosystem::PyPI => {
@@ -262,7 +397,7 @@ fn assess(
                     format!(
                         "{why} and installed with --extra-index-url: pip takes the highest version from any index, public included"
                     ),
-                    true,
+                    Needs::Claim,
                 ));
             }
             if cfg.uv_index_strategy.as_deref() == Some("unsafe-best-match") {
@@ -271,7 +406,7 @@ fn assess(
                     format!(
                         "{why} and uv uses index-strategy = \"unsafe-best-match\": the best version across all indexes wins, public included"
                     ),
-                    false,
+                    Needs::Nothing,
                 ));
             }
             let mixing = cfg.poetry_sources.iter().find(|(_, url, prio)| {
@@ -282,7 +417,7 @@ fn assess(
                 (
                     Risk::Medium,
                     format!("{why}; poetry source {name} has priority {prio} and PyPI is searched too: give private packages an explicit source (priority = \"explicit\")"),
-                    false,
+                    Needs::Nothing,
                 )
             })
         }
@@ -305,7 +440,7 @@ fn assess(
                         )
                     }
                 ),
-                false,
+                Needs::Nothing,
             )),
             _ => None,
         },
@@ -316,10 +451,7 @@ fn scope_of(p: &Package) -> Option<&str> {
     if p.ecosystem != Ecosystem::Npm {
         return None;
     }
-    p.name
-        .strip_prefix('@')
-        .and_then(|_| p.name.split_once('/'))
-        .map(|(s, _)| s)
+    npm_scope(&p.name)
 }
 
 /// `*` matches any run of characters; comparison is case-insensitive.

@@ -1,15 +1,19 @@
 //! Supply-chain checks that need no advisory: typosquats (names that imitate
-//! popular packages) and dependency confusion (private names that a public
-//! registry could serve).
+//! popular packages), packages the registry took down, and dependency
+//! confusion (private names that a public registry could serve).
 //!
 //! Both run per deployment on its parsed graphs and return findings in the
 //! report model; the audit stage applies ignores and the gate to them like
 //! to any other finding.
 
 pub mod confusion;
+pub mod mirrors;
 pub mod popular;
+pub mod provenance;
 pub mod registry_config;
 pub mod registry_lookup;
+pub mod registry_meta;
+pub mod takedown;
 pub mod typosquat;
 
 use crate::policy::Policy;
@@ -28,15 +32,15 @@ pub struct SupplyOptions {
     pub lookup_budget: std::sync::Arc<registry_lookup::Budget>,
 }
 
-/// Typosquat and dependency-confusion findings of one deployment. `cache`
-/// is shared by the deployments of a scan.
+/// Typosquat, takedown and dependency-confusion findings of one
+/// deployment. `cache` is shared by the deployments of a scan.
 pub fn deployment_findings(
     deployment: &ParsedDeployment,
     policy: &Policy,
     options: &SupplyOptions,
     cache: &typosquat::CheckCache,
 ) -> Vec<Finding> {
-    let mut out = typosquat::findings(deployment, policy, cache);
+    let mut out = typosquat::findings(deployment, policy, options, cache);
     out.extend(confusion::findings(deployment, policy, options));
     out
 }

@@ -3,9 +3,10 @@
 //!
 //! `build.rs` normalises the lists in `data/` and precomputes every index
 //! at compile time into compact tables (see its header for the layout);
-//! here they are read in place. Opening a corpus only reads four table
-//! headers: no parsing, hashing or allocation at start-up, and only the
-//! ecosystems a scan meets are touched.
+//! here they are read in place. Opening a corpus only reads its table
+//! headers and splits its short list of family prefixes: no parsing or
+//! hashing of names at start-up, and only the ecosystems a scan meets are
+//! touched. The npm download figures and scopes are read in place too.
 //!
 //! A table maps a 64-bit key ([`keys`]) to ranks: two bits of the filter
 //! word of the key's bucket answer most misses from one read; beside it,
@@ -32,6 +33,7 @@ struct Embedded {
     tokens: &'static [u8],
     unscoped: &'static [u8],
     dropped: &'static [u8],
+    families: &'static str,
 }
 
 macro_rules! embedded {
@@ -45,6 +47,7 @@ macro_rules! embedded {
             tokens: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".tokens")),
             unscoped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".unscoped")),
             dropped: include_bytes!(concat!(env!("OUT_DIR"), "/", $eco, ".dropped")),
+            families: include_str!(concat!(env!("OUT_DIR"), "/", $eco, ".families")),
         }
     };
 }
@@ -52,6 +55,87 @@ macro_rules! embedded {
 const NPM: Embedded = embedded!("npm");
 const PYPI: Embedded = embedded!("pypi");
 const CRATES: Embedded = embedded!("crates");
+
+/// Every npm package with at least 10,000 downloads a month: per name,
+/// sorted by key, its key (u64) and its downloads (u32).
+static ESTABLISHED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/npm.established"));
+/// Where the entries of each bucket (top bits of the key) start.
+static ESTABLISHED_BUCKETS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/npm.established-buckets"));
+/// The sorted keys of the npm scopes of those packages.
+static SCOPES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/npm.scopes"));
+
+/// The u64 (little-endian) at byte offset `at` of `bytes`, 0 past the end.
+#[inline]
+fn u64_from(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Monthly downloads of an npm package with at least 10,000 (`None`
+/// below that, and for the other ecosystems, which publish no figures).
+/// `name` is normalised. Names are compared by their 64-bit key: two names
+/// of the list never share one, and an unknown name matches one with odds
+/// of about 1 in 2^47. One bucket read and one short run of entries.
+pub fn downloads(eco: Ecosystem, name: &str) -> Option<u64> {
+    if eco != Ecosystem::Npm {
+        return None;
+    }
+    let key = keys::key(keys::SEED, name);
+    let b = (key >> (64 - keys::FIGURE_BUCKET_BITS)) as usize;
+    let (lo, hi) = (
+        u32_at(ESTABLISHED_BUCKETS, b) as usize,
+        u32_at(ESTABLISHED_BUCKETS, b + 1) as usize,
+    );
+    (lo..hi)
+        .find(|&i| u64_from(ESTABLISHED, i * 12) == key)
+        .map(|i| u64::from(u32_at(&ESTABLISHED[i * 12 + 8..], 0)))
+}
+
+/// True when some established npm package uses `scope` (`@aws-sdk`): the
+/// scope is owned on the public registry, so nobody else can publish a
+/// name in it.
+pub fn public_scope(scope: &str) -> bool {
+    let key = keys::key(keys::SEED, scope);
+    let (mut lo, mut hi) = (0, SCOPES.len() / 8);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match u64_from(SCOPES, mid * 8).cmp(&key) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// True when a normalised name is in the ecosystem's corpus or, for npm,
+/// among the established packages: a public package, known offline.
+pub fn is_known(eco: Ecosystem, name: &str) -> bool {
+    corpus(eco).rank(name).is_some() || downloads(eco, name).is_some()
+}
+
+/// The family prefixes (`aws-sdk-`, `types-`) a normalised name starts
+/// with: prefixes of one or two tokens that start many names of the
+/// corpus (see `build.rs`). Names of one family are siblings, not
+/// imitations of each other.
+pub fn family_prefixes(eco: Ecosystem, name: &str) -> [Option<&'static str>; 2] {
+    let families = &corpus(eco).families;
+    let mut out = [None, None];
+    if families.is_empty() {
+        return out;
+    }
+    for (slot, end) in out.iter_mut().zip(keys::family_prefix_ends(name)) {
+        let prefix = &name[..end];
+        *slot = families
+            .binary_search(&prefix)
+            .ok()
+            .and_then(|i| families.get(i).copied());
+    }
+    out
+}
 
 /// The u32 (little-endian) at index `i` of `bytes`, 0 past the end.
 #[inline]
@@ -207,6 +291,8 @@ impl HashIndex {
 pub struct Corpus {
     names: &'static str,
     offsets: &'static [u8],
+    /// The family prefixes, sorted (a few hundred at most).
+    families: Vec<&'static str>,
     /// Name → rank.
     pub exact: HashIndex,
     /// Each name without separators, and its one-deletion variants →
@@ -231,6 +317,7 @@ impl Corpus {
         Corpus {
             names: e.names,
             offsets: e.offsets,
+            families: e.families.lines().collect(),
             exact: HashIndex::open(e.exact),
             deletions: HashIndex::open(e.deletions),
             skeletons: HashIndex::open(e.skeletons),
@@ -353,6 +440,62 @@ mod tests {
                 assert_eq!(c.rank(name), first.get(name).copied(), "{name}");
             }
         }
+    }
+
+    /// Every established npm package is found with its own figure, its
+    /// scope is public, and an unknown name or scope is not.
+    #[test]
+    fn established_figures_and_scopes_match_the_list() {
+        let text = include_str!("data/npm-established.tsv");
+        let mut n = 0;
+        for line in text.lines() {
+            let (name, figure) = line.split_once('\t').unwrap();
+            assert_eq!(
+                downloads(Ecosystem::Npm, name),
+                Some(figure.parse().unwrap()),
+                "{name}"
+            );
+            assert!(is_known(Ecosystem::Npm, name), "{name}");
+            if let (Some(scope), _) = split_scope(name) {
+                assert!(public_scope(scope), "{scope}");
+            }
+            n += 1;
+        }
+        assert!(n > 80_000, "{n}");
+        assert_eq!(downloads(Ecosystem::Npm, "lodahs"), None);
+        assert_eq!(downloads(Ecosystem::PyPI, "requests"), None);
+        assert!(is_known(Ecosystem::PyPI, "requests"));
+        assert!(!public_scope("@acme"));
+        assert!(!is_known(Ecosystem::Npm, "acme-billing"));
+    }
+
+    #[test]
+    fn families_come_from_the_corpus() {
+        // Many names of the corpus start with them.
+        for (eco, name, family) in [
+            (Ecosystem::CratesIo, "aws-sdk-zzz", "aws-sdk-"),
+            (Ecosystem::PyPI, "mypy-boto3-zzz", "mypy-boto3-"),
+            (Ecosystem::PyPI, "google-cloud-zzz", "google-cloud-"),
+            (Ecosystem::PyPI, "types-zzz", "types-"),
+        ] {
+            assert!(family_prefixes(eco, name).contains(&Some(family)), "{name}");
+            let members = corpus(eco)
+                .names()
+                .filter(|n| n.starts_with(family))
+                .count();
+            assert!(members >= 8, "{family}: {members}");
+        }
+        // The affixes of imitations are no family, nor is npm (figures
+        // decide there), nor a prefix few names share.
+        assert_eq!(family_prefixes(Ecosystem::PyPI, "python-zzz")[0], None);
+        assert_eq!(
+            family_prefixes(Ecosystem::Npm, "eslint-plugin-zzz"),
+            [None, None]
+        );
+        assert_eq!(
+            family_prefixes(Ecosystem::PyPI, "zzz-qqq-www"),
+            [None, None]
+        );
     }
 
     #[test]

@@ -3,26 +3,39 @@
 //! A name is compared with its ecosystem's popularity corpus
 //! ([`super::popular`]) through indexes (one-deletion neighbourhoods,
 //! look-alike skeletons, sorted tokens, npm scopes), never by scanning the
-//! corpus. Each rule that matches gives a strength; the length of the name
-//! and how much more popular the target is than the candidate turn it into
-//! a confidence. A name that is itself popular is never flagged at high
-//! confidence, and one in the top of its corpus never at all.
+//! corpus. Each rule that matches gives a strength, which the length of the
+//! name adjusts ([`rules`]). Popularity decides the rest, in both
+//! directions: a name suspect in proportion to how much less popular it is
+//! than its target. A name in the corpus is never flagged; an established
+//! npm package (10,000 downloads a month or more) at most at `low`, and
+//! only for a typing error of a name at least [`ESTABLISHED_GAP`] times
+//! more downloaded; a name the corpora do not know counts as no downloads
+//! at all. Where the corpora have no figures, the names speak: two names
+//! of one family (a prefix many names of the corpus share, `aws-sdk-`,
+//! `mypy-boto3-`) are siblings, not imitations.
+
+pub mod findings;
+pub mod rules;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 
 use crate::ecosystem::Ecosystem;
-use crate::policy::Policy;
-use crate::report::model::{Finding, FindingKind};
-use crate::scan::ParsedDeployment;
 
 use super::popular::keys::{self, DROPPED_PREFIXES, DROPPED_SUFFIXES};
 use super::popular::{
-    Corpus, corpus, is_separator, skeleton, sorted_tokens, split_scope, strip_separators,
+    Corpus, corpus, downloads, family_prefixes, is_separator, skeleton, sorted_tokens, split_scope,
 };
+use rules::{confidence_of, look_alike_rule, one_edit, score, stripped_edit};
 
-/// Names ranked above this in their corpus are never flagged.
-pub const TOP: u32 = 5_000;
+pub use findings::findings;
+
+/// Monthly downloads from which an npm package is established in its own
+/// right (the floor of the established list).
+pub const ESTABLISHED: u64 = 10_000;
+
+/// How many times more downloads a popular name needs than an established
+/// one for the established one to be reported (at `low`) as its copy.
+pub const ESTABLISHED_GAP: u64 = 10_000;
 
 /// Affixes attackers add to (or drop from) a popular name.
 const PREFIXES: &[&str] = &[
@@ -53,6 +66,25 @@ impl Confidence {
     }
 }
 
+impl Confidence {
+    /// One level up (high stays high).
+    pub fn raised(self) -> Confidence {
+        match self {
+            Confidence::Low => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+
+    /// One level down; `None` below low.
+    pub fn lowered(self) -> Option<Confidence> {
+        match self {
+            Confidence::Low => None,
+            Confidence::Medium => Some(Confidence::Low),
+            Confidence::High => Some(Confidence::Medium),
+        }
+    }
+}
+
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suspect {
@@ -60,8 +92,25 @@ pub struct Suspect {
     pub imitates: String,
     /// Which rule matched.
     pub rule: &'static str,
+    /// The rule's strength for this name ([`rules::score`]).
+    pub score: i32,
     /// Confidence.
     pub confidence: Confidence,
+    /// Monthly downloads of the name, when the corpora know them.
+    pub downloads: Option<u64>,
+    /// Monthly downloads of the name imitated, when known.
+    pub target_downloads: Option<u64>,
+}
+
+/// Whether the detector uses the npm download figures of established
+/// packages (the default) or only the names of the corpora (to measure
+/// what the figures change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figures {
+    /// Candidates with known downloads are judged by their popularity gap.
+    Established,
+    /// Every name outside the corpora counts as unknown.
+    NamesOnly,
 }
 
 /// Buffers reused from one check to the next (per thread), so that a
@@ -93,10 +142,37 @@ thread_local! {
 /// Checks one package name of an ecosystem. `None` when it imitates
 /// nothing (or is itself popular).
 pub fn check(eco: Ecosystem, name: &str) -> Option<Suspect> {
+    check_using(eco, name, Figures::Established)
+}
+
+/// [`check`], with or without the download figures.
+pub fn check_using(eco: Ecosystem, name: &str, figures: Figures) -> Option<Suspect> {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut s) => check_with(eco, name, &mut s),
-        Err(_) => check_with(eco, name, &mut Scratch::default()),
+        Ok(mut s) => check_with(eco, name, figures, &mut s),
+        Err(_) => check_with(eco, name, figures, &mut Scratch::default()),
     })
+}
+
+/// The confidence of a match of `rule` (strength `score`) between a name
+/// with `downloads` a month (`None`: unknown, no downloads) and a target
+/// with `target_downloads`: the rule's own for a name below
+/// [`ESTABLISHED`]; for an established one, `low` when it is a typing
+/// error of a name at least [`ESTABLISHED_GAP`] times more downloaded,
+/// else nothing.
+pub fn judge(
+    rule: &str,
+    score: i32,
+    downloads: Option<u64>,
+    target_downloads: Option<u64>,
+) -> Option<Confidence> {
+    match downloads.filter(|&d| d >= ESTABLISHED) {
+        None => (score > 0).then(|| confidence_of(score)),
+        Some(own) => {
+            let target = target_downloads.unwrap_or(0);
+            (score >= 3 && rules::is_typing_error(rule) && target / own.max(1) >= ESTABLISHED_GAP)
+                .then_some(Confidence::Low)
+        }
+    }
 }
 
 /// `Ecosystem::normalize_name` without allocating: the name itself for
@@ -111,7 +187,12 @@ fn normalize<'a>(eco: Ecosystem, name: &'a str, out: &'a mut String) -> &'a str 
     }
 }
 
-fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspect> {
+fn check_with(
+    eco: Ecosystem,
+    raw: &str,
+    figures: Figures,
+    scratch: &mut Scratch,
+) -> Option<Suspect> {
     let c = corpus(eco);
     let Scratch {
         norm,
@@ -147,11 +228,25 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         base.chars().count()
     };
     let mut best: Option<(i32, u32, &'static str)> = None;
+    // The family prefixes of the name, looked up at its first match.
+    let mut families: Option<[Option<&'static str>; 2]> = None;
     let mut consider = |target: u32, rule: &'static str, strength: i32| {
         let Some(tname) = c.name(target) else {
             return;
         };
         if tname == name || same_owner(name, tname) {
+            return;
+        }
+        // Siblings of one family differ in the first token of their member
+        // part (`aws-sdk-ses`, `aws-sdk-sts`); an affix added to or dropped
+        // from a name is still a copy.
+        if !rules::is_affix(rule)
+            && families
+                .get_or_insert_with(|| family_prefixes(eco, name))
+                .iter()
+                .flatten()
+                .any(|f| siblings(f, name, tname))
+        {
             return;
         }
         let score = score(base_len, rule, strength);
@@ -300,11 +395,33 @@ fn check_with(eco: Ecosystem, raw: &str, scratch: &mut Scratch) -> Option<Suspec
         scope_tricks(c, scope, base, keys::mix(h_name), &mut consider);
     }
     let (score, target, rule) = best?;
+    let imitates = c.name(target)?;
+    // The target's figure matters only against an established name.
+    let own = match figures {
+        Figures::Established => downloads(eco, name),
+        Figures::NamesOnly => None,
+    };
+    let theirs = own.and_then(|_| downloads(eco, imitates));
     Some(Suspect {
-        imitates: c.name(target)?.to_string(),
+        imitates: imitates.to_string(),
         rule,
-        confidence: confidence_of(score),
+        score,
+        confidence: judge(rule, score, own, theirs)?,
+        downloads: own,
+        target_downloads: theirs,
     })
+}
+
+/// True when `a` and `b` both start with the family prefix `family` and
+/// their member parts differ in their first token.
+fn siblings(family: &str, a: &str, b: &str) -> bool {
+    let first = |n: &str| {
+        n.get(family.len()..)
+            .and_then(|m| m.split(is_separator).next())
+            .unwrap_or("")
+            .to_string()
+    };
+    b.len() > family.len() && b.starts_with(family) && first(a) != first(b)
 }
 
 /// The name of rank `t` without its scope, when its scope is `scope`.
@@ -370,148 +487,6 @@ fn same_owner(a: &str, b: &str) -> bool {
     matches!((split_scope(a).0, split_scope(b).0), (Some(x), Some(y)) if x == y)
 }
 
-/// Which look-alike rule makes `a` and `b` share a skeleton.
-fn look_alike_rule(a: &str, b: &str) -> &'static str {
-    if strip_separators(a) == strip_separators(b) {
-        "separator"
-    } else if a.chars().filter(|c| !is_separator(*c)).count()
-        != b.chars().filter(|c| !is_separator(*c)).count()
-        && a.replace("rn", "m").replace("vv", "w") != b.replace("rn", "m").replace("vv", "w")
-        && collapse(a) == collapse(b)
-    {
-        "repeated-character"
-    } else {
-        "homoglyph"
-    }
-}
-
-fn collapse(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().filter(|c| !is_separator(*c)) {
-        if !out.ends_with(c) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The strength of `a` one edit away from `b` once both lose their
-/// separators, when that differs from `a` and `b` as they are.
-fn stripped_edit(a: &str, b: &str) -> Option<i32> {
-    let (sa, sb) = (strip_separators(a), strip_separators(b));
-    if sa == sb {
-        return None;
-    }
-    one_edit(&sa, &sb).map(|(_, strength)| strength)
-}
-
-/// Classifies `a` one edit away from `b` (optimal string alignment): the
-/// rule and its strength, or `None` when they are further apart.
-fn one_edit(a: &str, b: &str) -> Option<(&'static str, i32)> {
-    if a.is_ascii() && b.is_ascii() {
-        one_edit_units(a.as_bytes(), b.as_bytes())
-    } else {
-        let a: Vec<char> = a.chars().collect();
-        let b: Vec<char> = b.chars().collect();
-        one_edit_units(&a, &b)
-    }
-}
-
-/// [`one_edit`] over characters (bytes when both names are ASCII).
-fn one_edit_units<T: Copy + Eq + Into<char>>(a: &[T], b: &[T]) -> Option<(&'static str, i32)> {
-    if a.len().abs_diff(b.len()) > 1 {
-        return None;
-    }
-    let sep = |x: T| is_separator(x.into());
-    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let s = a[p..]
-        .iter()
-        .rev()
-        .zip(b[p..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (ra, rb) = (
-        &a[p..a.len() - s.min(a.len() - p)],
-        &b[p..b.len() - s.min(b.len() - p)],
-    );
-    match (ra, rb) {
-        (&[x], &[y]) => {
-            let (x, y) = (x.into(), y.into());
-            if is_separator(x) || is_separator(y) {
-                Some(("separator", 3))
-            } else if keyboard_neighbours(x, y) || homoglyphs(x, y) {
-                Some(("keyboard-or-homoglyph-substitution", 3))
-            } else {
-                Some(("substitution", 2))
-            }
-        }
-        (&[x0, x1], &[y0, y1]) if x0 == y1 && x1 == y0 => Some(("transposition", 3)),
-        (&[extra], &[]) => {
-            if sep(extra) {
-                Some(("separator", 3))
-            } else if a.get(p.wrapping_sub(1)) == Some(&extra) || a.get(p + 1) == Some(&extra) {
-                Some(("repeated-character", 3))
-            } else {
-                Some(("insertion", 2))
-            }
-        }
-        (&[], &[gone]) => {
-            if sep(gone) {
-                Some(("separator", 3))
-            } else if b.get(p.wrapping_sub(1)) == Some(&gone) || b.get(p + 1) == Some(&gone) {
-                Some(("dropped-repeated-character", 3))
-            } else {
-                Some(("deletion", 2))
-            }
-        }
-        _ => None,
-    }
-}
-
-fn keyboard_neighbours(a: char, b: char) -> bool {
-    const ROWS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
-    let pos = |c: char| {
-        ROWS.iter()
-            .enumerate()
-            .find_map(|(r, row)| row.find(c).map(|i| (r as i32, i as i32)))
-    };
-    match (pos(a), pos(b)) {
-        (Some((ra, ca)), Some((rb, cb))) => (ra - rb).abs() <= 1 && (ca - cb).abs() <= 1,
-        _ => false,
-    }
-}
-
-fn homoglyphs(a: char, b: char) -> bool {
-    const GROUPS: [&str; 5] = ["l1i|", "o0", "s5", "e3", "a4"];
-    GROUPS.iter().any(|g| g.contains(a) && g.contains(b))
-}
-
-/// The rule strength adjusted by the evidence: a plain one-letter edit
-/// means more the longer the name (`len`: characters without the scope);
-/// short names weaken every rule.
-fn score(len: usize, rule: &str, strength: i32) -> i32 {
-    let weak_edit = matches!(rule, "substitution" | "insertion" | "deletion");
-    if weak_edit {
-        match len {
-            0..=4 => 1,
-            5..=6 => 2,
-            _ => 3,
-        }
-    } else if len <= 4 {
-        strength - 1
-    } else {
-        strength
-    }
-}
-
-fn confidence_of(score: i32) -> Confidence {
-    match score {
-        i32::MIN..=1 => Confidence::Low,
-        2 => Confidence::Medium,
-        _ => Confidence::High,
-    }
-}
-
 /// Check results by (ecosystem, name), shared by the deployments of one
 /// scan: a name met in many deployments is checked once.
 #[derive(Debug, Default)]
@@ -527,187 +502,5 @@ impl CheckCache {
     }
 }
 
-/// Typosquat findings of one deployment: every registry package of every
-/// source, once per name, unless allowed by `[typosquat] allow`.
-pub fn findings(
-    deployment: &ParsedDeployment,
-    policy: &Policy,
-    cache: &CheckCache,
-) -> Vec<Finding> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for s in &deployment.sources {
-        let Ok(parsed) = &s.result else { continue };
-        for (id, p) in parsed.graph.iter() {
-            if p.root || !p.source.is_registry_like() {
-                continue;
-            }
-            let key = (p.ecosystem, p.normalized_name());
-            if !seen.insert(key.clone()) || allowed(policy, p.ecosystem, &p.name) {
-                continue;
-            }
-            let Some(suspect) = cache.check(p.ecosystem, &p.name) else {
-                continue;
-            };
-            let mut f = Finding::new(
-                FindingKind::Typosquat,
-                p.ecosystem.as_str(),
-                &p.name,
-                p.version.clone(),
-            );
-            f.paths = vec![parsed.graph.path_names(id)];
-            f.dev = p.dev;
-            f.direct = p.direct;
-            f.sources = vec![crate::discover::relative_display(
-                &deployment.deployment.scan_root,
-                &s.source.path,
-            )];
-            f.line = p.line;
-            f.imitates = Some(suspect.imitates.clone());
-            f.confidence = Some(suspect.confidence.as_str().to_string());
-            f.reason = Some(format!(
-                "{} looks like the popular package {} ({})",
-                p.name, suspect.imitates, suspect.rule
-            ));
-            out.push(f);
-        }
-    }
-    out
-}
-
-/// True when `[typosquat] allow` lists the name (compared normalised).
-fn allowed(policy: &Policy, eco: Ecosystem, name: &str) -> bool {
-    let n = eco.normalize_name(name);
-    policy
-        .typosquat
-        .allow
-        .iter()
-        .any(|a| eco.normalize_name(a) == n)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hit(eco: Ecosystem, name: &str) -> Option<(String, &'static str, Confidence)> {
-        check(eco, name).map(|s| (s.imitates, s.rule, s.confidence))
-    }
-
-    #[test]
-    fn separators_homoglyphs_and_repeats() {
-        let (t, rule, _) = hit(Ecosystem::Npm, "crossenv").unwrap();
-        assert_eq!((t.as_str(), rule), ("cross-env", "separator"));
-        let (t, _, _) = hit(Ecosystem::PyPI, "reqeusts").unwrap();
-        assert_eq!(t, "requests");
-        let (t, rule, _) = hit(Ecosystem::PyPI, "requestss").unwrap();
-        assert_eq!((t.as_str(), rule), ("requests", "repeated-character"));
-        let (t, _, _) = hit(Ecosystem::Npm, "rnoment").unwrap();
-        assert_eq!(t, "moment");
-        let (t, _, _) = hit(Ecosystem::CratesIo, "rustdecimal").unwrap();
-        assert_eq!(t, "rust-decimal");
-    }
-
-    #[test]
-    fn edits_affixes_tokens_and_scopes() {
-        assert_eq!(hit(Ecosystem::PyPI, "colourama").unwrap().0, "colorama");
-        assert_eq!(
-            hit(Ecosystem::PyPI, "python-dateutils")
-                .map(|h| h.0)
-                .as_deref(),
-            Some("python-dateutil")
-        );
-        let (t, rule, _) = hit(Ecosystem::Npm, "lodash-js").unwrap();
-        assert_eq!((t.as_str(), rule), ("lodash", "suffix-added"));
-        let (t, rule, _) = hit(Ecosystem::Npm, "types-node").unwrap();
-        assert_eq!((t.as_str(), rule), ("@types/node", "scope-flattened"));
-        let (_, rule, _) =
-            hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Confidence::Low), |h| h);
-        assert!(rule.is_empty() || rule == "reordered-tokens");
-    }
-
-    #[test]
-    fn popular_names_are_never_flagged() {
-        for (eco, name) in [
-            (Ecosystem::Npm, "colors"),
-            (Ecosystem::Npm, "color"),
-            (Ecosystem::PyPI, "requests"),
-            (Ecosystem::CratesIo, "serde-json"),
-        ] {
-            assert_eq!(check(eco, name), None, "{name}");
-        }
-    }
-
-    #[test]
-    fn dropped_affixes_are_the_separated_ones() {
-        let want: Vec<&str> = PREFIXES
-            .iter()
-            .copied()
-            .filter(|p| p.ends_with('-'))
-            .collect();
-        assert_eq!(DROPPED_PREFIXES.to_vec(), want);
-        let want: Vec<&str> = SUFFIXES
-            .iter()
-            .copied()
-            .filter(|s| s.starts_with(['-', '.']))
-            .collect();
-        assert_eq!(DROPPED_SUFFIXES.to_vec(), want);
-    }
-
-    #[test]
-    fn token_keys_ignore_order_and_encoding_path() {
-        let seed = keys::scope_seed(None);
-        for (a, b) in [
-            ("yaml-parser", "parser_yaml"),
-            ("a-b-c", "c.b-a"),
-            ("x--y", "y-x"),
-        ] {
-            assert_eq!(tokens_key(seed, a, true), tokens_key(seed, b, true));
-            assert_eq!(tokens_key(seed, a, true), keys::tokens_key(seed, a));
-        }
-        assert_ne!(tokens_key(seed, "a-b", true), tokens_key(seed, "a-c", true));
-        assert_eq!(tokens_key(seed, "single", true), None);
-        assert_eq!(tokens_key(seed, "-single-", true), None);
-    }
-
-    #[test]
-    fn normalisation_is_the_ecosystems() {
-        let mut buf = String::new();
-        for name in [
-            "Requests",
-            "  Py_Yaml..x ",
-            "serde_json",
-            "Zope.Interface",
-            "ÜBER_lib",
-            "a--b__c",
-            "@Types/Node",
-            "",
-            "-",
-            "İstanbul",
-            "x\u{b}",
-            "\u{b}Django\u{a0}",
-        ] {
-            for eco in [Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::CratesIo] {
-                assert_eq!(
-                    normalize(eco, name, &mut buf),
-                    eco.normalize_name(name),
-                    "{name}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn one_edit_classification() {
-        assert_eq!(one_edit("reqeusts", "requests"), Some(("transposition", 3)));
-        assert_eq!(
-            one_edit("requestss", "requests"),
-            Some(("repeated-character", 3))
-        );
-        assert_eq!(one_edit("requets", "requests"), Some(("deletion", 2)));
-        assert_eq!(
-            one_edit("requesta", "requests"),
-            Some(("keyboard-or-homoglyph-substitution", 3))
-        );
-        assert_eq!(one_edit("abcdef", "uvwxyz"), None);
-    }
-}
+mod tests;

@@ -7,7 +7,10 @@ use crate::common;
 
 use depwarden::ecosystem::Ecosystem;
 use depwarden::supply::popular::corpus;
-use depwarden::supply::typosquat::{Confidence, TOP, check};
+use depwarden::supply::typosquat::{Confidence, Figures, check, check_using};
+
+/// The top of each corpus, for the look-alike pairs.
+const TOP: u32 = 5_000;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -16,6 +19,19 @@ fn eco_of(s: &str) -> Ecosystem {
         "npm" => Ecosystem::Npm,
         "PyPI" => Ecosystem::PyPI,
         _ => Ecosystem::CratesIo,
+    }
+}
+
+/// How one row of the evaluation set fares: flagged, and flagged high
+/// with the right target.
+fn grade(eco: Ecosystem, bad: &str, target: &str, figures: Figures) -> (bool, bool, String) {
+    match check_using(eco, bad, figures) {
+        Some(s) => {
+            let right = s.confidence == Confidence::High && s.imitates == target;
+            let what = format!("{} ({}, {:?})", s.imitates, s.rule, s.confidence);
+            (true, right, what)
+        }
+        None => (false, false, "nothing".into()),
     }
 }
 
@@ -33,6 +49,8 @@ fn recall_on_documented_typosquats() {
     let mut per_eco: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
     let mut per_target: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut missed = Vec::new();
+    let mut changed = Vec::new();
+    let (mut names_only_flagged, mut names_only_high) = (0, 0);
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let [eco_s, bad, target, ..] = cols.as_slice() else {
@@ -48,20 +66,20 @@ fn recall_on_documented_typosquats() {
         e.1 += 1;
         let t = per_target.entry(format!("{eco_s}/{target_n}")).or_default();
         t.0 += 1;
-        match check(eco, bad) {
-            Some(s) => {
-                e.2 += 1;
-                t.1 += 1;
-                if s.confidence == Confidence::High && s.imitates == target_n {
-                    e.3 += 1;
-                } else {
-                    missed.push(format!(
-                        "{eco_s} {bad} -> {} ({}, {:?}; want {target_n})",
-                        s.imitates, s.rule, s.confidence
-                    ));
-                }
-            }
-            None => missed.push(format!("{eco_s} {bad} -> nothing (want {target_n})")),
+        let (flagged, high, what) = grade(eco, bad, &target_n, Figures::Established);
+        let (flagged_n, high_n, what_n) = grade(eco, bad, &target_n, Figures::NamesOnly);
+        names_only_flagged += usize::from(flagged_n);
+        names_only_high += usize::from(high_n);
+        if (flagged, high) != (flagged_n, high_n) {
+            changed.push(format!(
+                "{eco_s} {bad}: {what_n} without figures, {what} with them"
+            ));
+        }
+        e.2 += usize::from(flagged);
+        t.1 += usize::from(flagged);
+        e.3 += usize::from(high);
+        if !high {
+            missed.push(format!("{eco_s} {bad} -> {what}; want {target_n}"));
         }
     }
     let (mut rows, mut flagged, mut high) = (0, 0, 0);
@@ -80,6 +98,15 @@ fn recall_on_documented_typosquats() {
     }
     for m in &missed {
         println!("  not high/right: {m}");
+    }
+    let pct = |n: usize| 100.0 * n as f64 / rows as f64;
+    println!(
+        "without the npm download figures: {rows} rows, recall {:.1}%, high-confidence with the right target {:.1}%",
+        pct(names_only_flagged),
+        pct(names_only_high)
+    );
+    for c in &changed {
+        println!("  changed by the figures: {c}");
     }
     let recall = flagged as f64 / rows as f64;
     let high_recall = high as f64 / rows as f64;
@@ -193,4 +220,39 @@ fn look_alike_popular_pairs_are_not_flagged_high() {
         println!("{eco:?}: {pairs} look-alike pairs in the top {TOP}");
         assert!(pairs > 0 || eco == Ecosystem::CratesIo);
     }
+}
+
+/// The established npm packages (10,000 downloads a month or more) are
+/// legitimate in their own right: none is flagged high, and the few that
+/// are flagged at all are typing errors of a name at least 10,000 times
+/// more downloaded.
+#[test]
+fn established_packages_are_never_flagged_high() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/supply/data/npm-established.tsv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut checked, mut low) = (0, Vec::new());
+    for line in text.lines() {
+        let (name, figure) = line.split_once('\t').unwrap();
+        checked += 1;
+        if let Some(s) = check(Ecosystem::Npm, name) {
+            assert_eq!(s.confidence, Confidence::Low, "{name} ~ {}", s.imitates);
+            let own: u64 = figure.parse().unwrap();
+            assert!(
+                s.target_downloads.unwrap() / own >= 10_000,
+                "{name} ~ {}",
+                s.imitates
+            );
+            low.push(format!("{name} ~ {} ({})", s.imitates, s.rule));
+        }
+    }
+    println!(
+        "{checked} established npm packages, {} flagged low:",
+        low.len()
+    );
+    for l in &low {
+        println!("  {l}");
+    }
+    assert!(checked > 80_000);
+    assert!(low.len() * 1000 < checked, "{} of {checked}", low.len());
 }

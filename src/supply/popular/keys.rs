@@ -61,6 +61,10 @@ pub fn extend_ascii(h: u64, s: &[u8]) -> u64 {
     })
 }
 
+/// Bits of a key that choose its bucket in the table of download figures
+/// (about three names per bucket).
+pub const FIGURE_BUCKET_BITS: u32 = 15;
+
 /// Prefixes ending with a separator that a copy of a popular name may
 /// drop (`python-dateutil` → `dateutil`).
 pub const DROPPED_PREFIXES: [&str; 5] = ["python-", "py-", "node-", "rust-", "js-"];
@@ -69,6 +73,28 @@ pub const DROPPED_PREFIXES: [&str; 5] = ["python-", "py-", "node-", "rust-", "js
 pub const DROPPED_SUFFIXES: [&str; 9] = [
     "-python", "-py", "-js", ".js", "-rs", "-cli", "-dev", "-node", "-lib",
 ];
+
+/// True when the first token of `prefix` is one of the affixes a copy
+/// adds to or drops from a popular name ([`DROPPED_PREFIXES`]): such a
+/// prefix marks imitations, not a family of names.
+pub fn is_affix_prefix(prefix: &str) -> bool {
+    let first = prefix.split(is_separator).next().unwrap_or("");
+    DROPPED_PREFIXES
+        .iter()
+        .any(|p| p.strip_suffix(is_separator) == Some(first))
+}
+
+/// Where the family prefixes of a name end: after its first token and
+/// its separator, and after its second token and separator (`aws-sdk-s3`
+/// → 4 and 8), when more of the name follows. Scoped names have none.
+pub fn family_prefix_ends(name: &str) -> impl Iterator<Item = usize> + '_ {
+    let scoped = name.starts_with('@');
+    name.char_indices()
+        .filter(move |&(i, c)| !scoped && i > 0 && is_separator(c))
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(move |&end| end < name.len() && !name[end..].starts_with(is_separator))
+        .take(2)
+}
 
 /// What is left of `name` once a dropped prefix or suffix is taken off,
 /// for each one it has.
