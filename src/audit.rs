@@ -151,7 +151,7 @@ pub fn audit(
         .enumerate()
         .map(|(i, d)| auditor.deployment(i, d))
         .collect::<Result<Vec<_>, _>>()?;
-    auditor.finish(audits, &inv.diagnostics)
+    auditor.finish(audits, &inv.diagnostics, Vec::new())
 }
 
 /// The audit of one deployment before ignores and the gate: its report
@@ -320,6 +320,7 @@ impl<'a> Auditor<'a> {
         &self,
         mut audits: Vec<DeploymentAudit>,
         diagnostics: &[Diagnostic],
+        mut functions: Vec<crate::report::model::FunctionReport>,
     ) -> Result<ScanReport, StoreError> {
         audits.sort_by_key(|a| a.index);
         let policies = self.policies;
@@ -366,6 +367,9 @@ impl<'a> Auditor<'a> {
                     FindingKind::Typosquat => summary.typosquats += 1,
                     FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
                     FindingKind::Warning => summary.warnings += 1,
+                    FindingKind::Runtime => summary.runtime += 1,
+                    FindingKind::Platform => summary.platform += 1,
+                    FindingKind::Size => summary.size += 1,
                 }
             }
             if let Some(r) = gate_reason(&report.path, &report.findings) {
@@ -373,6 +377,23 @@ impl<'a> Auditor<'a> {
             }
             deployments.push(report);
         }
+        // Functions hook: their own findings (runtime, platform, size)
+        // are gated with the scan-wide policy.
+        crate::functions::gate::apply(
+            &mut functions,
+            &mut |f| {
+                apply_ignores(
+                    f,
+                    policies.global,
+                    today,
+                    &mut used_ignores,
+                    &mut expired_notes,
+                );
+                f.closes_gate = closes_gate(f, policies.global);
+            },
+            &mut summary,
+            &mut reasons,
+        );
         let mut unused = Vec::new();
         let mut reported: BTreeSet<IgnoreKey> = BTreeSet::new();
         let mut check_unused = |_: usize, p: &Policy| {
@@ -437,6 +458,7 @@ impl<'a> Auditor<'a> {
             },
             deployments,
             errors,
+            functions,
             policy: PolicyNotes {
                 config: self.opts.config_path.clone(),
                 expired_ignores: expired_notes.into_iter().collect(),
@@ -454,6 +476,8 @@ struct Occurrence {
     path: Vec<String>,
     dev: bool,
     not_on_target: Option<String>,
+    /// The cutoff, when the source predicted the package (`--resolve`).
+    resolved: Option<String>,
     direct: bool,
     line: Option<u32>,
 }
@@ -538,6 +562,10 @@ fn match_deployment(
                 path,
                 dev: p.dev,
                 not_on_target: p.not_on_target.clone(),
+                resolved: p
+                    .resolved
+                    .then(|| parsed.facts.resolution.as_ref().map(|r| r.cutoff.clone()))
+                    .map(Option::unwrap_or_default),
                 direct: p.direct,
                 line: p.line,
             };
@@ -709,6 +737,10 @@ fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRecord>>) -> F
     if g.occurrences.iter().all(|o| o.not_on_target.is_some()) {
         f.not_on_target = g.occurrences.iter().find_map(|o| o.not_on_target.clone());
     }
+    if g.occurrences.iter().all(|o| o.resolved.is_some()) {
+        f.resolved = true;
+        f.resolve_cutoff = g.occurrences.iter().find_map(|o| o.resolved.clone());
+    }
     f.direct = g.occurrences.iter().any(|o| o.direct);
     f.line = g.occurrences.first().and_then(|o| o.line);
     f
@@ -783,6 +815,11 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
         // Not installed on the target: it cannot run there.
         return false;
     }
+    if f.resolved && !policy.gate.resolved {
+        // Predicted by `--resolve`, and the policy keeps predictions out
+        // of the verdict.
+        return false;
+    }
     let gate = &policy.gate;
     if f.kind == FindingKind::Malicious {
         // Malicious code runs at install time, dev or not.
@@ -808,6 +845,13 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
             .and_then(crate::policy::Level3::parse)
             .is_some_and(|r| gate.confusion.closes(r)),
         FindingKind::Malicious => gate.malicious,
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => {
+            f.check.as_ref().is_some_and(|c| match f.kind {
+                FindingKind::Runtime => gate.runtime.closes(c.level),
+                FindingKind::Platform => gate.platform.closes(c.level),
+                _ => gate.size.closes(c.level),
+            })
+        }
     }
 }
 
@@ -864,6 +908,9 @@ fn kind_rank(k: FindingKind) -> u8 {
         FindingKind::Typosquat => 2,
         FindingKind::DependencyConfusion => 3,
         FindingKind::Warning => 4,
+        FindingKind::Runtime => 5,
+        FindingKind::Platform => 6,
+        FindingKind::Size => 7,
     }
 }
 
@@ -908,6 +955,11 @@ fn deployment_report(
             format: s.source.format.name().to_string(),
             packages: count,
             scanned: s.result.is_ok(),
+            resolution: s
+                .result
+                .as_ref()
+                .ok()
+                .and_then(|p| p.facts.resolution.clone()),
         });
     }
     let mut errors: Vec<ErrorEntry> = d

@@ -94,6 +94,14 @@ pub trait Fs: Sync + Send {
     /// Resolves symlinks; `None` when the target does not exist.
     fn canonicalize(&self, path: &Path) -> Option<PathBuf>;
 
+    /// The apparent size in bytes of a regular file (a zip entry's
+    /// declared uncompressed size), without reading it and without
+    /// following a final symbolic link; `None` when it is not a regular
+    /// file or the view does not know (used for Lambda's size limits).
+    fn file_size(&self, _path: &Path) -> Option<u64> {
+        None
+    }
+
     /// Reads a file as UTF-8 text (invalid sequences are an error naming
     /// the file). A leading byte-order mark is dropped.
     fn read_to_string(&self, path: &Path) -> Result<String, FsError> {
@@ -153,6 +161,22 @@ impl OsFs {
     pub fn with_limit(max_file_size: u64) -> Self {
         OsFs { max_file_size }
     }
+}
+
+/// `p` with `.` removed and `..` applied lexically (a `..` above the start
+/// is dropped), without touching the disk.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> FsError {
@@ -240,6 +264,11 @@ impl Fs for OsFs {
 
     fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
         std::fs::canonicalize(path).ok()
+    }
+
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        meta.is_file().then_some(meta.len())
     }
 }
 

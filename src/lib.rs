@@ -18,6 +18,7 @@
 
 pub mod advisory;
 pub mod app;
+pub mod app_io;
 pub mod atomic;
 pub mod audit;
 pub mod boundary;
@@ -28,6 +29,7 @@ pub mod discover;
 pub mod ecosystem;
 pub mod fix;
 pub mod fs;
+pub mod functions;
 pub mod graph;
 pub mod limits;
 pub mod matcher;
@@ -37,9 +39,11 @@ pub mod policy;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod source;
 pub mod supply;
+pub mod target;
 pub mod toml_guard;
 pub mod version;
 pub mod workspace;

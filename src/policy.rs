@@ -130,6 +130,8 @@ impl Level3 {
     }
 }
 
+pub use crate::functions::levels::{CheckGate, RuntimeGate};
+
 /// `[gate]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -153,6 +155,16 @@ pub struct Gate {
     /// vulnerabilities is not opened by a record nobody has scored.
     #[serde(deserialize_with = "graded_severity")]
     pub unknown_severity: Severity,
+    /// Function runtime findings that close the gate.
+    pub runtime: RuntimeGate,
+    /// Function platform findings that close the gate.
+    pub platform: CheckGate,
+    /// Function size findings that close the gate.
+    pub size: CheckGate,
+    /// Findings of packages predicted by `--resolve` (not read from a
+    /// lockfile) close the gate like locked ones; `false` reports them
+    /// without closing it.
+    pub resolved: bool,
 }
 
 /// `low`, `medium`, `high` or `critical` (not `unknown`: the setting says
@@ -186,6 +198,9 @@ impl Gate {
         self.typosquat = Level3::None;
         self.confusion = Level3::None;
         self.warnings.clear();
+        self.runtime = RuntimeGate::None;
+        self.platform = CheckGate::None;
+        self.size = CheckGate::None;
     }
 }
 
@@ -197,8 +212,12 @@ impl Default for Gate {
             typosquat: Level3::High,
             confusion: Level3::High,
             include_dev: false,
+            resolved: true,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
+            runtime: RuntimeGate::Deprecated,
+            platform: CheckGate::Error,
+            size: CheckGate::Error,
         }
     }
 }
@@ -245,6 +264,10 @@ pub struct RegistriesConfig {
     /// Timeout of one public-registry lookup, in milliseconds (default
     /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
+    /// Registry bases `--resolve` fetches metadata from (keys `npm`,
+    /// `pypi` for a PEP 691 simple index, `crates` for a sparse index);
+    /// read only from a configuration given with `--config`.
+    pub resolve: std::collections::BTreeMap<String, String>,
 }
 
 /// `[database]`.
@@ -265,17 +288,25 @@ pub struct TargetConfig {
     /// `x86_64` (default) or `arm64`: npm `cpu` fields and Python
     /// `platform_machine` markers are evaluated for it.
     pub architecture: Option<String>,
+    /// `3.12` (default): the Python version markers are evaluated for.
+    pub python: Option<String>,
 }
 
 impl TargetConfig {
     /// The target this configures.
     pub fn target(&self) -> crate::parse::Target {
+        let d = crate::parse::Target::default();
         crate::parse::Target {
             arch: self
                 .architecture
                 .as_deref()
                 .and_then(crate::parse::Arch::parse)
-                .unwrap_or_default(),
+                .unwrap_or(d.arch),
+            python: self
+                .python
+                .as_deref()
+                .and_then(crate::parse::Target::parse_python)
+                .unwrap_or(d.python),
         }
     }
 }
@@ -400,6 +431,15 @@ impl Policy {
                 path,
                 line_of(text, a),
                 &format!("target.architecture must be x86_64 or arm64, not {a:?}"),
+            ));
+        }
+        if let Some(v) = &self.target.python
+            && crate::parse::Target::parse_python(v).is_none()
+        {
+            return Err(invalid(
+                path,
+                line_of(text, v),
+                &format!("target.python must be a Python version such as \"3.12\", not {v:?}"),
             ));
         }
         for m in &self.registries.mirrors {

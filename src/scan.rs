@@ -91,6 +91,16 @@ pub fn parse_deployment(
     options: &ParseOptions,
 ) -> ParsedDeployment {
     let started = std::time::Instant::now();
+    // A deployment that functions run on its own target (their runtime
+    // and architecture) is evaluated for it.
+    let own;
+    let options = match deployment.target {
+        Some(t) if t != options.target => {
+            own = ParseOptions::new(t, options.limits.clone());
+            &own
+        }
+        _ => options,
+    };
     let sources = deployment
         .sources
         .par_iter()

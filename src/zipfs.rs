@@ -20,7 +20,7 @@ use crate::discover::Deployment;
 use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
 use crate::limits::ZipLimits;
 use crate::parse::{Diagnostic, Level};
-use crate::scan::{Inventory, ParsedDeployment};
+use crate::scan::ParsedDeployment;
 
 mod central;
 mod links;
@@ -74,6 +74,8 @@ struct Entry {
     raw: String,
     /// For a symbolic link, where it points (as written).
     target: Option<String>,
+    /// Declared uncompressed size.
+    size: u64,
 }
 
 /// Longest symbolic-link target read from an archive.
@@ -229,6 +231,7 @@ impl Archive {
                     refused,
                     raw: name.clone(),
                     target: None,
+                    size,
                 };
                 if let Some(earlier) = entries.insert(rel.clone(), entry) {
                     let what = if earlier.raw == name {
@@ -638,6 +641,21 @@ impl Fs for ZipAwareFs {
             Loc::Broken(mount, _) => Some(mount),
         }
     }
+
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        match self.locate(path) {
+            Loc::Os(p) => {
+                self.guard(&p).ok()?;
+                self.os.file_size(&p)
+            }
+            Loc::Zip(a, rel) => a
+                .entries
+                .get(&rel)
+                .filter(|e| e.kind == EntryKind::File)
+                .map(|e| e.size),
+            Loc::Broken(..) => None,
+        }
+    }
 }
 
 /// The canonical form of a mount path: the canonical zip path plus the mark.
@@ -663,31 +681,6 @@ fn canonical_mount(os: &OsFs, mount: &Path) -> Option<PathBuf> {
     let mut comps = rest.components();
     comps.next();
     Some(first.join(comps.as_path()))
-}
-
-/// Discovers and parses `paths` with zips readable in memory: a `.zip`
-/// given explicitly is scanned as a deployment root, and with `zips` every
-/// `.zip` met during discovery is too. Archive problems are reported with
-/// the deployment they belong to.
-pub fn inventory(
-    paths: &[PathBuf],
-    zips: bool,
-    options: &crate::parse::ParseOptions,
-) -> Result<Inventory, crate::discover::DiscoverError> {
-    let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
-    let discovery = tree.discover()?;
-    let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
-    let mut inv = Inventory {
-        deployments,
-        diagnostics: discovery.diagnostics,
-    };
-    for (i, d) in late {
-        match i.and_then(|i| inv.deployments.get_mut(i)) {
-            Some(dep) => dep.deployment.diagnostics.push(d),
-            None => inv.diagnostics.push(d),
-        }
-    }
-    Ok(inv)
 }
 
 /// The paths of a scan, read through one zip-aware file system: discovery
@@ -726,7 +719,21 @@ impl ScanTree {
     /// Finds the deployments; archive problems met on the way are attached
     /// to the deployment that holds them.
     pub fn discover(&self) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
-        let mut discovery = crate::discover::discover(&self.fs, &self.paths)?;
+        self.discover_paths(&self.paths)
+    }
+
+    /// The file system the scan reads through.
+    pub fn fs(&self) -> &ZipAwareFs {
+        &self.fs
+    }
+
+    /// Finds the deployments under `paths` (inside the scan's roots, such
+    /// as the mounted zips a function template names), as [`Self::discover`].
+    pub fn discover_paths(
+        &self,
+        paths: &[PathBuf],
+    ) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
+        let mut discovery = crate::discover::discover(&self.fs, paths)?;
         for d in self.fs.take_diagnostics() {
             let roots = discovery.deployments.iter().map(|dep| dep.root.as_path());
             match owner(roots, &d.path) {

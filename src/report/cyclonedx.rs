@@ -40,7 +40,12 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 })
                 .collect();
             for ((id, p), bom_ref) in parsed.graph.iter().zip(&ids) {
-                components.push(component(p, bom_ref, &src));
+                components.push(component(
+                    p,
+                    bom_ref,
+                    &src,
+                    parsed.facts.resolution.as_ref().map(|r| r.cutoff.as_str()),
+                ));
                 refs.entry((
                     dep_path.clone(),
                     p.ecosystem.as_str().to_string(),
@@ -58,6 +63,43 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 dependencies.push(json!({"ref": bom_ref, "dependsOn": depends}));
             }
         }
+    }
+    // Functions: an application component each, depending on the
+    // components of the packages it loads.
+    for f in &report.functions {
+        let fref = format!("function:{}#{}", f.template, f.name);
+        let parts: Vec<&String> = f
+            .code
+            .deployments
+            .iter()
+            .chain(f.layers.iter().flat_map(|l| l.deployments.iter()))
+            .collect();
+        let mut depends: BTreeSet<&String> = BTreeSet::new();
+        for p in f.packages.iter().filter(|p| p.effective) {
+            for d in &parts {
+                let key = (
+                    (*d).clone(),
+                    p.ecosystem.clone(),
+                    p.name.clone(),
+                    p.version.clone().unwrap_or_default(),
+                );
+                depends.extend(refs.get(&key).into_iter().flatten());
+            }
+        }
+        let prop = |k: &str, v: Option<&str>| json!({"name": format!("depwarden:{k}"), "value": v.unwrap_or("")});
+        components.push(json!({
+            "type": "application",
+            "bom-ref": fref,
+            "name": f.name,
+            "properties": [
+                prop("framework", Some(&f.framework)),
+                prop("template", Some(&f.template)),
+                prop("runtime", f.runtime.as_deref()),
+                prop("architecture", f.architecture.as_deref()),
+                prop("package_type", Some(&f.package_type)),
+            ],
+        }));
+        dependencies.push(json!({"ref": fref, "dependsOn": depends}));
     }
     let mut vulnerabilities: BTreeMap<String, Value> = BTreeMap::new();
     for d in &report.deployments {
@@ -142,7 +184,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
     super::escape::to_json(&bom, super::escape::JsonMode::Visible)
 }
 
-fn component(p: &Package, bom_ref: &str, src: &str) -> Value {
+fn component(p: &Package, bom_ref: &str, src: &str, cutoff: Option<&str>) -> Value {
     let mut c = json!({
         "type": if p.root { "application" } else { "library" },
         "bom-ref": bom_ref,
@@ -166,6 +208,13 @@ fn component(p: &Package, bom_ref: &str, src: &str) -> Value {
         map.insert("scope".into(), json!("optional"));
     }
     let mut props = vec![json!({"name": "depwarden:source", "value": src})];
+    if p.resolved {
+        // Predicted by resolving a manifest, not read from a lockfile.
+        props.push(json!({"name": "depwarden:resolved", "value": "true"}));
+        if let Some(c) = cutoff {
+            props.push(json!({"name": "depwarden:resolve_cutoff", "value": c}));
+        }
+    }
     if let PackageSource::Git { url, rev } = &p.source {
         props.push(json!({"name": "depwarden:git", "value": format!("{url}{}", rev.as_ref().map(|r| format!("#{r}")).unwrap_or_default())}));
     }

@@ -13,20 +13,30 @@ use crate::parse::Level;
 use crate::scan::{Inventory, ParsedDeployment};
 
 /// The inventory as JSON: `{"deployments": [...], "errors": [...],
-/// "packages": [...]}` (keys in this order, and in alphabetical order
-/// inside every object). It serialises straight from the parsed graphs,
-/// one package at a time, so it costs the output and not a copy of it.
-pub struct InventoryJson<'a>(pub &'a Inventory);
+/// "functions": [...], "packages": [...]}` (keys in this order, and in
+/// alphabetical order inside every deployment and package; `functions`
+/// only when infrastructure files define some). It serialises straight
+/// from the parsed graphs, one package at a time, so it costs the output
+/// and not a copy of it.
+pub struct InventoryJson<'a>(pub &'a Inventory, pub &'a [super::model::FunctionReport]);
 
 /// The inventory as JSON (see [`InventoryJson`]).
 pub fn to_json(inv: &Inventory) -> InventoryJson<'_> {
-    InventoryJson(inv)
+    InventoryJson(inv, &[])
+}
+
+/// The inventory and the functions of the scan as JSON.
+pub fn to_json_with<'a>(
+    inv: &'a Inventory,
+    functions: &'a [super::model::FunctionReport],
+) -> InventoryJson<'a> {
+    InventoryJson(inv, functions)
 }
 
 impl Serialize for InventoryJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let inv = self.0;
-        let mut map = ser.serialize_map(Some(3))?;
+        let mut map = ser.serialize_map(None)?;
         map.serialize_entry(
             "deployments",
             &Seq(|| inv.deployments.iter().map(DeploymentJson)),
@@ -41,6 +51,9 @@ impl Serialize for InventoryJson<'_> {
                 })
             }),
         )?;
+        if !self.1.is_empty() {
+            map.serialize_entry("functions", self.1)?;
+        }
         map.serialize_entry(
             "packages",
             &Seq(|| {
@@ -52,6 +65,8 @@ impl Serialize for InventoryJson<'_> {
                         let dep_path = dep_path.clone();
                         s.result.iter().flat_map(move |parsed| {
                             let (dep_path, src_path) = (dep_path.clone(), src_path.clone());
+                            let cutoff =
+                                parsed.facts.resolution.as_ref().map(|r| r.cutoff.as_str());
                             parsed.graph.iter().map(move |(id, p)| PackageJson {
                                 graph: &parsed.graph,
                                 id,
@@ -59,6 +74,7 @@ impl Serialize for InventoryJson<'_> {
                                 deployment: dep_path.clone(),
                                 source: src_path.clone(),
                                 format,
+                                cutoff,
                             })
                         })
                     })
@@ -91,11 +107,14 @@ struct ErrorJson<'a> {
 }
 
 #[derive(Serialize)]
-struct SourceJson {
+struct SourceJson<'a> {
     format: &'static str,
     ok: bool,
     packages: usize,
     path: String,
+    /// Set when the graph was resolved (`--resolve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolution: Option<&'a crate::resolve::facts::ResolutionFacts>,
 }
 
 struct DeploymentJson<'a>(&'a ParsedDeployment);
@@ -124,6 +143,11 @@ impl Serialize for DeploymentJson<'_> {
                     ok: s.result.is_ok(),
                     packages: s.result.as_ref().map(|p| p.graph.len()).unwrap_or(0),
                     path: relative_display(&d.deployment.scan_root, &s.source.path),
+                    resolution: s
+                        .result
+                        .as_ref()
+                        .ok()
+                        .and_then(|p| p.facts.resolution.as_ref()),
                 })
             }),
         )?;
@@ -140,6 +164,8 @@ struct PackageJson<'a> {
     deployment: String,
     source: String,
     format: &'static str,
+    /// The cutoff of the resolution the package comes from, if any.
+    cutoff: Option<&'a str>,
 }
 
 impl Serialize for PackageJson<'_> {
@@ -176,6 +202,10 @@ impl Serialize for PackageJson<'_> {
         map.serialize_entry("path", &self.graph.path_names(self.id))?;
         if let Some(r) = &p.requirement {
             map.serialize_entry("requirement", r)?;
+        }
+        if p.resolved {
+            map.serialize_entry("resolve_cutoff", &self.cutoff)?;
+            map.serialize_entry("resolved", &true)?;
         }
         map.serialize_entry("root", &p.root)?;
         map.serialize_entry("source", &self.source)?;
@@ -219,9 +249,48 @@ impl Serialize for Origin<'_> {
     }
 }
 
-/// The inventory as a plain-text table, one block per deployment, every
-/// input-derived string in its visible form.
-pub fn to_table(inv: &Inventory) -> String {
+/// The inventory as a plain-text table, one block per deployment, then
+/// one per function with the packages it deploys; every input-derived
+/// string in its visible form.
+pub fn to_table(inv: &Inventory, functions: &[super::model::FunctionReport]) -> String {
+    let mut out = deployments_table(inv);
+    for f in functions {
+        let _ = writeln!(
+            out,
+            "function {} ({} {}, {} {})",
+            v(&f.name),
+            f.framework,
+            v(&f.template),
+            v(f.runtime.as_deref().unwrap_or("runtime unknown")),
+            f.architecture.as_deref().unwrap_or("architecture unknown")
+        );
+        for p in &f.packages {
+            let mut flags: Vec<String> = vec![v(&p.origin).into_owned()];
+            if !p.effective {
+                flags.push("not loaded".into());
+            }
+            if let Some(s) = &p.shadowed_by {
+                flags.push(format!("shadowed by {}", v(s)));
+            }
+            if p.not_on_path {
+                flags.push("not on path".into());
+            }
+            if p.bundled == Some(false) {
+                flags.push("not bundled".into());
+            }
+            let _ = writeln!(
+                out,
+                "    {}@{}  {}",
+                v(&p.name),
+                v(p.version.as_deref().unwrap_or("?")),
+                flags.join(",")
+            );
+        }
+    }
+    out
+}
+
+fn deployments_table(inv: &Inventory) -> String {
     let mut out = String::new();
     for d in &inv.deployments {
         let _ = writeln!(out, "{}", v(&d.deployment.display_path()));
@@ -236,6 +305,13 @@ pub fn to_table(inv: &Inventory) -> String {
                         s.source.format,
                         parsed.graph.len()
                     );
+                    if let Some(r) = &parsed.facts.resolution {
+                        let _ = writeln!(
+                            out,
+                            "  resolved (predicted, not installed) as of {}, registry metadata {}",
+                            r.cutoff, r.digest
+                        );
+                    }
                     for (_, p) in parsed.graph.iter() {
                         let mut flags = Vec::new();
                         if p.root {
@@ -252,6 +328,9 @@ pub fn to_table(inv: &Inventory) -> String {
                         }
                         if p.not_on_target.is_some() {
                             flags.push("not-on-target");
+                        }
+                        if p.resolved {
+                            flags.push("resolved");
                         }
                         let version = p.version.clone().unwrap_or_else(|| {
                             format!(

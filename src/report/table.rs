@@ -25,7 +25,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             .sources
             .iter()
             .map(|s| {
-                if s.scanned {
+                if let Some(r) = &s.resolution {
+                    format!(
+                        "{} ({}, resolved as of {})",
+                        v(&s.path),
+                        v(&s.format),
+                        v(&r.cutoff)
+                    )
+                } else if s.scanned {
                     format!("{} ({})", v(&s.path), v(&s.format))
                 } else {
                     format!("{} ({}, NOT SCANNED)", v(&s.path), v(&s.format))
@@ -96,6 +103,9 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             if f.not_on_target.is_some() {
                 line.push_str("  (not on target)");
             }
+            if f.resolved {
+                line.push_str("  (resolved: predicted, not locked)");
+            }
             if let Some(ig) = &f.ignored {
                 let _ = write!(line, "  [ignored: {}]", v(&ig.reason));
             }
@@ -123,6 +133,11 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             }
         }
     }
+    out.push_str(&super::functions_text::table(
+        report,
+        &|s| v(s).into_owned(),
+        &paint,
+    ));
     for e in &report.errors {
         let _ = writeln!(
             out,
@@ -152,7 +167,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}{}",
+        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}{}{}",
         s.deployments,
         s.packages,
         s.vulnerabilities,
@@ -160,6 +175,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
         s.typosquats,
         s.dependency_confusion,
         s.warnings,
+        if s.functions > 0 {
+            format!(
+                "; {} functions: {} runtime, {} platform, {} size",
+                s.functions, s.runtime, s.platform, s.size
+            )
+        } else {
+            String::new()
+        },
         if s.ignored > 0 {
             format!(" ({} ignored)", s.ignored)
         } else {
@@ -210,6 +233,9 @@ fn label(f: &Finding) -> (String, &'static str) {
             v(f.informational.as_deref().unwrap_or("warning")).to_uppercase(),
             "33",
         ),
+        FindingKind::Runtime => ("RUNTIME".into(), "33"),
+        FindingKind::Platform => ("PLATFORM".into(), "31"),
+        FindingKind::Size => ("SIZE".into(), "31"),
     }
 }
 
