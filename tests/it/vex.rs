@@ -294,3 +294,45 @@ fn a_malformed_vex_file_is_an_error_naming_it() {
     assert!(code == 2 && err.contains("missing.json"), "{err}");
     assert!(Path::new(&missing).parent().unwrap().exists());
 }
+
+#[test]
+fn vex_suppresses_the_findings_functions_inherit_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let vex = dir.path().join("fn.vex.json");
+    std::fs::write(
+        &vex,
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "urn:x", "author": "Lambda team",
+            "timestamp": "2026-10-01T09:00:00Z", "version": 1,
+            "statements": [{"vulnerability": {"name": "GHSA-xvch-5gv4-984h"},
+                            "products": [{"@id": "pkg:npm/minimist@1.2.5"}], "status": "not_affected",
+                            "impact_statement": "argv is never parsed in a handler"}]}"#,
+    )
+    .unwrap();
+    let sam = testdata("functions/sam");
+    let (_, out, err) = scan(&[
+        "--format",
+        "json",
+        "--vex",
+        vex.to_str().unwrap(),
+        sam.to_str().unwrap(),
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    let in_functions: Vec<&Value> = report["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .filter(|x| x["package"] == "minimist")
+        .collect();
+    assert!(!in_functions.is_empty());
+    for x in in_functions {
+        assert_eq!(x["ignored"]["vex"]["author"], "Lambda team", "{x}");
+        assert_eq!(x["closes_gate"], false);
+    }
+    assert!(
+        findings(&report)
+            .iter()
+            .filter(|f| f["package"] == "minimist")
+            .all(|f| f["ignored"]["reason"] == "argv is never parsed in a handler")
+    );
+}
