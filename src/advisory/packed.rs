@@ -509,7 +509,8 @@ mod tests {
         // Past the status (tables, keys, values), the read that depends
         // on the byte fails, naming the file; no read answers otherwise
         // than the intact file.
-        let keys: [(Table, &[u8], Option<&[u8]>); 6] = [
+        type Lookup = (Table, &'static [u8], Option<&'static [u8]>);
+        let keys: [Lookup; 6] = [
             (Table::Index, b"npm\0a", Some(b"[1]")),
             (Table::Index, b"npm\0b", Some(b"[2]")),
             (Table::Index, b"PyPI\0c", Some(b"[3]")),
