@@ -33,6 +33,7 @@ pub mod limits;
 pub mod matcher;
 pub mod memo;
 pub mod parse;
+pub mod parsers;
 pub mod policy;
 pub mod progress;
 pub mod redact;

@@ -5,9 +5,8 @@ use rayon::prelude::*;
 
 use crate::discover::Deployment;
 use crate::fs::Fs;
-use crate::parse::{
-    Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source,
-};
+use crate::parse::{Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource};
+use crate::parsers::parse_source;
 use crate::source::SourceRef;
 use crate::supply::registry_config::{self, RegistryConfig};
 

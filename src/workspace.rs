@@ -17,7 +17,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::fs::Fs;
 use crate::graph::PackageSource;
-use crate::parse::{Diagnostic, Level, ParseContext, ParseOptions, parse_source};
+use crate::parse::{Diagnostic, Level, ParseContext, ParseOptions};
+use crate::parsers::parse_source;
 use crate::source::{SourceFormat, SourceRef};
 
 /// The member directories of lockfiles, read once each.
@@ -92,10 +93,10 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Which of `npm-shrinkwrap.json` and `package-lock.json` in one
-/// directory npm reads ([`crate::ecosystem::npm::shrinkwrap_wins`]), the
+/// directory npm reads ([`crate::parsers::npm::shrinkwrap_wins`]), the
 /// other being dropped; says what was chosen.
 fn npm_lock_choice(fs: &dyn Fs, dir: &Path) -> (SourceFormat, Diagnostic) {
-    if crate::ecosystem::npm::shrinkwrap_wins(fs, dir) {
+    if crate::parsers::npm::shrinkwrap_wins(fs, dir) {
         (
             SourceFormat::PackageLock,
             Diagnostic::new(

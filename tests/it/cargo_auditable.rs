@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use depwarden::fs::OsFs;
-use depwarden::parse::{Level, ParseContext, ParseOptions, ParsedSource, parse_source};
+use depwarden::parse::{Level, ParseContext, ParseOptions, ParsedSource};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn parse(path: &Path) -> ParsedSource {

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use depwarden::fs::OsFs;
 use depwarden::graph::{Package, PackageSource};
-use depwarden::parse::{Level, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source};
+use depwarden::parse::{Level, ParseContext, ParseError, ParseOptions, ParsedSource};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn fixture(rel: &str) -> PathBuf {

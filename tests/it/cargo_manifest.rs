@@ -4,7 +4,8 @@ use std::path::Path;
 
 use depwarden::fs::OsFs;
 use depwarden::graph::PackageSource;
-use depwarden::parse::{Level, ParseContext, ParseOptions, parse_source};
+use depwarden::parse::{Level, ParseContext, ParseOptions};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn copy_manifests(to: &Path) {

@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use depwarden::parse::{ParseOptions, parse_bytes};
+use depwarden::parse::ParseOptions;
+use depwarden::parsers::parse_bytes;
 use depwarden::source::SourceFormat;
 
 /// The format and the deployment-relative path each fuzz target uses.
