@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::advisory::store::Store;
 use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
-use crate::parse::Diagnostic;
-use crate::parse::{Limits, ParseOptions};
+use crate::diagnostic::Diagnostic;
+use crate::parse::ParseOptions;
 use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::Format;
@@ -166,7 +166,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let pool = thread_pool(args.jobs)?;
     let options = ParseOptions::new(
         scan_policy.global.target.target(),
-        Limits::configured(&scan_policy.global.limits),
+        scan_policy.global.limits.limits(),
     );
     let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
@@ -328,7 +328,7 @@ fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
         || report.deployments.iter().any(|d| {
             d.errors
                 .iter()
-                .any(|e| e.level == crate::parse::Level::Error)
+                .any(|e| e.level == crate::diagnostic::Level::Error)
         })
         || !report.errors.is_empty()
 }
@@ -620,7 +620,7 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
             return Ok(ExitStatus::Error);
         }
     };
-    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
+    let options = ParseOptions::new(policy.target.target(), policy.limits.limits());
     let pool = thread_pool(args.jobs)?;
     let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,

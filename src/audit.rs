@@ -11,18 +11,19 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use crate::advisory::model::{AdvisoryKind, IndexEntry, OsvRecord};
-use crate::advisory::severity::{self, Severity};
+use crate::advisory::severity;
 use crate::advisory::store::{Store, StoreError};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::relative_display;
 use crate::ecosystem::Ecosystem;
 use crate::graph::Package;
 use crate::matcher::{self, Verdict};
 use crate::memo::Memo;
-use crate::parse::{Diagnostic, Level};
 use crate::policy::Policy;
 use crate::progress::{add_time, timed};
 use crate::report::model::*;
 use crate::scan::{Inventory, ParsedDeployment};
+use crate::severity::Severity;
 
 type Key = (Ecosystem, String);
 

@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::{EntryKind, Fs};
-use crate::parse::{Diagnostic, Level};
 use crate::source::{SourceFormat, SourceRef, looks_like_executable};
 
 /// Directory names never descended into: version control, build output,

@@ -7,8 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Default cap on the size of one source file (256 MiB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+use crate::limits::DEFAULT_MAX_FILE_SIZE;
 
 /// What a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

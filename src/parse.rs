@@ -7,44 +7,11 @@
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::{Fs, FsError};
 use crate::graph::DepGraph;
+use crate::limits::Limits;
 use crate::source::{SourceFormat, SourceRef};
-
-/// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// For information: nothing was lost (e.g. a binary without embedded data).
-    Info,
-    /// Something was skipped or guessed but the source was scanned.
-    Warning,
-    /// The source (or part of it) could not be scanned.
-    Error,
-}
-
-/// A message about a source, kept in the deployment's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnostic {
-    /// Severity.
-    pub level: Level,
-    /// The file the message is about.
-    pub path: PathBuf,
-    /// The message, naming what went wrong and why it matters.
-    pub message: String,
-}
-
-impl Diagnostic {
-    /// A diagnostic at `level` about `path`. The message may quote input:
-    /// it is redacted and cut ([`crate::redact::message`]).
-    pub fn new(level: Level, path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            level,
-            path: path.into(),
-            message: crate::redact::message(message),
-        }
-    }
-}
 
 /// The "is not in the lockfile" warnings of one file (a dependency an entry
 /// declares that no entry of the lockfile satisfies: an edge the graph
@@ -275,38 +242,6 @@ impl Arch {
 pub struct Target {
     /// The architecture (`[target] architecture`, default x86_64).
     pub arch: Arch,
-}
-
-/// Limits that protect the scanner from hostile input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Maximum number of packages one source may declare.
-    pub max_packages: usize,
-    /// Largest file read, in bytes (zip entries included).
-    pub max_file_size: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_packages: 1_000_000,
-            max_file_size: crate::fs::DEFAULT_MAX_FILE_SIZE,
-        }
-    }
-}
-
-impl Limits {
-    /// The limits of a scan: `[limits]` of the configuration over the
-    /// defaults, and `DEPWARDEN_MAX_FILE_SIZE` over both for the file size.
-    pub fn configured(config: &crate::policy::LimitsConfig) -> Limits {
-        let d = Limits::default();
-        Limits {
-            max_packages: config.max_packages.unwrap_or(d.max_packages),
-            max_file_size: crate::limits::max_file_size_from_env()
-                .or(config.max_file_size)
-                .unwrap_or(d.max_file_size),
-        }
-    }
 }
 
 /// Options that affect parsing.

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-use crate::advisory::severity::Severity;
 use crate::clock::Date;
-use crate::report::escape::has_visible_text;
+use crate::limits::Limits;
+use crate::severity::Severity;
+use crate::text::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -293,6 +294,14 @@ pub struct LimitsConfig {
     pub max_packages: Option<usize>,
 }
 
+impl LimitsConfig {
+    /// The limits this configures (defaults where unset,
+    /// `DEPWARDEN_MAX_FILE_SIZE` over the file size).
+    pub fn limits(&self) -> Limits {
+        Limits::configured(self.max_packages, self.max_file_size)
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -382,7 +391,7 @@ impl Policy {
             }
         }
         if let Some(ms) = self.registries.timeout_ms {
-            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            let max = crate::limits::MAX_LOOKUP_TIMEOUT.as_millis();
             if ms == 0 || u128::from(ms) > max {
                 return Err(invalid(
                     path,

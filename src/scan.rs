@@ -3,9 +3,10 @@
 
 use rayon::prelude::*;
 
+use crate::diagnostic::Diagnostic;
 use crate::discover::Deployment;
 use crate::fs::Fs;
-use crate::parse::{Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParseOptions, ParsedSource};
 use crate::parsers::parse_source;
 use crate::source::SourceRef;
 use crate::supply::registry_config::{self, RegistryConfig};
@@ -43,7 +44,7 @@ impl ParsedDeployment {
             match &s.result {
                 Ok(parsed) => out.extend(parsed.diagnostics.iter().cloned()),
                 Err(e) => out.push(Diagnostic::new(
-                    crate::parse::Level::Error,
+                    crate::diagnostic::Level::Error,
                     e.path(),
                     e.detail(),
                 )),
@@ -56,7 +57,7 @@ impl ParsedDeployment {
     pub fn has_errors(&self) -> bool {
         self.diagnostics()
             .iter()
-            .any(|d| d.level == crate::parse::Level::Error)
+            .any(|d| d.level == crate::diagnostic::Level::Error)
     }
 }
 

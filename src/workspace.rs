@@ -15,9 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::Fs;
 use crate::graph::PackageSource;
-use crate::parse::{Diagnostic, Level, ParseContext, ParseOptions};
+use crate::parse::{ParseContext, ParseOptions};
 use crate::parsers::parse_source;
 use crate::source::{SourceFormat, SourceRef};
 

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use zip::ZipArchive;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::Deployment;
 use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
 use crate::limits::ZipLimits;
-use crate::parse::{Diagnostic, Level};
 use crate::scan::{Inventory, ParsedDeployment};
 
 mod central;

@@ -106,10 +106,7 @@ fn nested_files_only_tighten_unless_trusted() {
             "h",
         )
         .expect("nested");
-    assert_eq!(
-        p.gate.unknown_severity,
-        crate::advisory::severity::Severity::High
-    );
+    assert_eq!(p.gate.unknown_severity, crate::severity::Severity::High);
     assert_eq!(p.target.architecture, None);
     let p = sp
         .nested(
@@ -118,10 +115,7 @@ fn nested_files_only_tighten_unless_trusted() {
             "i",
         )
         .expect("nested");
-    assert_eq!(
-        p.gate.unknown_severity,
-        crate::advisory::severity::Severity::Critical
-    );
+    assert_eq!(p.gate.unknown_severity, crate::severity::Severity::Critical);
 
     let mut trusting = scan_policy(
         "trust_nested = true\n[gate]\nfail_on = \"high\"\n",

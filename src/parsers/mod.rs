@@ -11,7 +11,8 @@ pub mod pypi;
 
 use std::path::Path;
 
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParseOptions, ParsedSource};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::parse::{ParseContext, ParseError, ParseOptions, ParsedSource};
 use crate::source::{SourceFormat, SourceRef};
 
 /// Parses `bytes` as a source of `format` found at `rel` (a path relative

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::model::{FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
 use crate::discover::relative_display;
 use crate::graph::{Package, PackageSource};
 use crate::scan::Inventory;
+use crate::severity::Severity;
 
 /// Renders the SBOM (with a trailing newline).
 pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json::Error> {

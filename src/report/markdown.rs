@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::escape::{md_code, md_text};
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
+use crate::severity::Severity;
 
 /// Findings shown in the table at most (fewer when the comment would grow
 /// too long).

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::advisory::severity::Severity;
-use crate::parse::Level;
+use crate::diagnostic::Level;
+use crate::severity::Severity;
 
 /// The current JSON schema version.
 pub const SCHEMA_VERSION: u32 = 1;

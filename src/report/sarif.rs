@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
+use crate::severity::Severity;
 
 /// Renders the report as SARIF 2.1.0 JSON (with a trailing newline).
 pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {

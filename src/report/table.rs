@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::escape::visible as v;
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
-use crate::parse::Level;
+use crate::diagnostic::Level;
+use crate::severity::Severity;
 
 /// Renders the report as a plain-text table; `color` adds ANSI colours.
 pub fn render(report: &ScanReport, color: bool) -> String {

@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
+use depwarden::diagnostic::Level;
 use depwarden::fs::OsFs;
 use depwarden::graph::PackageSource;
-use depwarden::parse::{Level, ParseContext, ParseOptions};
+use depwarden::parse::{ParseContext, ParseOptions};
 use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 

@@ -19,9 +19,10 @@ use object::read::macho::FatArch;
 use object::{FileKind, Object, ObjectSection};
 use serde::Deserialize;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 /// Name of the section cargo-auditable writes.
 pub const SECTION: &str = ".dep-v0";

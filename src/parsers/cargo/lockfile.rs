@@ -22,9 +22,10 @@ use cargo_lock::{MetadataKey, MetadataValue, ResolveVersion, SourceId};
 use serde::Deserialize;
 
 use super::manifest::{self, DeclaredDep, Manifest, Workspace};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 /// At most this many unresolved-dependency warnings per file.
 const MAX_WARNINGS: usize = 20;

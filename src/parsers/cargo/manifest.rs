@@ -12,10 +12,11 @@ use std::path::{Component, Path, PathBuf};
 
 use toml::{Table, Value};
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 /// Upper bound on workspace members followed, against hostile globs.
 const MAX_MEMBERS: usize = 10_000;

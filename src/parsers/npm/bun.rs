@@ -18,9 +18,10 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use super::json::{Lenient, OrderedMap, Strings};
 use super::{is_plain_version, platform, source_from, split_name_spec};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
+use crate::parse::{MissingDeps, ParseContext, ParseError, ParsedSource};
 
 type Deps = OrderedMap<String, String>;
 

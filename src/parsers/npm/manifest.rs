@@ -7,10 +7,11 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer};
 
 use super::{npm_alias, source_from};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 use std::collections::HashMap;
 
 /// The fields of a `package.json` depwarden reads. Fields of unexpected

@@ -24,10 +24,11 @@ use super::{
     declared_flags, is_plain_version, name_from_location, npm_alias, platform, resolve_up,
     source_from,
 };
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
+use crate::parse::{MissingDeps, ParseContext, ParseError, ParsedSource};
 use crate::source::SourceFormat;
 
 type DepMap<'a> = OrderedMap<Cow<'a, str>, Cow<'a, str>>;

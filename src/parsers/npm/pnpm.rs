@@ -20,10 +20,11 @@ use super::json::Strings;
 use super::manifest::PackageJson;
 use super::pnpm_key::{self, strip_peers};
 use super::{platform, source_from};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
+use crate::parse::{MissingDeps, ParseContext, ParseError, ParsedSource};
 
 /// A YAML scalar read as a string (numbers and booleans included).
 #[derive(Debug, Clone, Default)]

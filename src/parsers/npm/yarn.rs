@@ -14,10 +14,11 @@ use std::collections::HashMap;
 
 use super::manifest::{PackageJson, expand_workspaces, root_package};
 use super::{git_source, is_git_spec, npm_alias, platform, source_from, split_name_spec};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::ecosystem::redact_url;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, MissingDeps, ParseContext, ParseError, ParsedSource};
+use crate::parse::{MissingDeps, ParseContext, ParseError, ParsedSource};
 
 /// Longest line read, in bytes: an entry whose header is longer is an
 /// error for that entry (the rest of the file is read), and a longer field

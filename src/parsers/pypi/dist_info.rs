@@ -14,10 +14,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::EntryKind;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 use super::lock::{marker_false, normalize, requirement_name, target_env};
 use crate::ecosystem::redact_url;

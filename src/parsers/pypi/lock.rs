@@ -296,7 +296,7 @@ pub fn marker_false(marker: &str, env: Option<&pep508_rs::MarkerEnvironment>) ->
     let Some(env) = env else {
         return false;
     };
-    let Some(tree) = crate::limits::pep508_marker(marker) else {
+    let Some(tree) = super::pep508::marker(marker) else {
         return false;
     };
     let extras: Vec<pep508_rs::ExtraName> = marker_extras(marker)

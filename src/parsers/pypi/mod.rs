@@ -4,6 +4,7 @@
 pub mod dist_info;
 pub mod lock;
 pub mod pdm;
+pub mod pep508;
 pub mod pipfile;
 pub mod poetry;
 pub mod pylock;

@@ -43,8 +43,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut packages = Vec::with_capacity(entries.len());
     for (i, t) in entries.into_iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
-            parsed.diagnostics.push(crate::parse::Diagnostic::new(
-                crate::parse::Level::Error,
+            parsed.diagnostics.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Level::Error,
                 ctx.path(),
                 format!(
                     "package table at line {} has no name; skipped, the rest of the file is read",

@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
-use crate::parse::{Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{git_source, normalize, read_text};
 use crate::ecosystem::redact_url;

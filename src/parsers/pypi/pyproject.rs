@@ -6,9 +6,10 @@
 //! lockfile. Beside a lockfile the lockfile parsers read it to know which
 //! locked packages are direct and in which group.
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
-use crate::parse::{Diagnostic, Level, ParseContext, ParseError, ParsedSource};
+use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 use super::lock::{ProjectRoot, parse_toml, read_text, requirement_name, str_field};
 

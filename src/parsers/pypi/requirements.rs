@@ -29,12 +29,11 @@ use std::path::{Path, PathBuf};
 use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::EntryKind;
 use crate::graph::{DepGraph, Package, PackageSource};
-use crate::parse::{
-    Diagnostic, IndexRef, Level, ParseContext, ParseError, ParsedSource, PythonTarget,
-};
+use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource, PythonTarget};
 
 /// Maximum depth of `-r` includes.
 const MAX_INCLUDE_DEPTH: usize = 32;
@@ -377,7 +376,7 @@ impl State<'_, '_> {
                 continue;
             }
             let (req, _) = split_options(&line);
-            if let Ok(r) = crate::limits::pep508_requirement(&req)
+            if let Ok(r) = super::pep508::requirement(&req)
                 && let (Some(v), Some(name)) = (exact_pin(&r, &req), raw_name(&req))
             {
                 self.constraints
@@ -403,7 +402,7 @@ impl State<'_, '_> {
             );
             return;
         }
-        let parsed = crate::limits::pep508_requirement(text);
+        let parsed = super::pep508::requirement(text);
         let (name, version, requirement, markers, marker_ok) = match &parsed {
             Ok(r) => {
                 if let Some(VersionOrUrl::Url(url)) = &r.version_or_url {
@@ -455,7 +454,7 @@ impl State<'_, '_> {
                             format!(
                                 "line {}: not a valid requirement, skipped: {}",
                                 line.line,
-                                first_line(&crate::limits::pep508_message(e))
+                                first_line(&super::pep508::message(e))
                             ),
                         );
                         return;

@@ -49,8 +49,8 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut members = Vec::new();
     for (i, t) in entries.iter().enumerate() {
         let Some(name) = str_field(t, "name") else {
-            parsed.diagnostics.push(crate::parse::Diagnostic::new(
-                crate::parse::Level::Error,
+            parsed.diagnostics.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Level::Error,
                 ctx.path(),
                 format!(
                     "package table at line {} has no name; skipped, the rest of the file is read",
