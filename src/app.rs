@@ -8,11 +8,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::advisory::store::Store;
-use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
+use crate::audit::{AuditOptions, Auditor, DeploymentAudit};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
 use crate::diagnostic::Diagnostic;
 use crate::parse::ParseOptions;
-use crate::policy::{FailOn, Policy};
+use crate::policy::{FailOn, Policies, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::Format;
 use crate::report::escape::{JsonMode, to_json, visible};
@@ -195,7 +195,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let mut overrides = match scan_policy.for_deployments(&discovery.deployments) {
+    let nested = match scan_policy.for_deployments(&discovery.deployments) {
         Ok(o) => o,
         Err(e) => {
             progress.finish();
@@ -203,19 +203,12 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    let mut policies = Policies::new(scan_policy.global.clone(), nested);
     if report_only {
         // `--gate none` is absolute: no configuration closes the gate.
-        scan_policy.global.gate.open_for_every_kind();
-        for p in overrides.values_mut() {
-            p.gate.open_for_every_kind();
-        }
+        policies.open_every_gate();
     }
     progress.stage("parsing and matching");
-    let policy = &scan_policy.global;
-    let policies = Policies {
-        global: policy,
-        overrides,
-    };
     let opts = AuditOptions {
         config_path: scan_policy
             .config_path
@@ -259,31 +252,17 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     report.database.warnings.extend(store.warnings());
     let max_age = args
         .max_db_age
-        .or(policy.database.max_age_days)
+        .or(policies.global().database.max_age_days)
         .unwrap_or(7);
-    let met: std::collections::BTreeSet<String> = report
-        .deployments
-        .iter()
-        .flat_map(|d| d.ecosystems.iter().cloned())
-        .collect();
-    let stale = crate::audit::stale_ecosystems(&report.database, &met, max_age);
-    if !stale.is_empty() {
-        let list: Vec<String> = stale.iter().map(ToString::to_string).collect();
-        let advice = "refresh it with `depwarden db sync`";
-        if args.max_db_age.is_some() {
-            progress.finish();
-            for s in &list {
-                error(format_args!("{s}, over the {max_age}-day limit; {advice}"));
-            }
-            return Ok(ExitStatus::Error);
+    let stale = crate::gate::database_age_problems(&report.database, &report.deployments, max_age);
+    if args.max_db_age.is_some() && !stale.is_empty() {
+        progress.finish();
+        for s in &stale {
+            error(s);
         }
-        for s in list {
-            report
-                .database
-                .warnings
-                .push(format!("{s}, over the {max_age}-day limit; {advice}"));
-        }
+        return Ok(ExitStatus::Error);
     }
+    report.database.warnings.extend(stale);
     progress.stage("reporting");
     let color = match global.color {
         ColorChoice::Always => true,

@@ -27,7 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::policy::{FailOn, Level3, Policy, PolicyError};
+use crate::policy::{FailOn, MinGrade, Policy, PolicyError};
 use crate::report::model::ConfigFileReport;
 
 /// Where a configuration file comes from.
@@ -332,8 +332,8 @@ impl ScanPolicy {
     pub fn for_deployments(
         &mut self,
         deployments: &[crate::discover::Deployment],
-    ) -> Result<std::collections::HashMap<usize, Policy>, PolicyError> {
-        let mut overrides = std::collections::HashMap::new();
+    ) -> Result<std::collections::BTreeMap<usize, Policy>, PolicyError> {
+        let mut overrides = std::collections::BTreeMap::new();
         for (i, d) in deployments.iter().enumerate() {
             let Some(cfg) = &d.config else { continue };
             if self.is_invoking(cfg) {
@@ -383,12 +383,12 @@ fn fail_on_rank(f: FailOn) -> u8 {
 }
 
 /// Strictness rank of a confidence or risk threshold (0 strictest).
-fn level_rank(l: Level3) -> u8 {
+fn level_rank(l: MinGrade) -> u8 {
     match l {
-        Level3::Low => 0,
-        Level3::Medium => 1,
-        Level3::High => 2,
-        Level3::None => 3,
+        MinGrade::Low => 0,
+        MinGrade::Medium => 1,
+        MinGrade::High => 2,
+        MinGrade::None => 3,
     }
 }
 

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::clock::Date;
 use crate::limits::Limits;
-use crate::severity::Severity;
+use crate::severity::{Grade, Severity};
 use crate::text::has_visible_text;
 
 /// Configuration errors; each names the file.
@@ -88,11 +88,12 @@ impl FailOn {
     }
 }
 
-/// A confidence or risk level (typosquat confidence, confusion risk), or
-/// `none` to never close the gate on that kind.
+/// The threshold of a supply-chain kind: the lowest [`Grade`] (typosquat
+/// confidence, dependency-confusion risk) that closes the gate, or `none`
+/// to never close it on that kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level3 {
+pub enum MinGrade {
     /// Never closes the gate.
     None,
     /// Low and above.
@@ -103,30 +104,24 @@ pub enum Level3 {
     High,
 }
 
-impl Level3 {
-    /// True when a finding at `level` reaches this threshold.
-    pub fn closes(self, level: Level3) -> bool {
-        self != Level3::None && level != Level3::None && level >= self
+impl MinGrade {
+    /// True when a finding of `grade` reaches this threshold.
+    pub fn closes(self, grade: Grade) -> bool {
+        match self {
+            MinGrade::None => false,
+            MinGrade::Low => true,
+            MinGrade::Medium => grade >= Grade::Medium,
+            MinGrade::High => grade >= Grade::High,
+        }
     }
 
-    /// Parses `none|low|medium|high`.
-    pub fn parse(s: &str) -> Option<Level3> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "none" => Level3::None,
-            "low" => Level3::Low,
-            "medium" => Level3::Medium,
-            "high" => Level3::High,
-            _ => return None,
-        })
-    }
-
-    /// The level's name.
+    /// The threshold's name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Level3::None => "none",
-            Level3::Low => "low",
-            Level3::Medium => "medium",
-            Level3::High => "high",
+            MinGrade::None => "none",
+            MinGrade::Low => "low",
+            MinGrade::Medium => "medium",
+            MinGrade::High => "high",
         }
     }
 }
@@ -140,9 +135,9 @@ pub struct Gate {
     /// Malicious packages close the gate (even with `fail_on = "none"`).
     pub malicious: bool,
     /// Typosquat confidence that closes the gate.
-    pub typosquat: Level3,
+    pub typosquat: MinGrade,
     /// Dependency-confusion risk that closes the gate.
-    pub confusion: Level3,
+    pub confusion: MinGrade,
     /// Dev-only findings may close the gate.
     pub include_dev: bool,
     /// RustSec informational warnings (unmaintained, unsound, notice...)
@@ -184,8 +179,8 @@ impl Gate {
     pub fn open_for_every_kind(&mut self) {
         self.fail_on = FailOn::None;
         self.malicious = false;
-        self.typosquat = Level3::None;
-        self.confusion = Level3::None;
+        self.typosquat = MinGrade::None;
+        self.confusion = MinGrade::None;
         self.warnings.clear();
     }
 }
@@ -195,8 +190,8 @@ impl Default for Gate {
         Gate {
             fail_on: FailOn::Low,
             malicious: true,
-            typosquat: Level3::High,
-            confusion: Level3::High,
+            typosquat: MinGrade::High,
+            confusion: MinGrade::High,
             include_dev: false,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
@@ -477,6 +472,48 @@ impl Policy {
     }
 }
 
+/// The policy of every deployment of a scan: the scan-wide one, and the
+/// policies of deployments that hold their own `depwarden.toml` (each the
+/// scan-wide one as that file may change it, see [`crate::config_trust`]),
+/// by deployment index.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    global: Policy,
+    nested: std::collections::BTreeMap<usize, Policy>,
+}
+
+impl Policies {
+    /// The scan-wide policy and the nested ones by deployment index.
+    pub fn new(global: Policy, nested: std::collections::BTreeMap<usize, Policy>) -> Policies {
+        Policies { global, nested }
+    }
+
+    /// The scan-wide policy.
+    pub fn global(&self) -> &Policy {
+        &self.global
+    }
+
+    /// The policy of deployment number `i`.
+    pub fn for_deployment(&self, i: usize) -> &Policy {
+        self.nested.get(&i).unwrap_or(&self.global)
+    }
+
+    /// Every distinct policy: the scan-wide one, then the nested ones in
+    /// deployment order.
+    pub fn all(&self) -> impl Iterator<Item = &Policy> {
+        std::iter::once(&self.global).chain(self.nested.values())
+    }
+
+    /// `scan --gate none`: no finding of any kind closes any deployment's
+    /// gate, whatever its configuration says.
+    pub fn open_every_gate(&mut self) {
+        self.global.gate.open_for_every_kind();
+        for p in self.nested.values_mut() {
+            p.gate.open_for_every_kind();
+        }
+    }
+}
+
 fn invalid(path: &Path, line: Option<usize>, msg: &str) -> PolicyError {
     let message = match line {
         Some(l) => format!("line {l}: {msg}"),
@@ -533,7 +570,7 @@ internal_names = ["acme-*"]
 "#;
         let p = Policy::from_toml(text, Path::new("depwarden.toml")).unwrap();
         assert_eq!(p.gate.fail_on, FailOn::High);
-        assert_eq!(p.gate.confusion, Level3::Medium);
+        assert_eq!(p.gate.confusion, MinGrade::Medium);
         assert_eq!(p.ignore[0].package.as_deref(), Some("lodash"));
         assert_eq!(p.registries.internal_names, vec!["acme-*"]);
     }
@@ -572,7 +609,7 @@ internal_names = ["acme-*"]
         gate.open_for_every_kind();
         assert!(!gate.closes_on(Severity::Critical) && !gate.closes_on(Severity::Unknown));
         assert!(!gate.malicious && gate.warnings.is_empty());
-        assert!(!gate.typosquat.closes(Level3::High) && !gate.confusion.closes(Level3::High));
+        assert!(!gate.typosquat.closes(Grade::High) && !gate.confusion.closes(Grade::High));
     }
 
     #[test]
@@ -666,9 +703,10 @@ internal_names = ["acme-*"]
         assert!(FailOn::High.closes(Severity::Critical));
         assert!(!FailOn::High.closes(Severity::Medium));
         assert!(!FailOn::None.closes(Severity::Critical));
-        assert!(Level3::Medium.closes(Level3::High));
-        assert!(!Level3::High.closes(Level3::Medium));
-        assert!(!Level3::None.closes(Level3::High));
+        assert!(MinGrade::Medium.closes(Grade::High));
+        assert!(MinGrade::Low.closes(Grade::Low));
+        assert!(!MinGrade::High.closes(Grade::Medium));
+        assert!(!MinGrade::None.closes(Grade::High));
     }
 
     #[test]

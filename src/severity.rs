@@ -1,6 +1,7 @@
 //! How serious a finding is: [`Severity`], the scale of vulnerabilities
-//! (from CVSS scores or a database's word). Vocabulary: it imports nothing
-//! of the crate.
+//! (from CVSS scores or a database's word), and [`Grade`], the one
+//! Low/Medium/High scale of supply-chain findings. Vocabulary: it imports
+//! nothing of the crate.
 
 use serde::Serialize;
 
@@ -56,6 +57,48 @@ impl Severity {
             Severity::Medium => "medium",
             Severity::High => "high",
             Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The one Low/Medium/High scale of supply-chain findings: how sure the
+/// typosquat detector is (confidence) and how exposed an internal name is
+/// (dependency-confusion risk). Ordered, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grade {
+    /// Weak evidence, or a small exposure.
+    Low,
+    /// Likely.
+    Medium,
+    /// Almost certain, or fully exposed.
+    High,
+}
+
+impl Grade {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Low => "low",
+            Grade::Medium => "medium",
+            Grade::High => "high",
+        }
+    }
+
+    /// One grade up (high stays high).
+    pub fn raised(self) -> Grade {
+        match self {
+            Grade::Low => Grade::Medium,
+            _ => Grade::High,
+        }
+    }
+
+    /// One grade down; `None` below low.
+    pub fn lowered(self) -> Option<Grade> {
+        match self {
+            Grade::Low => None,
+            Grade::Medium => Some(Grade::Low),
+            Grade::High => Some(Grade::Medium),
         }
     }
 }

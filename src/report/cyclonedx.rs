@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::model::{FindingKind, ScanReport};
 use crate::discover::relative_display;
+use crate::ecosystem::Ecosystem;
 use crate::graph::{Package, PackageSource};
 use crate::scan::Inventory;
 use crate::severity::Severity;
@@ -18,7 +19,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
     let mut dependencies = Vec::new();
     // (deployment, ecosystem, name, version) → component refs, for
     // `affects`.
-    let mut refs: BTreeMap<(String, String, String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut refs: BTreeMap<(String, Ecosystem, String, String), BTreeSet<String>> = BTreeMap::new();
     let mut used_refs = BTreeSet::new();
     for d in &inv.deployments {
         let dep_path = d.deployment.display_path();
@@ -43,7 +44,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 components.push(component(p, bom_ref, &src));
                 refs.entry((
                     dep_path.clone(),
-                    p.ecosystem.as_str().to_string(),
+                    p.ecosystem,
                     p.name.clone(),
                     p.version.clone().unwrap_or_default(),
                 ))
@@ -68,7 +69,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             let Some(id) = &f.id else { continue };
             let key = (
                 d.path.clone(),
-                f.ecosystem.clone(),
+                f.ecosystem,
                 f.package.clone(),
                 f.version.clone().unwrap_or_default(),
             );

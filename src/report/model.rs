@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::diagnostic::Level;
-use crate::severity::Severity;
+use crate::ecosystem::Ecosystem;
+use crate::severity::{Grade, Severity};
 
 /// The current JSON schema version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -168,8 +169,8 @@ pub struct Suppression {
 pub struct Finding {
     /// Kind.
     pub kind: FindingKind,
-    /// Ecosystem as OSV spells it.
-    pub ecosystem: String,
+    /// Ecosystem (serialised as OSV spells it).
+    pub ecosystem: Ecosystem,
     /// Package name.
     pub package: String,
     /// Version (absent for unresolved dependencies).
@@ -216,10 +217,10 @@ pub struct Finding {
     pub imitates: Option<String>,
     /// Confidence (typosquat).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    pub confidence: Option<Grade>,
     /// Risk (dependency confusion).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk: Option<String>,
+    pub risk: Option<Grade>,
     /// Why (typosquat rule, confusion reason, unparsable version note).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -238,13 +239,13 @@ impl Finding {
     /// A finding with only the identifying fields set.
     pub fn new(
         kind: FindingKind,
-        ecosystem: &str,
+        ecosystem: Ecosystem,
         package: &str,
         version: Option<String>,
     ) -> Finding {
         Finding {
             kind,
-            ecosystem: ecosystem.to_string(),
+            ecosystem,
             package: package.to_string(),
             version,
             paths: Vec::new(),
