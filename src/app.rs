@@ -8,15 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::advisory::store::Store;
-use crate::audit::{AuditOptions, Auditor, DeploymentAudit};
+use crate::audit::{AuditOptions, Auditor};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
-use crate::diagnostic::Diagnostic;
 use crate::parse::ParseOptions;
-use crate::policy::{FailOn, Policies, Policy};
+use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::Format;
 use crate::report::escape::{JsonMode, to_json, visible};
-use crate::report::model::ErrorEntry;
 use crate::scan::Inventory;
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicU64;
@@ -168,7 +166,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         scan_policy.global.target.target(),
         scan_policy.global.limits.limits(),
     );
-    let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
+    let tree = crate::scan::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
     let (store, discovery) = pool.install(|| {
@@ -195,19 +193,15 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let nested = match scan_policy.for_deployments(&discovery.deployments) {
-        Ok(o) => o,
-        Err(e) => {
-            progress.finish();
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
-    };
-    let mut policies = Policies::new(scan_policy.global.clone(), nested);
-    if report_only {
-        // `--gate none` is absolute: no configuration closes the gate.
-        policies.open_every_gate();
-    }
+    let policies =
+        match crate::scan::policies(&mut scan_policy, &discovery.deployments, report_only) {
+            Ok(o) => o,
+            Err(e) => {
+                progress.finish();
+                error(&e);
+                return Ok(ExitStatus::Error);
+            }
+        };
     progress.stage("parsing and matching");
     let opts = AuditOptions {
         config_path: scan_policy
@@ -225,7 +219,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // dropped, unless a format needs the whole inventory (CycloneDX).
     let keep_inventory = formats.iter().any(|f| f.needs_inventory());
     let auditor = Auditor::new(&store, &policies, &opts);
-    let (results, late) = pool.install(|| {
+    let results = pool.install(|| {
         tree.stream(discovery.deployments, &options, |i, parsed| {
             let audited = auditor.deployment(i, &parsed);
             (audited, keep_inventory.then_some(parsed))
@@ -237,11 +231,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         audits.push(audited.context("advisory database read failed")?);
         kept.extend(parsed);
     }
-    let mut inv = Inventory {
+    let inv = Inventory {
         deployments: kept,
         diagnostics: discovery.diagnostics,
     };
-    attach_late_diagnostics(&mut audits, &mut inv, late);
     let mut report = auditor
         .finish(audits, &inv.diagnostics)
         .context("advisory database read failed")?;
@@ -337,33 +330,6 @@ pub fn error_chain(err: &anyhow::Error) -> String {
         }
     }
     text
-}
-
-/// Archive problems met while parsing go to the deployment that holds
-/// them (its report and, when kept, its parsed form), else to the scan.
-fn attach_late_diagnostics(
-    audits: &mut [DeploymentAudit],
-    inv: &mut Inventory,
-    late: Vec<(Option<usize>, Diagnostic)>,
-) {
-    for (owner, d) in late {
-        let Some(i) = owner else {
-            inv.diagnostics.push(d);
-            continue;
-        };
-        if let Some(parsed) = inv.deployments.get_mut(i) {
-            parsed.deployment.diagnostics.push(d.clone());
-        }
-        if let Some(a) = audits.iter_mut().find(|a| a.index == i) {
-            a.report.errors.push(ErrorEntry {
-                level: d.level,
-                path: crate::discover::relative_display(&a.scan_root, &d.path),
-                message: d.message,
-            });
-        } else {
-            inv.diagnostics.push(d);
-        }
-    }
 }
 
 /// Where one format goes: the given file for a single format; with several
@@ -601,7 +567,7 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     };
     let options = ParseOptions::new(policy.target.target(), policy.limits.limits());
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::zipfs::inventory(&paths, args.zips, &options)) {
+    let inv = match pool.install(|| crate::scan::inventory(&paths, args.zips, &options)) {
         Ok(inv) => inv,
         Err(e) => {
             error(&e);

@@ -73,9 +73,6 @@ pub fn audit(
 pub struct DeploymentAudit {
     /// Index of the deployment in discovery order (selects its policy).
     pub index: usize,
-    /// The path the deployment was found under (report paths are relative
-    /// to it).
-    pub scan_root: std::path::PathBuf,
     /// The report; ignores and the gate are applied by [`Auditor::finish`].
     pub report: DeploymentReport,
 }
@@ -194,7 +191,6 @@ impl<'a> Auditor<'a> {
         }));
         Ok(DeploymentAudit {
             index: i,
-            scan_root: d.deployment.scan_root.clone(),
             report: deployment_report(d, findings, notes),
         })
     }

@@ -324,29 +324,6 @@ impl ScanPolicy {
     }
 }
 
-impl ScanPolicy {
-    /// The policies of deployments that hold their own `depwarden.toml`
-    /// (inside the scanned tree, on disk or in a zip), by index: the
-    /// scan-wide policy as each file may change it ([`ScanPolicy::nested`]).
-    /// The invoking configuration itself is not read twice.
-    pub fn for_deployments(
-        &mut self,
-        deployments: &[crate::discover::Deployment],
-    ) -> Result<std::collections::BTreeMap<usize, Policy>, PolicyError> {
-        let mut overrides = std::collections::BTreeMap::new();
-        for (i, d) in deployments.iter().enumerate() {
-            let Some(cfg) = &d.config else { continue };
-            if self.is_invoking(cfg) {
-                continue;
-            }
-            let text = crate::zipfs::read_config(cfg)?;
-            let p = self.nested(cfg, &text, &d.display_path())?;
-            overrides.insert(i, p);
-        }
-        Ok(overrides)
-    }
-}
-
 /// Where `db sync` syncs from when `--source` and `DEPWARDEN_OSV_URL` are
 /// not given: `[database] source` of an explicit `--config` only. A
 /// `depwarden.toml` found in the working directory that names a source is

@@ -170,6 +170,9 @@ fn explicit_file(fs: &dyn Fs, path: &Path) -> Deployment {
         ));
         None
     };
+    // A file given inside a zip: the problems of that zip are this
+    // deployment's.
+    diagnostics.extend(fs.notes(&root));
     Deployment {
         scan_root: root.clone(),
         root,
@@ -275,6 +278,7 @@ impl Walk<'_> {
             }
             self.visited.insert(canon, dir.to_path_buf());
         }
+        self.diagnostics.extend(self.fs.notes(dir));
         let mut entries = match self.fs.read_dir(dir) {
             Ok(e) => e,
             Err(e) => {

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+use crate::diagnostic::Diagnostic;
 use crate::limits::DEFAULT_MAX_FILE_SIZE;
 
 /// What a path is.
@@ -92,6 +93,16 @@ pub trait Fs: Sync + Send {
     fn kind(&self, path: &Path) -> Option<EntryKind>;
     /// Resolves symlinks; `None` when the target does not exist.
     fn canonicalize(&self, path: &Path) -> Option<PathBuf>;
+
+    /// What the file system itself has to say about the directory `dir`,
+    /// beyond its listing: for a zip mounted at `dir`, the entries it
+    /// refused and the links that cannot be followed; for a directory of a
+    /// zip nested too deep, the zips in it that are not opened. The walk
+    /// reports them with the directory, so they belong to the deployment
+    /// that holds it. None by default.
+    fn notes(&self, _dir: &Path) -> Vec<Diagnostic> {
+        Vec::new()
+    }
 
     /// Reads a file as UTF-8 text (invalid sequences are an error naming
     /// the file). A leading byte-order mark is dropped.

@@ -17,10 +17,8 @@ use std::sync::{Arc, Mutex};
 use zip::ZipArchive;
 
 use crate::diagnostic::{Diagnostic, Level};
-use crate::discover::Deployment;
 use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
 use crate::limits::ZipLimits;
-use crate::scan::{Inventory, ParsedDeployment};
 
 mod central;
 mod links;
@@ -87,6 +85,13 @@ struct Archive {
     dirs: HashMap<PathBuf, BTreeMap<String, EntryKind>>,
     depth: usize,
     max_entry_size: u64,
+}
+
+/// A zip as opened: the archive (or why it could not be), and the problems
+/// met while reading its directory.
+struct Mounted {
+    archive: Result<Arc<Archive>, String>,
+    problems: Vec<Diagnostic>,
 }
 
 /// Splits an entry name into safe relative components, or says why not.
@@ -342,8 +347,6 @@ impl Archive {
     }
 }
 
-type Mounted = Result<Arc<Archive>, String>;
-
 /// The real file system, with `.zip` archives readable in memory under
 /// `<zip>!/...` paths. Nothing is ever written.
 pub struct ZipAwareFs {
@@ -352,8 +355,8 @@ pub struct ZipAwareFs {
     /// Show `.zip` files met while listing real directories as directories
     /// (`--zips`).
     zips_in_dirs: bool,
-    mounts: Mutex<HashMap<PathBuf, Mounted>>,
-    diagnostics: Mutex<Vec<Diagnostic>>,
+    /// Every zip opened so far, by mount path (each is opened once).
+    mounts: Mutex<HashMap<PathBuf, Arc<Mounted>>>,
     /// The scanned roots: nothing outside them is read from disk.
     boundary: Option<crate::boundary::Boundary>,
 }
@@ -373,7 +376,6 @@ impl ZipAwareFs {
             limits,
             zips_in_dirs,
             mounts: Mutex::new(HashMap::new()),
-            diagnostics: Mutex::new(Vec::new()),
             boundary: None,
         }
     }
@@ -417,24 +419,24 @@ impl ZipAwareFs {
         }
     }
 
-    /// Problems met while opening archives (refused entries, symlinks,
-    /// encrypted entries), drained.
-    pub fn take_diagnostics(&self) -> Vec<Diagnostic> {
-        match self.diagnostics.lock() {
-            Ok(mut d) => std::mem::take(&mut *d),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    fn mount(&self, mount: &Path, parent: &Loc, zip_rel: Option<&Path>, depth: usize) -> Mounted {
+    fn mount(
+        &self,
+        mount: &Path,
+        parent: &Loc,
+        zip_rel: Option<&Path>,
+        depth: usize,
+    ) -> Result<Arc<Archive>, String> {
         if let Ok(m) = self.mounts.lock()
             && let Some(found) = m.get(mount)
         {
-            return found.clone();
+            return found.archive.clone();
         }
-        let result = self.open_mount(mount, parent, zip_rel, depth);
+        let mut problems = Vec::new();
+        let archive = self.open_mount(mount, parent, zip_rel, depth, &mut problems);
+        let result = archive.clone();
         if let Ok(mut m) = self.mounts.lock() {
-            m.insert(mount.to_path_buf(), result.clone());
+            m.entry(mount.to_path_buf())
+                .or_insert_with(|| Arc::new(Mounted { archive, problems }));
         }
         result
     }
@@ -445,7 +447,8 @@ impl ZipAwareFs {
         parent: &Loc,
         zip_rel: Option<&Path>,
         depth: usize,
-    ) -> Mounted {
+        problems: &mut Vec<Diagnostic>,
+    ) -> Result<Arc<Archive>, String> {
         if depth > self.limits.max_nesting + 1 {
             return Err(format!(
                 "zip nested more than {} level(s) deep; not opened",
@@ -470,12 +473,7 @@ impl ZipAwareFs {
             (Loc::Broken(_, why), _) => return Err(why.clone()),
             (Loc::Zip(..), None) => return Err("not a zip entry".into()),
         };
-        let mut diags = Vec::new();
-        let archive = Archive::open(mount.to_path_buf(), bytes, depth, &self.limits, &mut diags);
-        if let Ok(mut d) = self.diagnostics.lock() {
-            d.extend(diags);
-        }
-        archive.map(Arc::new)
+        Archive::open(mount.to_path_buf(), bytes, depth, &self.limits, problems).map(Arc::new)
     }
 
     /// Where a path lives: on disk, inside an opened zip, or inside a zip
@@ -522,12 +520,6 @@ impl ZipAwareFs {
             };
         }
         loc
-    }
-
-    fn note(&self, d: Diagnostic) {
-        if let Ok(mut all) = self.diagnostics.lock() {
-            all.push(d);
-        }
     }
 
     fn nested_ok(&self, a: &Archive) -> bool {
@@ -580,18 +572,6 @@ impl Fs for ZipAwareFs {
                     });
                 };
                 let nested = self.nested_ok(&a);
-                if !nested {
-                    for name in listing.keys().filter(|n| is_zip_name(n)) {
-                        self.note(Diagnostic::new(
-                            Level::Error,
-                            path.join(name),
-                            format!(
-                                "zip nested more than {} level(s) deep; not opened, so what it holds is not scanned",
-                                self.limits.max_nesting
-                            ),
-                        ));
-                    }
-                }
                 Ok(listing
                     .iter()
                     .map(|(name, kind)| {
@@ -614,6 +594,33 @@ impl Fs for ZipAwareFs {
                 reason,
             }),
         }
+    }
+
+    fn notes(&self, dir: &Path) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if dir.file_name().is_some_and(mount_component)
+            && let Ok(m) = self.mounts.lock()
+            && let Some(found) = m.get(dir)
+        {
+            out.extend(found.problems.iter().cloned());
+        }
+        if let Loc::Zip(a, rel) = self.locate(dir)
+            && !self.nested_ok(&a)
+            && let Ok(real) = a.resolve(&rel)
+            && let Some(listing) = a.dirs.get(&real)
+        {
+            for name in listing.keys().filter(|n| is_zip_name(n)) {
+                out.push(Diagnostic::new(
+                    Level::Error,
+                    dir.join(name),
+                    format!(
+                        "zip nested more than {} level(s) deep; not opened, so what it holds is not scanned",
+                        self.limits.max_nesting
+                    ),
+                ));
+            }
+        }
+        out
     }
 
     fn kind(&self, path: &Path) -> Option<EntryKind> {
@@ -665,116 +672,6 @@ fn canonical_mount(os: &OsFs, mount: &Path) -> Option<PathBuf> {
     Some(first.join(comps.as_path()))
 }
 
-/// Discovers and parses `paths` with zips readable in memory: a `.zip`
-/// given explicitly is scanned as a deployment root, and with `zips` every
-/// `.zip` met during discovery is too. Archive problems are reported with
-/// the deployment they belong to.
-pub fn inventory(
-    paths: &[PathBuf],
-    zips: bool,
-    options: &crate::parse::ParseOptions,
-) -> Result<Inventory, crate::discover::DiscoverError> {
-    let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
-    let discovery = tree.discover()?;
-    let (deployments, late) = tree.stream(discovery.deployments, options, |_, d| d);
-    let mut inv = Inventory {
-        deployments,
-        diagnostics: discovery.diagnostics,
-    };
-    for (i, d) in late {
-        match i.and_then(|i| inv.deployments.get_mut(i)) {
-            Some(dep) => dep.deployment.diagnostics.push(d),
-            None => inv.diagnostics.push(d),
-        }
-    }
-    Ok(inv)
-}
-
-/// The paths of a scan, read through one zip-aware file system: discovery
-/// first, then deployments parsed and handed over one by one.
-pub struct ScanTree {
-    fs: ZipAwareFs,
-    paths: Vec<PathBuf>,
-}
-
-impl ScanTree {
-    /// The tree under `paths`; with `zips`, zips found during discovery are
-    /// opened too (a zip named on the command line always is).
-    /// `max_file_size` caps every file read, on disk or in a zip.
-    pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
-        let os = OsFs::with_limit(max_file_size);
-        // Made canonical once, here: what a scan finds never depends on how
-        // its paths are spelled or on the working directory (reports show
-        // paths relative to these roots). A path that does not exist is
-        // kept as given, for the error that names it.
-        let paths: Vec<PathBuf> = paths
-            .iter()
-            .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
-            .collect();
-        let limits = ZipLimits {
-            max_entry_size: max_file_size,
-            ..ZipLimits::default()
-        };
-        let boundary = crate::boundary::Boundary::new(&paths);
-        let paths = mount_arguments(&os, &paths);
-        ScanTree {
-            fs: ZipAwareFs::new(os, limits, zips).within(boundary),
-            paths,
-        }
-    }
-
-    /// Finds the deployments; archive problems met on the way are attached
-    /// to the deployment that holds them.
-    pub fn discover(&self) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
-        let mut discovery = crate::discover::discover(&self.fs, &self.paths)?;
-        for d in self.fs.take_diagnostics() {
-            let roots = discovery.deployments.iter().map(|dep| dep.root.as_path());
-            match owner(roots, &d.path) {
-                Some(i) => discovery.deployments[i].diagnostics.push(d),
-                None => discovery.diagnostics.push(d),
-            }
-        }
-        Ok(discovery)
-    }
-
-    /// Parses the deployments in parallel and hands each to `each` as soon
-    /// as it is parsed (see [`crate::scan::stream_deployments`]). Also
-    /// returns the archive problems met while parsing, each with the index
-    /// of the deployment that holds it (`None`: no deployment does).
-    #[allow(clippy::type_complexity)]
-    pub fn stream<R, F>(
-        &self,
-        deployments: Vec<Deployment>,
-        options: &crate::parse::ParseOptions,
-        each: F,
-    ) -> (Vec<R>, Vec<(Option<usize>, Diagnostic)>)
-    where
-        R: Send,
-        F: Fn(usize, ParsedDeployment) -> R + Sync + Send,
-    {
-        let roots: Vec<PathBuf> = deployments.iter().map(|d| d.root.clone()).collect();
-        let results = crate::scan::stream_deployments(&self.fs, deployments, options, each);
-        let late = self
-            .fs
-            .take_diagnostics()
-            .into_iter()
-            .map(|d| (owner(roots.iter().map(PathBuf::as_path), &d.path), d))
-            .collect();
-        (results, late)
-    }
-}
-
-/// The deepest deployment root (by index) that holds `path`, directly or
-/// through the archive `path` is inside of.
-fn owner<'r>(roots: impl Iterator<Item = &'r Path>, path: &Path) -> Option<usize> {
-    let zip = zip_of(path);
-    roots
-        .enumerate()
-        .filter(|(_, root)| path.starts_with(root) || root.starts_with(&zip))
-        .max_by_key(|(_, root)| root.components().count())
-        .map(|(i, _)| i)
-}
-
 /// Reads the text of a `depwarden.toml`, which may sit inside a zip.
 pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
     let read_err = |e: String| crate::policy::PolicyError::Read {
@@ -791,19 +688,6 @@ pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
     }
     let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
     fs.read_to_string(path).map_err(|e| read_err(e.to_string()))
-}
-
-/// The innermost mount path a path is inside of (the path itself if none).
-fn zip_of(path: &Path) -> PathBuf {
-    let mut prefix = PathBuf::new();
-    let mut last = path.to_path_buf();
-    for comp in path.components() {
-        prefix.push(comp.as_os_str());
-        if matches!(comp, Component::Normal(c) if mount_component(c)) {
-            last = prefix.clone();
-        }
-    }
-    last
 }
 
 #[cfg(test)]
@@ -829,9 +713,34 @@ mod tests {
         assert!(mount_component(std::ffi::OsStr::new("F.ZIP!")));
         assert!(!mount_component(std::ffi::OsStr::new("f.zip")));
         assert!(!mount_component(std::ffi::OsStr::new(".zip!")));
-        assert_eq!(
-            zip_of(Path::new("/x/a.zip!/b/c.zip!/d")),
-            PathBuf::from("/x/a.zip!/b/c.zip!")
+    }
+
+    #[test]
+    fn archive_problems_are_notes_of_the_mount_only() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for n in ["fn/package-lock.json", "../evil.json"] {
+            z.start_file(n, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            z.write_all(b"{}").expect("write");
+        }
+        let bytes = z.finish().expect("finish").into_inner();
+        let zip = dir.path().join("app.zip");
+        std::fs::write(&zip, bytes).expect("write zip");
+        let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
+        let mount = mount_path(&zip);
+        assert!(
+            fs.notes(&mount).is_empty(),
+            "nothing is said before it is opened"
         );
+        assert_eq!(fs.read_dir(&mount).expect("list").len(), 1);
+        let notes = fs.notes(&mount);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].message.contains("refused"), "{notes:?}");
+        // Asked again (a second walk of the same tree), the same notes;
+        // a directory inside the zip has none of its own.
+        assert_eq!(fs.notes(&mount), notes);
+        assert!(fs.notes(&mount.join("fn")).is_empty());
     }
 }
