@@ -4,10 +4,10 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::advisory::store::Store;
+use crate::app_io::{db_dir, db_dir_or_say, open_store};
+pub use crate::app_io::{error, error_chain, warning, write_output};
 use crate::audit::{AuditOptions, Auditor};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
 use crate::parse::ParseOptions;
@@ -77,28 +77,41 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             ecosystems,
             allow_shrink,
         }) => run_db_sync(&global, source.as_deref(), &ecosystems, allow_shrink),
+        Command::Db(DbCommand::ExportMetadata { file }) => run_metadata(&global, &file, true),
+        Command::Db(DbCommand::ImportMetadata { file }) => run_metadata(&global, &file, false),
+        Command::Resolve(args) => run_inventory(&global, &crate::resolve::cli::as_inventory(args)),
         Command::Explain { id } => run_explain(&global, &id),
     }
 }
 
-/// The store directory: `--db`, `DEPWARDEN_DB`, else the user's cache;
-/// never the working directory.
-fn db_dir(global: &GlobalArgs) -> Result<PathBuf, crate::advisory::NoDatabaseDir> {
-    match &global.db {
-        Some(d) if !d.as_os_str().is_empty() => Ok(d.clone()),
-        _ => crate::advisory::default_db_dir(),
+/// The resolver of a command line ([`crate::resolve::cli::resolver`]);
+/// `None` when it cannot be had (said on stderr).
+fn build_resolver(
+    global: &GlobalArgs,
+    args: &crate::cli::ResolveArgs,
+    online: bool,
+    policy: &Policy,
+) -> Option<Option<crate::resolve::Resolver>> {
+    let db = || db_dir(global).map_err(|e| e.to_string());
+    crate::resolve::cli::resolver(args, online, policy, global.config.is_some(), db)
+        .map_err(error)
+        .ok()
+}
+
+/// `db export-metadata` / `db import-metadata`.
+fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitStatus> {
+    let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    match crate::resolve::cli::transfer(&db, file, export) {
+        Ok(done) if !global.quiet => eprintln!("depwarden: {}", visible(&done)),
+        Ok(_) => {}
+        Err(e) => {
+            error(&e);
+            return Ok(ExitStatus::Error);
+        }
     }
-}
-
-/// [`db_dir`], or `None` after saying on stderr why there is none.
-fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
-    db_dir(global).map_err(error).ok()
-}
-
-fn open_store(global: &GlobalArgs) -> Result<Store> {
-    let dir = db_dir(global)?;
-    Store::open_or_bootstrap(&dir)
-        .with_context(|| format!("no usable advisory database at {}", dir.display()))
+    Ok(ExitStatus::Passed)
 }
 
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
@@ -155,6 +168,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         }
     };
     let Some(db) = db_dir_or_say(global) else {
+        return Ok(ExitStatus::Error);
+    };
+    let Some(resolver) = build_resolver(global, &args.resolve, args.online, &scan_policy.global)
+    else {
         return Ok(ExitStatus::Error);
     };
     let mut progress = Progress::new(!global.no_progress && !global.quiet, global.timings);
@@ -220,7 +237,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let keep_inventory = formats.iter().any(|f| f.needs_inventory());
     let auditor = Auditor::new(&store, &policies, &opts);
     let results = pool.install(|| {
-        tree.stream(discovery.deployments, &options, |i, parsed| {
+        tree.stream(discovery.deployments, &options, |i, mut parsed| {
+            if let Some(r) = &resolver {
+                r.apply(tree.fs(), &mut parsed);
+            }
             let audited = auditor.deployment(i, &parsed);
             (audited, keep_inventory.then_some(parsed))
         })
@@ -305,33 +325,6 @@ fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
         || !report.errors.is_empty()
 }
 
-/// Prints `depwarden: error: MESSAGE` on stderr, the message in its visible
-/// form (input-derived text can neither drive the terminal nor show a
-/// credential).
-pub fn error(message: impl std::fmt::Display) {
-    eprintln!("depwarden: error: {}", visible(&message.to_string()));
-}
-
-/// Prints `depwarden: warning: MESSAGE` on stderr, as [`error`] does.
-pub fn warning(message: impl std::fmt::Display) {
-    eprintln!("depwarden: warning: {}", visible(&message.to_string()));
-}
-
-/// An error with its chain of causes, each cause shown once: a cause whose
-/// text the message already holds (`cannot read X: permission denied`
-/// over `permission denied`) is not repeated.
-pub fn error_chain(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    for cause in err.chain().skip(1) {
-        let c = cause.to_string();
-        if !c.is_empty() && !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
-    text
-}
-
 /// Where one format goes: the given file for a single format; with several
 /// formats, the file name as a stem plus the format's extension.
 fn output_path(output: Option<&Path>, format: Format, count: usize) -> Option<PathBuf> {
@@ -359,8 +352,18 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
             warning(w);
         }
     }
+    let meta = db_dir(global).ok().and_then(|d| {
+        crate::resolve::cli::status(&d)
+            .map_err(|e| warning(&e))
+            .ok()
+            .flatten()
+    });
     let text = if format == "json" {
-        to_json(&status, JsonMode::Exact)?
+        let mut v = serde_json::to_value(&status)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("registry_metadata".into(), serde_json::to_value(&meta)?);
+        }
+        to_json(&v, JsonMode::Exact)?
     } else {
         let mut s = format!(
             "database: {}\n",
@@ -384,6 +387,7 @@ fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
                 visible(e.source.as_deref().unwrap_or("-"))
             ));
         }
+        s.push_str(&crate::resolve::cli::status_line(meta.as_ref()));
 
         s
     };
@@ -556,8 +560,8 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 
 fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus> {
     let paths = default_paths(&args.paths);
-    // Only `[limits]` and `[target]` of the configuration matter to an
-    // inventory.
+    // Only `[limits]`, `[target]` and, from `--config`, `[registries]
+    // resolve` of the configuration matter to an inventory.
     let policy = match Policy::find(&paths[0], global.config.as_deref()) {
         Ok(found) => found.map(|(_, p)| p).unwrap_or_default(),
         Err(e) => {
@@ -566,8 +570,17 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     let options = ParseOptions::new(policy.target.target(), policy.limits.limits());
+    let Some(resolver) = build_resolver(global, &args.resolve, args.online, &policy) else {
+        return Ok(ExitStatus::Error);
+    };
+    let hook = |fs: &dyn crate::fs::Fs, d: &mut crate::scan::ParsedDeployment| {
+        if let Some(r) = &resolver {
+            r.apply(fs, d);
+        }
+    };
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::scan::inventory(&paths, args.zips, &options)) {
+    let inv = match pool.install(|| crate::scan::inventory_with(&paths, args.zips, &options, &hook))
+    {
         Ok(inv) => inv,
         Err(e) => {
             error(&e);
@@ -591,19 +604,4 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
     } else {
         ExitStatus::Passed
     })
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same
-/// directory, then rename), or to stdout when `path` is `None`.
-pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match path {
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).context("cannot write to stdout")?;
-            out.flush().context("cannot write to stdout")?;
-        }
-        Some(path) => crate::atomic::write_atomic(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-    }
-    Ok(())
 }

@@ -332,6 +332,10 @@ fn match_deployment(
                 path,
                 dev: p.dev,
                 not_on_target: p.not_on_target.clone(),
+                resolved: p
+                    .resolved
+                    .then(|| parsed.facts.resolution.as_ref().map(|r| r.cutoff.clone()))
+                    .map(Option::unwrap_or_default),
                 direct: p.direct,
                 line: p.line,
             };

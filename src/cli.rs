@@ -59,7 +59,12 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print the dependency graphs found, without matching.
     Inventory(InventoryArgs),
-    /// Manage the advisory database.
+    /// Resolve manifests without a lockfile (package.json,
+    /// requirements.txt, pyproject.toml, Cargo.toml) to the tree the
+    /// installer would install, and print it; `--online` fetches the
+    /// registry metadata it needs into the metadata store.
+    Resolve(ResolveCommandArgs),
+    /// Manage the advisory database and the registry-metadata store.
     #[command(subcommand)]
     Db(DbCommand),
     /// Show one advisory, by id or alias.
@@ -116,6 +121,54 @@ pub struct ScanArgs {
     /// Refuse to scan when the advisory data is older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub max_db_age: Option<u64>,
+    /// Resolution of manifests without a lockfile.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+}
+
+/// Options of manifest resolution (`scan`, `inventory`, `resolve`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResolveArgs {
+    /// Resolve manifests without a lockfile to the tree the installer
+    /// would install (from the registry-metadata store; fetched with
+    /// `--online`).
+    #[arg(long)]
+    pub resolve: bool,
+    /// Ignore anything published after this instant (RFC 3339 or a date;
+    /// default: now), so that a resolution can be replayed.
+    #[arg(long, value_name = "DATE")]
+    pub resolve_cutoff: Option<String>,
+    /// Registry base for resolution, as ECOSYSTEM=URL (npm, pypi for a
+    /// PEP 691 simple index, crates for a sparse index); repeatable.
+    #[arg(long = "registry", value_name = "ECOSYSTEM=URL")]
+    pub registries: Vec<String>,
+}
+
+/// Arguments of `resolve`.
+#[derive(Debug, Args, Clone)]
+pub struct ResolveCommandArgs {
+    /// Paths (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Output format: json or table (default: table).
+    #[arg(long, short, default_value = "table")]
+    pub format: String,
+    /// Write to FILE instead of stdout (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fetch the registry metadata resolution needs (and refresh what is
+    /// stored) before resolving.
+    #[arg(long)]
+    pub online: bool,
+    /// Any source that could not be resolved makes the exit code 2.
+    #[arg(long)]
+    pub strict: bool,
+    /// Ignore anything published after this instant (RFC 3339 or a date;
+    /// default: now).
+    #[arg(long, value_name = "DATE")]
+    pub resolve_cutoff: Option<String>,
+    /// Registry base, as ECOSYSTEM=URL; repeatable.
+    #[arg(long = "registry", value_name = "ECOSYSTEM=URL")]
+    pub registries: Vec<String>,
 }
 
 /// Arguments of `inventory`.
@@ -139,6 +192,12 @@ pub struct InventoryArgs {
     /// (read in memory, never unpacked to disk).
     #[arg(long)]
     pub zips: bool,
+    /// With `--resolve`: fetch the registry metadata resolution needs.
+    #[arg(long)]
+    pub online: bool,
+    /// Resolution of manifests without a lockfile.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
 }
 
 /// `db` subcommands.
@@ -172,6 +231,17 @@ pub enum DbCommand {
         /// ecosystem's records.
         #[arg(long)]
         allow_shrink: bool,
+    },
+    /// Write the registry-metadata store to one file (for an offline
+    /// machine).
+    ExportMetadata {
+        /// The file to write (gzip-compressed JSON lines).
+        file: PathBuf,
+    },
+    /// Read a registry-metadata export into the store.
+    ImportMetadata {
+        /// The file `db export-metadata` wrote.
+        file: PathBuf,
     },
     /// Show what the database holds and how old it is.
     Status {

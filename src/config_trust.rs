@@ -82,12 +82,14 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.include_dev", Category::Gate),
     ("gate.warnings", Category::Gate),
     ("gate.unknown_severity", Category::Gate),
+    ("gate.resolved", Category::Gate),
     ("ignore", Category::Exception),
     ("typosquat.allow", Category::Exception),
     ("registries.internal_scopes", Category::Namespace),
     ("registries.internal_names", Category::Namespace),
     ("registries.timeout_ms", Category::ScanWide),
     ("registries.public", Category::Endpoint),
+    ("registries.resolve", Category::Endpoint),
     ("registries.mirrors", Category::Endpoint),
     ("database.source", Category::Endpoint),
     ("database.max_age_days", Category::ScanWide),
@@ -459,11 +461,14 @@ impl Merge<'_> {
                     self.effective.gate.unknown_severity = a;
                 }
             }
-            "gate.malicious" | "gate.include_dev" => {
+            "gate.malicious" | "gate.include_dev" | "gate.resolved" => {
                 let mal = key == "gate.malicious";
+                let resolved = key == "gate.resolved";
                 let pick = |p: &Policy| {
                     if mal {
                         p.gate.malicious
+                    } else if resolved {
+                        p.gate.resolved
                     } else {
                         p.gate.include_dev
                     }
@@ -471,10 +476,12 @@ impl Merge<'_> {
                 let (a, b) = (pick(n), pick(e));
                 // `true` is the stricter value of both switches.
                 let order = b.cmp(&a);
-                let pinned = !mal && self.flags.include_dev;
+                let pinned = !mal && !resolved && self.flags.include_dev;
                 if self.decide(key, (a.to_string(), b.to_string()), order, pinned) {
                     if mal {
                         self.effective.gate.malicious = a;
+                    } else if resolved {
+                        self.effective.gate.resolved = a;
                     } else {
                         self.effective.gate.include_dev = a;
                     }

@@ -165,6 +165,22 @@ impl OsFs {
     }
 }
 
+/// `p` with `.` removed and `..` applied lexically (a `..` above the start
+/// is dropped), without touching the disk.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn io_err(path: &Path, source: std::io::Error) -> FsError {
     FsError::Io {
         path: path.to_path_buf(),

@@ -298,6 +298,11 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
         // Not installed on the target: it cannot run there.
         return false;
     }
+    if f.resolved && !policy.gate.resolved {
+        // Predicted by `--resolve`, and the policy keeps predictions out
+        // of the verdict.
+        return false;
+    }
     let gate = &policy.gate;
     if f.kind == FindingKind::Malicious {
         // Malicious code runs at install time, dev or not.

@@ -18,6 +18,7 @@
 
 pub mod advisory;
 pub mod app;
+pub mod app_io;
 pub mod atomic;
 pub mod audit;
 pub mod boundary;
@@ -40,6 +41,7 @@ pub mod policy;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod severity;
 pub mod source;

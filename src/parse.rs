@@ -299,6 +299,9 @@ pub struct SourceFacts {
     /// True when the source is a manifest with no lockfile beside it, so the
     /// report can say the deployment has no lock.
     pub no_lockfile: bool,
+    /// Set when the graph was resolved from registry metadata
+    /// (`--resolve`): the cutoff and the digest of the metadata used.
+    pub resolution: Option<crate::resolve::facts::ResolutionFacts>,
 }
 
 /// A package index a source refers to.

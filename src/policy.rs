@@ -149,6 +149,10 @@ pub struct Gate {
     /// vulnerabilities is not opened by a record nobody has scored.
     #[serde(deserialize_with = "graded_severity")]
     pub unknown_severity: Severity,
+    /// Findings of packages predicted by `--resolve` (not read from a
+    /// lockfile) close the gate like locked ones; `false` reports them
+    /// without closing it.
+    pub resolved: bool,
 }
 
 /// `low`, `medium`, `high` or `critical` (not `unknown`: the setting says
@@ -193,6 +197,7 @@ impl Default for Gate {
             typosquat: MinGrade::High,
             confusion: MinGrade::High,
             include_dev: false,
+            resolved: true,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
         }
@@ -241,6 +246,10 @@ pub struct RegistriesConfig {
     /// Timeout of one public-registry lookup, in milliseconds (default
     /// 5000, at most 30000: a larger value is refused).
     pub timeout_ms: Option<u64>,
+    /// Registry bases `--resolve` fetches metadata from (keys `npm`,
+    /// `pypi` for a PEP 691 simple index, `crates` for a sparse index);
+    /// read only from a configuration given with `--config`.
+    pub resolve: std::collections::BTreeMap<String, String>,
 }
 
 /// `[database]`.

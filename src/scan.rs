@@ -154,9 +154,24 @@ pub fn inventory(
     zips: bool,
     options: &ParseOptions,
 ) -> Result<Inventory, DiscoverError> {
+    inventory_with(paths, zips, options, &|_, _| {})
+}
+
+/// [`inventory`], with `each` run on every parsed deployment (and the file
+/// system it was read through) before it is kept: `--resolve` replaces
+/// manifest-only graphs there.
+pub fn inventory_with(
+    paths: &[PathBuf],
+    zips: bool,
+    options: &ParseOptions,
+    each: &(dyn Fn(&dyn Fs, &mut ParsedDeployment) + Sync),
+) -> Result<Inventory, DiscoverError> {
     let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
     let discovery = tree.discover()?;
-    let deployments = tree.stream(discovery.deployments, options, |_, d| d);
+    let deployments = tree.stream(discovery.deployments, options, |_, mut d| {
+        each(&tree.fs, &mut d);
+        d
+    });
     Ok(Inventory {
         deployments,
         diagnostics: discovery.diagnostics,
@@ -200,6 +215,11 @@ impl ScanTree {
     /// ([`Fs::notes`]), so they belong to the deployment that holds them.
     pub fn discover(&self) -> Result<Discovery, DiscoverError> {
         crate::discover::discover(&self.fs, &self.paths)
+    }
+
+    /// The zip-aware file system the tree is read through.
+    pub fn fs(&self) -> &dyn Fs {
+        &self.fs
     }
 
     /// Parses the deployments in parallel and hands each to `each` as soon

@@ -50,30 +50,58 @@ impl<'a> Members<'a> {
     fn of(&mut self, lock: &SourceRef) -> &[PathBuf] {
         let (fs, options) = (self.fs, &self.options);
         self.cache.entry(lock.path.clone()).or_insert_with(|| {
-            let base = lock.dir().to_path_buf();
-            let ctx = ParseContext {
-                fs,
-                source: lock,
-                root: &base,
-                options,
-            };
-            let Ok(parsed) = parse_source(&ctx) else {
-                return Vec::new();
-            };
-            parsed
-                .graph
-                .packages()
-                .iter()
-                .filter_map(|p| match &p.source {
-                    PackageSource::Path { path } if !path.is_empty() && !path.contains("://") => {
-                        let rel = path.strip_prefix("file:").unwrap_or(path);
-                        Some(normalize(&base.join(rel)))
+            let mut found = listed(fs, options, lock);
+            // A Cargo.toml without a lockfile: the path crates of its path
+            // crates too, as the lockfile Cargo writes lists them (inside
+            // the manifest's directory, at most 1000).
+            if lock.format == SourceFormat::CargoToml {
+                let mut next = 0;
+                while next < found.len() && found.len() < 1000 {
+                    let dir = found[next].clone();
+                    next += 1;
+                    let manifest = SourceRef {
+                        path: dir.join("Cargo.toml"),
+                        format: SourceFormat::CargoToml,
+                    };
+                    if !dir.starts_with(lock.dir()) || !fs.is_file(&manifest.path) {
+                        continue;
                     }
-                    _ => None,
-                })
-                .collect()
+                    for d in listed(fs, options, &manifest) {
+                        if !found.contains(&d) {
+                            found.push(d);
+                        }
+                    }
+                }
+            }
+            found
         })
     }
+}
+
+/// The local directories a lockfile (or a workspace manifest) lists.
+fn listed(fs: &dyn Fs, options: &ParseOptions, lock: &SourceRef) -> Vec<PathBuf> {
+    let base = lock.dir().to_path_buf();
+    let ctx = ParseContext {
+        fs,
+        source: lock,
+        root: &base,
+        options,
+    };
+    let Ok(parsed) = parse_source(&ctx) else {
+        return Vec::new();
+    };
+    parsed
+        .graph
+        .packages()
+        .iter()
+        .filter_map(|p| match &p.source {
+            PackageSource::Path { path } if !path.is_empty() && !path.contains("://") => {
+                let rel = path.strip_prefix("file:").unwrap_or(path);
+                Some(normalize(&base.join(rel)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `path` with `.` removed and `..` applied, without touching the disk.

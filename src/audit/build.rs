@@ -21,6 +21,8 @@ pub(super) struct Occurrence {
     pub(super) path: Vec<String>,
     pub(super) dev: bool,
     pub(super) not_on_target: Option<String>,
+    /// The cutoff, when the source predicted the package (`--resolve`).
+    pub(super) resolved: Option<String>,
     pub(super) direct: bool,
     pub(super) line: Option<u32>,
 }
@@ -179,6 +181,10 @@ pub(super) fn build_finding(g: &MatchGroup, records: &HashMap<String, Arc<OsvRec
     if g.occurrences.iter().all(|o| o.not_on_target.is_some()) {
         f.not_on_target = g.occurrences.iter().find_map(|o| o.not_on_target.clone());
     }
+    if g.occurrences.iter().all(|o| o.resolved.is_some()) {
+        f.resolved = true;
+        f.resolve_cutoff = g.occurrences.iter().find_map(|o| o.resolved.clone());
+    }
     f.direct = g.occurrences.iter().any(|o| o.direct);
     f.line = g.occurrences.first().and_then(|o| o.line);
     f
@@ -217,6 +223,11 @@ pub(super) fn deployment_report(
             format: s.source.format.name().to_string(),
             packages: count,
             scanned: s.result.is_ok(),
+            resolution: s
+                .result
+                .as_ref()
+                .ok()
+                .and_then(|p| p.facts.resolution.clone()),
         });
     }
     let mut errors: Vec<ErrorEntry> = d

@@ -21,6 +21,7 @@ confusion = "high"
 include_dev = false
 warnings = ["unsound"]
 unknown_severity = "medium"
+resolved = false
 [[ignore]]
 id = "X"
 reason = "r"
@@ -31,6 +32,7 @@ internal_scopes = ["@a"]
 internal_names = ["a-*"]
 timeout_ms = 5
 public = { npm = "http://x" }
+resolve = { pypi = "http://z/simple" }
 mirrors = ["http://m"]
 [database]
 source = "http://y"
@@ -116,6 +118,17 @@ fn nested_files_only_tighten_unless_trusted() {
         )
         .expect("nested");
     assert_eq!(p.gate.unknown_severity, crate::severity::Severity::Critical);
+    // Predicted (`--resolve`) findings keep closing the gate, and a nested
+    // file never names the registries resolution fetches from.
+    let p = sp
+        .nested(
+            Path::new("j/depwarden.toml"),
+            "[gate]\nresolved = false\n[registries]\nresolve = { npm = \"http://evil\" }\n",
+            "j",
+        )
+        .expect("nested");
+    assert!(p.gate.resolved);
+    assert!(p.registries.resolve.is_empty());
 
     let mut trusting = scan_policy(
         "trust_nested = true\n[gate]\nfail_on = \"high\"\n",

@@ -134,6 +134,10 @@ pub struct Package {
     /// only required by such packages); `None` when it is installed. It
     /// stays in the inventory, and its findings never close the gate.
     pub not_on_target: Option<String>,
+    /// True when the package was predicted by resolving a manifest against
+    /// registry metadata (`--resolve`), not read from a lockfile or an
+    /// installed tree.
+    pub resolved: bool,
 }
 
 impl Package {
@@ -154,6 +158,7 @@ impl Package {
             checksum: None,
             notes: Vec::new(),
             not_on_target: None,
+            resolved: false,
         }
     }
 

@@ -41,7 +41,12 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 })
                 .collect();
             for ((id, p), bom_ref) in parsed.graph.iter().zip(&ids) {
-                components.push(component(p, bom_ref, &src));
+                components.push(component(
+                    p,
+                    bom_ref,
+                    &src,
+                    parsed.facts.resolution.as_ref().map(|r| r.cutoff.as_str()),
+                ));
                 refs.entry((
                     dep_path.clone(),
                     p.ecosystem,
@@ -143,7 +148,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
     super::escape::to_json(&bom, super::escape::JsonMode::Visible)
 }
 
-fn component(p: &Package, bom_ref: &str, src: &str) -> Value {
+fn component(p: &Package, bom_ref: &str, src: &str, cutoff: Option<&str>) -> Value {
     let mut c = json!({
         "type": if p.root { "application" } else { "library" },
         "bom-ref": bom_ref,
@@ -167,6 +172,13 @@ fn component(p: &Package, bom_ref: &str, src: &str) -> Value {
         map.insert("scope".into(), json!("optional"));
     }
     let mut props = vec![json!({"name": "depwarden:source", "value": src})];
+    if p.resolved {
+        // Predicted by resolving a manifest, not read from a lockfile.
+        props.push(json!({"name": "depwarden:resolved", "value": "true"}));
+        if let Some(c) = cutoff {
+            props.push(json!({"name": "depwarden:resolve_cutoff", "value": c}));
+        }
+    }
     if let PackageSource::Git { url, rev } = &p.source {
         props.push(json!({"name": "depwarden:git", "value": format!("{url}{}", rev.as_ref().map(|r| format!("#{r}")).unwrap_or_default())}));
     }

@@ -52,6 +52,8 @@ impl Serialize for InventoryJson<'_> {
                         let dep_path = dep_path.clone();
                         s.result.iter().flat_map(move |parsed| {
                             let (dep_path, src_path) = (dep_path.clone(), src_path.clone());
+                            let cutoff =
+                                parsed.facts.resolution.as_ref().map(|r| r.cutoff.as_str());
                             parsed.graph.iter().map(move |(id, p)| PackageJson {
                                 graph: &parsed.graph,
                                 id,
@@ -59,6 +61,7 @@ impl Serialize for InventoryJson<'_> {
                                 deployment: dep_path.clone(),
                                 source: src_path.clone(),
                                 format,
+                                cutoff,
                             })
                         })
                     })
@@ -91,11 +94,14 @@ struct ErrorJson<'a> {
 }
 
 #[derive(Serialize)]
-struct SourceJson {
+struct SourceJson<'a> {
     format: &'static str,
     ok: bool,
     packages: usize,
     path: String,
+    /// Set when the graph was resolved (`--resolve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolution: Option<&'a crate::resolve::facts::ResolutionFacts>,
 }
 
 struct DeploymentJson<'a>(&'a ParsedDeployment);
@@ -124,6 +130,11 @@ impl Serialize for DeploymentJson<'_> {
                     ok: s.result.is_ok(),
                     packages: s.result.as_ref().map(|p| p.graph.len()).unwrap_or(0),
                     path: relative_display(&d.deployment.scan_root, &s.source.path),
+                    resolution: s
+                        .result
+                        .as_ref()
+                        .ok()
+                        .and_then(|p| p.facts.resolution.as_ref()),
                 })
             }),
         )?;
@@ -140,6 +151,8 @@ struct PackageJson<'a> {
     deployment: String,
     source: String,
     format: &'static str,
+    /// The cutoff of the resolution the package comes from, if any.
+    cutoff: Option<&'a str>,
 }
 
 impl Serialize for PackageJson<'_> {
@@ -176,6 +189,10 @@ impl Serialize for PackageJson<'_> {
         map.serialize_entry("path", &self.graph.path_names(self.id))?;
         if let Some(r) = &p.requirement {
             map.serialize_entry("requirement", r)?;
+        }
+        if p.resolved {
+            map.serialize_entry("resolve_cutoff", &self.cutoff)?;
+            map.serialize_entry("resolved", &true)?;
         }
         map.serialize_entry("root", &p.root)?;
         map.serialize_entry("source", &self.source)?;
@@ -236,6 +253,13 @@ pub fn to_table(inv: &Inventory) -> String {
                         s.source.format,
                         parsed.graph.len()
                     );
+                    if let Some(r) = &parsed.facts.resolution {
+                        let _ = writeln!(
+                            out,
+                            "  resolved (predicted, not installed) as of {}, registry metadata {}",
+                            r.cutoff, r.digest
+                        );
+                    }
                     for (_, p) in parsed.graph.iter() {
                         let mut flags = Vec::new();
                         if p.root {
@@ -252,6 +276,9 @@ pub fn to_table(inv: &Inventory) -> String {
                         }
                         if p.not_on_target.is_some() {
                             flags.push("not-on-target");
+                        }
+                        if p.resolved {
+                            flags.push("resolved");
                         }
                         let version = p.version.clone().unwrap_or_else(|| {
                             format!(

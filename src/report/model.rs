@@ -111,6 +111,11 @@ pub struct SourceReport {
     pub packages: usize,
     /// False when it could not be parsed.
     pub scanned: bool,
+    /// Set when the source is a manifest resolved with `--resolve`: the
+    /// cutoff, the digest of the registry metadata used, what was left
+    /// unresolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<crate::resolve::facts::ResolutionFacts>,
 }
 
 /// A problem or note about a file.
@@ -184,6 +189,14 @@ pub struct Finding {
     /// such a finding is reported but never closes the gate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_on_target: Option<String>,
+    /// True when every source that has the package predicted it by
+    /// resolving a manifest (`--resolve`): it is what the installer would
+    /// install at `resolve_cutoff`, not what a lockfile says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub resolved: bool,
+    /// The cutoff of that resolution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve_cutoff: Option<String>,
     /// A direct dependency in some source.
     pub direct: bool,
     /// Sources (relative paths) that declare the package.
@@ -251,6 +264,8 @@ impl Finding {
             paths: Vec::new(),
             dev: false,
             not_on_target: None,
+            resolved: false,
+            resolve_cutoff: None,
             direct: false,
             sources: Vec::new(),
             line: None,

@@ -25,7 +25,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             .sources
             .iter()
             .map(|s| {
-                if s.scanned {
+                if let Some(r) = &s.resolution {
+                    format!(
+                        "{} ({}, resolved as of {})",
+                        v(&s.path),
+                        v(&s.format),
+                        v(&r.cutoff)
+                    )
+                } else if s.scanned {
                     format!("{} ({})", v(&s.path), v(&s.format))
                 } else {
                     format!("{} ({}, NOT SCANNED)", v(&s.path), v(&s.format))
@@ -95,6 +102,9 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             }
             if f.not_on_target.is_some() {
                 line.push_str("  (not on target)");
+            }
+            if f.resolved {
+                line.push_str("  (resolved: predicted, not locked)");
             }
             if let Some(ig) = &f.ignored {
                 let _ = write!(line, "  [ignored: {}]", v(&ig.reason));

@@ -9,9 +9,12 @@ use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn parse(path: &Path) -> ParsedSource {
-    let fs = OsFs::default();
+    // No size cap: the test executable itself is parsed, and a debug build
+    // of it can be larger than the default cap.
+    let fs = OsFs::with_limit(1 << 40);
     let source = SourceRef::new(path, SourceFormat::RustBinary);
-    let options = ParseOptions::default();
+    let mut options = ParseOptions::default();
+    options.limits.max_file_size = 1 << 40;
     let root = path.parent().unwrap().to_path_buf();
     let ctx = ParseContext {
         fs: &fs,

@@ -33,6 +33,8 @@ mod real_graphs;
 mod report_coverage;
 mod report_formats;
 mod report_gate;
+mod resolve;
+mod resolve_cases;
 mod resource_bounds;
 mod secrets;
 mod snapshot_property;
