@@ -373,7 +373,7 @@ pub fn resolve(
     target: &crate::parse::Target,
 ) -> Result<Tree, String> {
     let python_target = crate::parse::PythonTarget::for_arch(target.arch);
-    let env = crate::parsers::pypi::requirements::marker_env(&python_target)
+    let env = crate::parsers::pypi::lock::marker_env(&python_target)
         .ok_or("cannot build the target's marker environment")?;
     let minor: u32 = python_target
         .python_version

@@ -9,7 +9,8 @@
 //! names any syntax error). On the files it accepts it gives exactly what
 //! the TOML parser gives (see the tests).
 
-use super::lockfile::{RawLock, RawPackage};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A `"..."` TOML basic string without escapes, as the whole of `s`.
 fn plain_string(s: &str) -> Option<&str> {
@@ -23,6 +24,29 @@ fn plain_string(s: &str) -> Option<&str> {
         return None;
     }
     Some(inner)
+}
+
+/// The file as read (by the TOML parser, or by [`parse_canonical`] for
+/// files in Cargo's own layout).
+#[derive(Debug, Deserialize, PartialEq)]
+pub(super) struct RawLock {
+    pub(super) version: Option<i64>,
+    #[serde(default)]
+    pub(super) package: Vec<RawPackage>,
+    pub(super) root: Option<RawPackage>,
+    #[serde(default)]
+    pub(super) metadata: BTreeMap<String, toml::Value>,
+}
+
+/// One `[[package]]` (or the v1 `[root]`).
+#[derive(Debug, Deserialize, PartialEq)]
+pub(super) struct RawPackage {
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) source: Option<String>,
+    pub(super) checksum: Option<String>,
+    #[serde(default)]
+    pub(super) dependencies: Vec<String>,
 }
 
 /// `key = value` with the value as written (trimmed).

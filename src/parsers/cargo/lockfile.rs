@@ -19,8 +19,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use cargo_lock::{MetadataKey, MetadataValue, ResolveVersion, SourceId};
-use serde::Deserialize;
 
+use super::lock_text::{RawLock, RawPackage, parse_canonical};
 use super::manifest::{self, DeclaredDep, Manifest, Workspace};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
@@ -29,29 +29,6 @@ use crate::parse::{ParseContext, ParseError, ParsedSource};
 
 /// At most this many unresolved-dependency warnings per file.
 const MAX_WARNINGS: usize = 20;
-
-/// The file as read (by the TOML parser, or by [`super::lock_text`] for
-/// files in Cargo's own layout).
-#[derive(Debug, Deserialize, PartialEq)]
-pub(super) struct RawLock {
-    pub(super) version: Option<i64>,
-    #[serde(default)]
-    pub(super) package: Vec<RawPackage>,
-    pub(super) root: Option<RawPackage>,
-    #[serde(default)]
-    pub(super) metadata: BTreeMap<String, toml::Value>,
-}
-
-/// One `[[package]]` (or the v1 `[root]`).
-#[derive(Debug, Deserialize, PartialEq)]
-pub(super) struct RawPackage {
-    pub(super) name: String,
-    pub(super) version: String,
-    pub(super) source: Option<String>,
-    pub(super) checksum: Option<String>,
-    #[serde(default)]
-    pub(super) dependencies: Vec<String>,
-}
 
 /// One dependency entry: `name`, `name version` or `name version (source)`.
 struct DepRef<'a> {
@@ -84,7 +61,7 @@ struct Node<'a> {
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let path = ctx.path();
     let text = ctx.fs.read_to_string(path)?;
-    let raw: RawLock = match super::lock_text::parse_canonical(&text) {
+    let raw: RawLock = match parse_canonical(&text) {
         Some(raw) => raw,
         None => {
             crate::toml_guard::check(&text).map_err(|e| ParseError::limit(path, e.to_string()))?;

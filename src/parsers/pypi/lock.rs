@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{ParseContext, ParseError};
+use crate::parse::{ParseContext, ParseError, PythonTarget};
 
 /// One package as a lockfile records it.
 #[derive(Debug, Clone, Default)]
@@ -285,7 +285,33 @@ pub fn requirement_name(req: &str) -> Option<&str> {
 
 /// The marker environment of the scan's target Python.
 pub fn target_env(ctx: &ParseContext<'_>) -> Option<pep508_rs::MarkerEnvironment> {
-    super::requirements::marker_env(&ctx.options.python)
+    marker_env(&ctx.options.python)
+}
+
+/// The marker environment of the target Python (see [`PythonTarget`]).
+pub fn marker_env(t: &PythonTarget) -> Option<pep508_rs::MarkerEnvironment> {
+    pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &t.python_full_version,
+        os_name: if t.sys_platform == "win32" {
+            "nt"
+        } else {
+            "posix"
+        },
+        platform_machine: &t.platform_machine,
+        platform_python_implementation: "CPython",
+        platform_release: "",
+        platform_system: if t.sys_platform == "linux" {
+            "Linux"
+        } else {
+            &t.sys_platform
+        },
+        platform_version: "",
+        python_full_version: &t.python_full_version,
+        python_version: &t.python_version,
+        sys_platform: &t.sys_platform,
+    })
+    .ok()
 }
 
 /// True when an environment marker is false for the target: the package is

@@ -27,13 +27,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 
 use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::EntryKind;
 use crate::graph::{DepGraph, Package, PackageSource};
-use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource, PythonTarget};
+use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 /// Maximum depth of `-r` includes.
 const MAX_INCLUDE_DEPTH: usize = 32;
@@ -51,7 +51,7 @@ struct Line {
 /// Parses a requirements file (and its includes) into a flat graph of
 /// direct dependencies.
 pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
-    let env = marker_env(&ctx.options.python);
+    let env = super::lock::marker_env(&ctx.options.python);
     let mut st = State {
         ctx,
         env,
@@ -81,32 +81,6 @@ struct State<'a, 'c> {
     constraints: BTreeMap<String, (String, String)>,
     /// normalised name -> package ids (for constraints)
     by_name: BTreeMap<String, Vec<crate::graph::PackageId>>,
-}
-
-/// The marker environment of the target Python (see [`PythonTarget`]).
-pub fn marker_env(t: &PythonTarget) -> Option<MarkerEnvironment> {
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: &t.python_full_version,
-        os_name: if t.sys_platform == "win32" {
-            "nt"
-        } else {
-            "posix"
-        },
-        platform_machine: &t.platform_machine,
-        platform_python_implementation: "CPython",
-        platform_release: "",
-        platform_system: if t.sys_platform == "linux" {
-            "Linux"
-        } else {
-            &t.sys_platform
-        },
-        platform_version: "",
-        python_full_version: &t.python_full_version,
-        python_version: &t.python_version,
-        sys_platform: &t.sys_platform,
-    })
-    .ok()
 }
 
 /// Per-requirement options that end the requirement text.
