@@ -202,7 +202,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
-    let discovery = match discovery {
+    let mut discovery = match discovery {
         Ok(d) => d,
         Err(e) => {
             progress.finish();
@@ -210,6 +210,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    // Functions hook: templates read, their zips discovered, targets set.
+    let project = crate::functions::pipeline::prepare(&tree, &mut discovery, options.target);
+    let roots = crate::functions::pipeline::roots(&discovery.deployments);
     let policies =
         match crate::scan::policies(&mut scan_policy, &discovery.deployments, report_only) {
             Ok(o) => o,
@@ -242,22 +245,35 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
                 r.apply(tree.fs(), &mut parsed);
             }
             let audited = auditor.deployment(i, &parsed);
-            (audited, keep_inventory.then_some(parsed))
+            let packages = crate::functions::pipeline::keep(&project, &parsed);
+            (audited, keep_inventory.then_some(parsed), packages)
         })
     });
     let mut audits = Vec::with_capacity(results.len());
     let mut kept = Vec::new();
-    for (audited, parsed) in results {
+    let mut packages = Vec::with_capacity(results.len());
+    for (audited, parsed, pkgs) in results {
         audits.push(audited.context("advisory database read failed")?);
         kept.extend(parsed);
+        packages.push(pkgs);
     }
     let inv = Inventory {
         deployments: kept,
         diagnostics: discovery.diagnostics,
     };
+    let table = crate::functions::runtime::RuntimeTable::load(Some(&db));
+    let (functions, links) = crate::functions::pipeline::finish(
+        &project,
+        &tree,
+        &roots,
+        &packages,
+        &table,
+        options.target,
+    );
     let mut report = auditor
-        .finish(audits, &inv.diagnostics)
+        .finish(audits, &inv.diagnostics, functions)
         .context("advisory database read failed")?;
+    crate::functions::assemble::attach_findings(&mut report.functions, &links, &report.deployments);
     progress.detail("parse (cpu)", &auditor.times.parse_ns);
     progress.detail("advisories (cpu)", &auditor.times.advisories_ns);
     progress.detail("supply checks (cpu)", &auditor.times.supply_ns);
@@ -323,6 +339,11 @@ fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
                 .any(|e| e.level == crate::diagnostic::Level::Error)
         })
         || !report.errors.is_empty()
+        || report.functions.iter().any(|f| {
+            f.errors
+                .iter()
+                .any(|e| e.level == crate::diagnostic::Level::Error)
+        })
 }
 
 /// Where one format goes: the given file for a single format; with several
@@ -579,17 +600,23 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     let pool = thread_pool(args.jobs)?;
-    let inv = match pool.install(|| crate::scan::inventory_with(&paths, args.zips, &options, &hook))
-    {
-        Ok(inv) => inv,
+    let table = crate::functions::runtime::RuntimeTable::load(db_dir(global).ok().as_deref());
+    let found = pool.install(|| {
+        crate::functions::pipeline::inventory(&paths, args.zips, &options, &table, &hook)
+    });
+    let (inv, functions) = match found {
+        Ok(found) => found,
         Err(e) => {
             error(&e);
             return Ok(ExitStatus::Error);
         }
     };
     let text = match args.format.as_str() {
-        "json" => to_json(&crate::report::inventory::to_json(&inv), JsonMode::Exact)?,
-        "table" => crate::report::inventory::to_table(&inv),
+        "json" => to_json(
+            &crate::report::inventory::to_json_with(&inv, &functions),
+            JsonMode::Exact,
+        )?,
+        "table" => crate::report::inventory::to_table(&inv, &functions),
         other => {
             error(format_args!(
                 "unknown inventory format '{other}' (expected json or table)"
@@ -598,7 +625,13 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         }
     };
     write_output(args.output.as_deref(), text.as_bytes())?;
-    let failed = inv.deployments.iter().any(|d| d.has_errors()) || !inv.diagnostics.is_empty();
+    let failed = inv.deployments.iter().any(|d| d.has_errors())
+        || !inv.diagnostics.is_empty()
+        || functions.iter().any(|f| {
+            f.errors
+                .iter()
+                .any(|e| e.level == crate::diagnostic::Level::Error)
+        });
     Ok(if args.strict && failed {
         ExitStatus::Error
     } else {

@@ -23,7 +23,7 @@ use crate::policy::Policies;
 use crate::progress::{add_time, timed};
 use crate::report::model::{
     ConfigFileReport, DeploymentReport, ErrorEntry, Finding, FindingKind, PolicyNotes,
-    SCHEMA_VERSION, ScanReport, ToolInfo,
+    SCHEMA_VERSION, ScanReport, Scope, ToolInfo,
 };
 use crate::scan::{Inventory, ParsedDeployment};
 
@@ -64,7 +64,7 @@ pub fn audit(
         .enumerate()
         .map(|(i, d)| auditor.deployment(i, d))
         .collect::<Result<Vec<_>, _>>()?;
-    auditor.finish(audits, &inv.diagnostics)
+    auditor.finish(audits, &inv.diagnostics, Vec::new())
 }
 
 /// The audit of one deployment before ignores and the gate: its report
@@ -180,7 +180,7 @@ impl<'a> Auditor<'a> {
         let (mut findings, notes) = advisories?;
         // A package an advisory already calls malicious is not reported
         // a second time for its registry takedown.
-        let malicious: BTreeSet<(Ecosystem, String, Option<String>)> = findings
+        let malicious: BTreeSet<(Scope, String, Option<String>)> = findings
             .iter()
             .filter(|f| f.kind == FindingKind::Malicious)
             .map(|f| (f.ecosystem, f.package.clone(), f.version.clone()))
@@ -223,16 +223,19 @@ impl<'a> Auditor<'a> {
     }
 
     /// Applies ignores and the gate ([`crate::gate::decide`]) to every
-    /// deployment's findings (in discovery order) and assembles the
-    /// report. `diagnostics` are the problems that belong to no deployment.
+    /// deployment's findings (in discovery order) and to the functions'
+    /// own, and assembles the report. `diagnostics` are the problems that
+    /// belong to no deployment.
     pub fn finish(
         &self,
         mut audits: Vec<DeploymentAudit>,
         diagnostics: &[Diagnostic],
+        functions: Vec<crate::report::model::FunctionReport>,
     ) -> Result<ScanReport, StoreError> {
         audits.sort_by_key(|a| a.index);
         let decision = crate::gate::decide(
             audits.into_iter().map(|a| (a.index, a.report)),
+            functions,
             self.policies,
             crate::clock::today(),
         );
@@ -253,6 +256,7 @@ impl<'a> Auditor<'a> {
             gate: decision.gate,
             deployments: decision.deployments,
             errors,
+            functions: decision.functions,
             policy: PolicyNotes {
                 config: self.opts.config_path.clone(),
                 expired_ignores: decision.expired_ignores,

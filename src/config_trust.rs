@@ -25,9 +25,10 @@
 //! is classified. Every file read is reported ([`ConfigFileReport`]) with
 //! what it was allowed to change, what was overruled and what ignored.
 
+use std::cmp::Reverse;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{FailOn, MinGrade, Policy, PolicyError};
+use crate::policy::{CheckGate, FailOn, MinGrade, Policy, PolicyError, RuntimeGate};
 use crate::report::model::ConfigFileReport;
 
 /// Where a configuration file comes from.
@@ -82,6 +83,9 @@ const CATEGORIES: &[(&str, Category)] = &[
     ("gate.include_dev", Category::Gate),
     ("gate.warnings", Category::Gate),
     ("gate.unknown_severity", Category::Gate),
+    ("gate.runtime", Category::Gate),
+    ("gate.platform", Category::Gate),
+    ("gate.size", Category::Gate),
     ("gate.resolved", Category::Gate),
     ("ignore", Category::Exception),
     ("typosquat.allow", Category::Exception),
@@ -425,68 +429,36 @@ impl Merge<'_> {
     fn key(&mut self, key: &str) {
         let n = self.nested;
         let e = &self.effective;
+        // One gate value, ordered by `rank` (lower is stricter); a switch
+        // is stricter when `true`.
+        macro_rules! gate {
+            (bool $f:ident, $pinned:expr) => {{
+                let (a, b) = (n.gate.$f, e.gate.$f);
+                if self.decide(key, (a.to_string(), b.to_string()), b.cmp(&a), $pinned) {
+                    self.effective.gate.$f = a;
+                }
+            }};
+            ($f:ident, $rank:expr, $pinned:expr) => {{
+                let (a, b) = (n.gate.$f, e.gate.$f);
+                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
+                if self.decide(key, shown, $rank(a).cmp(&$rank(b)), $pinned) {
+                    self.effective.gate.$f = a;
+                }
+            }};
+        }
         match key {
-            "gate.fail_on" => {
-                let (a, b) = (n.gate.fail_on, e.gate.fail_on);
-                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
-                let pinned = self.flags.fail_on.is_some();
-                if self.decide(key, shown, fail_on_rank(a).cmp(&fail_on_rank(b)), pinned) {
-                    self.effective.gate.fail_on = a;
-                }
-            }
-            "gate.typosquat" | "gate.confusion" => {
-                let typo = key == "gate.typosquat";
-                let pick = |p: &Policy| {
-                    if typo {
-                        p.gate.typosquat
-                    } else {
-                        p.gate.confusion
-                    }
-                };
-                let (a, b) = (pick(n), pick(e));
-                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
-                if self.decide(key, shown, level_rank(a).cmp(&level_rank(b)), false) {
-                    if typo {
-                        self.effective.gate.typosquat = a;
-                    } else {
-                        self.effective.gate.confusion = a;
-                    }
-                }
-            }
-            "gate.unknown_severity" => {
-                // What an unscored advisory counts as: higher is stricter.
-                let (a, b) = (n.gate.unknown_severity, e.gate.unknown_severity);
-                let shown = (format!("{:?}", a.as_str()), format!("{:?}", b.as_str()));
-                if self.decide(key, shown, b.cmp(&a), false) {
-                    self.effective.gate.unknown_severity = a;
-                }
-            }
-            "gate.malicious" | "gate.include_dev" | "gate.resolved" => {
-                let mal = key == "gate.malicious";
-                let resolved = key == "gate.resolved";
-                let pick = |p: &Policy| {
-                    if mal {
-                        p.gate.malicious
-                    } else if resolved {
-                        p.gate.resolved
-                    } else {
-                        p.gate.include_dev
-                    }
-                };
-                let (a, b) = (pick(n), pick(e));
-                // `true` is the stricter value of both switches.
-                let order = b.cmp(&a);
-                let pinned = !mal && !resolved && self.flags.include_dev;
-                if self.decide(key, (a.to_string(), b.to_string()), order, pinned) {
-                    if mal {
-                        self.effective.gate.malicious = a;
-                    } else if resolved {
-                        self.effective.gate.resolved = a;
-                    } else {
-                        self.effective.gate.include_dev = a;
-                    }
-                }
-            }
+            "gate.fail_on" => gate!(fail_on, fail_on_rank, self.flags.fail_on.is_some()),
+            "gate.typosquat" => gate!(typosquat, level_rank, false),
+            "gate.confusion" => gate!(confusion, level_rank, false),
+            // What an unscored advisory counts as: higher is stricter.
+            "gate.unknown_severity" => gate!(unknown_severity, Reverse, false),
+            "gate.runtime" => gate!(runtime, RuntimeGate::strictness, false),
+            "gate.platform" => gate!(platform, CheckGate::strictness, false),
+            "gate.size" => gate!(size, CheckGate::strictness, false),
+            // `true` is the stricter value of both switches.
+            "gate.malicious" => gate!(bool malicious, false),
+            "gate.include_dev" => gate!(bool include_dev, self.flags.include_dev),
+            "gate.resolved" => gate!(bool resolved, false),
             "gate.warnings" => {
                 let wanted = &n.gate.warnings;
                 if self.trusted {

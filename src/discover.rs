@@ -91,6 +91,9 @@ pub struct Deployment {
     /// Problems met while walking this deployment (unreadable directories,
     /// symlink loops, links out of the scanned root).
     pub diagnostics: Vec<Diagnostic>,
+    /// The platform its packages are evaluated for when functions say
+    /// where it runs (see [`crate::functions`]); `None`: the scan's target.
+    pub target: Option<crate::parse::Target>,
 }
 
 impl Deployment {
@@ -123,6 +126,10 @@ pub struct Discovery {
     /// Problems that belong to no deployment (an unreadable directory with
     /// no sources found above it).
     pub diagnostics: Vec<Diagnostic>,
+    /// Infrastructure files that define functions (SAM templates,
+    /// `serverless.yml`, CDK assembly templates, Terraform files), each with
+    /// the scanned root it was found under; read by [`crate::functions`].
+    pub infrastructure: Vec<(PathBuf, PathBuf)>,
 }
 
 /// Finds deployments under each path. A missing path is an error.
@@ -181,6 +188,7 @@ fn explicit_file(fs: &dyn Fs, path: &Path) -> Deployment {
             .unwrap_or_default(),
         config: None,
         diagnostics,
+        target: None,
     }
 }
 
@@ -202,6 +210,8 @@ struct Walk<'a> {
     sources: BTreeMap<PathBuf, BTreeSet<SourceRef>>,
     configs: BTreeMap<PathBuf, PathBuf>,
     diagnostics: Vec<Diagnostic>,
+    /// Infrastructure files (see [`Discovery::infrastructure`]).
+    infrastructure: Vec<PathBuf>,
 }
 
 fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
@@ -213,6 +223,7 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
         sources: BTreeMap::new(),
         configs: BTreeMap::new(),
         diagnostics: Vec::new(),
+        infrastructure: Vec::new(),
     };
     w.walk_dir(root, 0);
     let Walk {
@@ -220,8 +231,11 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
         configs,
         mut diagnostics,
         scan_root,
+        infrastructure,
         ..
     } = w;
+    out.infrastructure
+        .extend(infrastructure.into_iter().map(|p| (scan_root.clone(), p)));
     let grouped = crate::workspace::resolve_companions(fs, sources, &mut diagnostics);
     let mut deployments: Vec<Deployment> = grouped
         .into_iter()
@@ -231,6 +245,7 @@ fn walk_root(fs: &dyn Fs, root: &Path, out: &mut Discovery) {
             root,
             sources,
             diagnostics: Vec::new(),
+            target: None,
         })
         .collect();
     // Attach walk problems to the deepest deployment that contains them.
@@ -295,6 +310,9 @@ impl Walk<'_> {
                 Some(EntryKind::File) => {
                     if entry.name == "depwarden.toml" {
                         self.configs.insert(dir.to_path_buf(), entry.path.clone());
+                    } else if crate::functions::names::is_infrastructure_name(&entry.name) {
+                        // Functions hook: templates are read after discovery.
+                        self.infrastructure.push(entry.path.clone());
                     } else if let Some(format) = SourceFormat::from_file_name(&entry.name) {
                         if format == SourceFormat::RustBinary
                             && !sniff_executable(self.fs, &entry.path)

@@ -17,9 +17,11 @@ use crate::version::compare;
 pub fn advise(findings: &mut [Finding]) {
     let mut groups: BTreeMap<(Ecosystem, String, Option<String>), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        if f.kind == FindingKind::Vulnerability {
+        if f.kind == FindingKind::Vulnerability
+            && let Some(eco) = f.ecosystem.ecosystem()
+        {
             groups
-                .entry((f.ecosystem, f.package.clone(), f.version.clone()))
+                .entry((eco, f.package.clone(), f.version.clone()))
                 .or_default()
                 .push(i);
         }

@@ -104,6 +104,14 @@ pub trait Fs: Sync + Send {
         Vec::new()
     }
 
+    /// The apparent size in bytes of a regular file (a zip entry's
+    /// declared uncompressed size), without reading it and without
+    /// following a final symbolic link; `None` when it is not a regular
+    /// file or the view does not know (used for Lambda's size limits).
+    fn file_size(&self, _path: &Path) -> Option<u64> {
+        None
+    }
+
     /// Reads a file as UTF-8 text (invalid sequences are an error naming
     /// the file). A leading byte-order mark is dropped.
     fn read_to_string(&self, path: &Path) -> Result<String, FsError> {
@@ -266,6 +274,11 @@ impl Fs for OsFs {
 
     fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
         std::fs::canonicalize(path).ok()
+    }
+
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        meta.is_file().then_some(meta.len())
     }
 }
 

@@ -12,8 +12,8 @@ use crate::advisory::store::{EcosystemStatus, StoreStatus};
 use crate::clock::Date;
 use crate::policy::{Ignore, Policies, Policy};
 use crate::report::model::{
-    DatabaseEcosystem, DatabaseInfo, DeploymentReport, Finding, FindingKind, GateResult, Summary,
-    Suppression,
+    DatabaseEcosystem, DatabaseInfo, DeploymentReport, Finding, FindingKind, FunctionReport,
+    GateResult, Summary, Suppression,
 };
 use crate::severity::Severity;
 
@@ -22,6 +22,8 @@ use crate::severity::Severity;
 pub struct Decision {
     /// The deployments, findings marked (ignored, closing) and sorted.
     pub deployments: Vec<DeploymentReport>,
+    /// The functions, their own findings (runtime, platform, size) marked.
+    pub functions: Vec<FunctionReport>,
     /// Totals.
     pub summary: Summary,
     /// The gate result (passed, why not).
@@ -34,10 +36,12 @@ pub struct Decision {
 
 /// Applies ignores and the gate to every deployment's findings:
 /// `deployments` are in discovery order, each with its index (which
-/// selects its policy in `policies`). `today` decides which ignores have
-/// expired.
+/// selects its policy in `policies`); the functions' own findings are
+/// gated with the scan-wide policy ([`crate::functions::gate`]). `today`
+/// decides which ignores have expired.
 pub fn decide(
     deployments: impl IntoIterator<Item = (usize, DeploymentReport)>,
+    mut functions: Vec<FunctionReport>,
     policies: &Policies,
     today: Date,
 ) -> Decision {
@@ -60,9 +64,20 @@ pub fn decide(
         out.push(report);
     }
     summary.deployments = out.len();
+    let global = policies.global();
+    crate::functions::gate::apply(
+        &mut functions,
+        &mut |f| {
+            apply_ignores(f, global, today, &mut used_ignores, &mut expired_notes);
+            f.closes_gate = closes_gate(f, global);
+        },
+        &mut summary,
+        &mut reasons,
+    );
     reasons.dedup();
     Decision {
         deployments: out,
+        functions,
         summary,
         gate: GateResult {
             fail_on: policies.global().gate.fail_on.as_str().to_string(),
@@ -97,6 +112,9 @@ fn count(summary: &mut Summary, report: &DeploymentReport) {
             FindingKind::Typosquat => summary.typosquats += 1,
             FindingKind::DependencyConfusion => summary.dependency_confusion += 1,
             FindingKind::Warning => summary.warnings += 1,
+            FindingKind::Runtime => summary.runtime += 1,
+            FindingKind::Platform => summary.platform += 1,
+            FindingKind::Size => summary.size += 1,
         }
     }
 }
@@ -263,7 +281,11 @@ fn apply_ignores(
     expired_notes: &mut BTreeSet<String>,
 ) {
     let Some(id) = &f.id else { return };
-    let norm = |n: &str| f.ecosystem.normalize_name(n);
+    let norm = |n: &str| {
+        f.ecosystem
+            .ecosystem()
+            .map_or_else(|| n.to_string(), |e| e.normalize_name(n))
+    };
     for ig in &policy.ignore {
         let id_match = ig.id.eq_ignore_ascii_case(id)
             || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&ig.id));
@@ -320,6 +342,13 @@ fn closes_gate(f: &Finding, policy: &Policy) -> bool {
         FindingKind::Typosquat => f.confidence.is_some_and(|c| gate.typosquat.closes(c)),
         FindingKind::DependencyConfusion => f.risk.is_some_and(|r| gate.confusion.closes(r)),
         FindingKind::Malicious => gate.malicious,
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => {
+            f.check.as_ref().is_some_and(|c| match f.kind {
+                FindingKind::Runtime => gate.runtime.closes(c.level),
+                FindingKind::Platform => gate.platform.closes(c.level),
+                _ => gate.size.closes(c.level),
+            })
+        }
     }
 }
 
@@ -376,6 +405,9 @@ fn kind_rank(k: FindingKind) -> u8 {
         FindingKind::Typosquat => 2,
         FindingKind::DependencyConfusion => 3,
         FindingKind::Warning => 4,
+        FindingKind::Runtime => 5,
+        FindingKind::Platform => 6,
+        FindingKind::Size => 7,
     }
 }
 
@@ -480,7 +512,7 @@ mod tests {
             findings: vec![f],
             errors: Vec::new(),
         };
-        let d = decide([(0, report)], &policies, today());
+        let d = decide([(0, report)], Vec::new(), &policies, today());
         assert!(d.gate.passed, "{:?}", d.gate.reasons);
         assert!(d.deployments[0].findings[0].ignored.is_some());
         assert_eq!(d.summary.ignored, 1);

@@ -172,77 +172,7 @@ impl ParseError {
     }
 }
 
-/// Target environment for evaluating Python environment markers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PythonTarget {
-    /// `python_version`, e.g. `3.12`.
-    pub python_version: String,
-    /// `python_full_version`, e.g. `3.12.0`.
-    pub python_full_version: String,
-    /// `sys_platform`, e.g. `linux`.
-    pub sys_platform: String,
-    /// `platform_machine`, e.g. `x86_64`.
-    pub platform_machine: String,
-}
-
-impl Default for PythonTarget {
-    /// The AWS Lambda Python 3.12 runtime on x86_64 Linux.
-    fn default() -> Self {
-        PythonTarget::for_arch(Arch::X86_64)
-    }
-}
-
-impl PythonTarget {
-    /// The AWS Lambda Python 3.12 runtime on Linux for `arch`.
-    pub fn for_arch(arch: Arch) -> Self {
-        PythonTarget {
-            python_version: "3.12".into(),
-            python_full_version: "3.12.0".into(),
-            sys_platform: "linux".into(),
-            platform_machine: arch.machine().into(),
-        }
-    }
-}
-
-/// A Lambda instruction-set architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    /// `x86_64` (Lambda's default).
-    #[default]
-    X86_64,
-    /// `arm64` (Graviton).
-    Arm64,
-}
-
-impl Arch {
-    /// Reads a configured architecture: `x86_64`/`x64`/`amd64` or
-    /// `arm64`/`aarch64`.
-    pub fn parse(s: &str) -> Option<Arch> {
-        match s.to_ascii_lowercase().as_str() {
-            "x86_64" | "x64" | "amd64" => Some(Arch::X86_64),
-            "arm64" | "aarch64" => Some(Arch::Arm64),
-            _ => None,
-        }
-    }
-
-    /// The name `platform.machine()` gives on Linux (`x86_64`, `aarch64`).
-    pub fn machine(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "aarch64",
-        }
-    }
-}
-
-/// The platform deployments run on: AWS Lambda, Linux with glibc, on the
-/// configured architecture. npm's `os`/`cpu`/`libc` fields and Python
-/// markers are evaluated for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Target {
-    /// The architecture (`[target] architecture`, default x86_64).
-    pub arch: Arch,
-}
+pub use crate::target::{Arch, PythonTarget, Target};
 
 /// Options that affect parsing.
 #[derive(Debug, Clone, Default)]
@@ -259,7 +189,7 @@ impl ParseOptions {
     /// Options for `target` (its Python runtime included) with `limits`.
     pub fn new(target: Target, limits: Limits) -> Self {
         ParseOptions {
-            python: PythonTarget::for_arch(target.arch),
+            python: PythonTarget::for_target(&target),
             target,
             limits,
         }

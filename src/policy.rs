@@ -126,6 +126,8 @@ impl MinGrade {
     }
 }
 
+pub use crate::functions::levels::{CheckGate, RuntimeGate};
+
 /// `[gate]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -149,6 +151,12 @@ pub struct Gate {
     /// vulnerabilities is not opened by a record nobody has scored.
     #[serde(deserialize_with = "graded_severity")]
     pub unknown_severity: Severity,
+    /// Function runtime findings that close the gate.
+    pub runtime: RuntimeGate,
+    /// Function platform findings that close the gate.
+    pub platform: CheckGate,
+    /// Function size findings that close the gate.
+    pub size: CheckGate,
     /// Findings of packages predicted by `--resolve` (not read from a
     /// lockfile) close the gate like locked ones; `false` reports them
     /// without closing it.
@@ -186,6 +194,9 @@ impl Gate {
         self.typosquat = MinGrade::None;
         self.confusion = MinGrade::None;
         self.warnings.clear();
+        self.runtime = RuntimeGate::None;
+        self.platform = CheckGate::None;
+        self.size = CheckGate::None;
     }
 }
 
@@ -200,6 +211,9 @@ impl Default for Gate {
             resolved: true,
             warnings: Vec::new(),
             unknown_severity: Severity::High,
+            runtime: RuntimeGate::Deprecated,
+            platform: CheckGate::Error,
+            size: CheckGate::Error,
         }
     }
 }
@@ -270,17 +284,25 @@ pub struct TargetConfig {
     /// `x86_64` (default) or `arm64`: npm `cpu` fields and Python
     /// `platform_machine` markers are evaluated for it.
     pub architecture: Option<String>,
+    /// `3.12` (default): the Python version markers are evaluated for.
+    pub python: Option<String>,
 }
 
 impl TargetConfig {
     /// The target this configures.
     pub fn target(&self) -> crate::parse::Target {
+        let d = crate::parse::Target::default();
         crate::parse::Target {
             arch: self
                 .architecture
                 .as_deref()
                 .and_then(crate::parse::Arch::parse)
-                .unwrap_or_default(),
+                .unwrap_or(d.arch),
+            python: self
+                .python
+                .as_deref()
+                .and_then(crate::parse::Target::parse_python)
+                .unwrap_or(d.python),
         }
     }
 }
@@ -413,6 +435,15 @@ impl Policy {
                 path,
                 line_of(text, a),
                 &format!("target.architecture must be x86_64 or arm64, not {a:?}"),
+            ));
+        }
+        if let Some(v) = &self.target.python
+            && crate::parse::Target::parse_python(v).is_none()
+        {
+            return Err(invalid(
+                path,
+                line_of(text, v),
+                &format!("target.python must be a Python version such as \"3.12\", not {v:?}"),
             ));
         }
         for m in &self.registries.mirrors {

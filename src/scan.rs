@@ -99,6 +99,16 @@ pub fn parse_deployment(
     options: &ParseOptions,
 ) -> ParsedDeployment {
     let started = std::time::Instant::now();
+    // A deployment that functions run on its own target (their runtime
+    // and architecture) is evaluated for it.
+    let own;
+    let options = match deployment.target {
+        Some(t) if t != options.target => {
+            own = ParseOptions::new(t, options.limits.clone());
+            &own
+        }
+        _ => options,
+    };
     let sources = deployment
         .sources
         .par_iter()
@@ -145,39 +155,6 @@ where
         .collect()
 }
 
-/// Discovers and parses `paths` with zips readable in memory: a `.zip`
-/// given explicitly is scanned as a deployment root, and with `zips` every
-/// `.zip` met during discovery is too. Archive problems are reported with
-/// the deployment they belong to.
-pub fn inventory(
-    paths: &[PathBuf],
-    zips: bool,
-    options: &ParseOptions,
-) -> Result<Inventory, DiscoverError> {
-    inventory_with(paths, zips, options, &|_, _| {})
-}
-
-/// [`inventory`], with `each` run on every parsed deployment (and the file
-/// system it was read through) before it is kept: `--resolve` replaces
-/// manifest-only graphs there.
-pub fn inventory_with(
-    paths: &[PathBuf],
-    zips: bool,
-    options: &ParseOptions,
-    each: &(dyn Fn(&dyn Fs, &mut ParsedDeployment) + Sync),
-) -> Result<Inventory, DiscoverError> {
-    let tree = ScanTree::new(paths, zips, options.limits.max_file_size);
-    let discovery = tree.discover()?;
-    let deployments = tree.stream(discovery.deployments, options, |_, mut d| {
-        each(&tree.fs, &mut d);
-        d
-    });
-    Ok(Inventory {
-        deployments,
-        diagnostics: discovery.diagnostics,
-    })
-}
-
 /// The paths of a scan, read through one zip-aware file system: discovery
 /// first, then deployments parsed and handed over one by one.
 pub struct ScanTree {
@@ -214,7 +191,13 @@ impl ScanTree {
     /// Finds the deployments. Archive problems come with the walk
     /// ([`Fs::notes`]), so they belong to the deployment that holds them.
     pub fn discover(&self) -> Result<Discovery, DiscoverError> {
-        crate::discover::discover(&self.fs, &self.paths)
+        self.discover_paths(&self.paths)
+    }
+
+    /// Finds the deployments under `paths` (inside the scan's roots, such
+    /// as the mounted zips a function template names), as [`Self::discover`].
+    pub fn discover_paths(&self, paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+        crate::discover::discover(&self.fs, paths)
     }
 
     /// The zip-aware file system the tree is read through.

@@ -72,6 +72,8 @@ struct Entry {
     raw: String,
     /// For a symbolic link, where it points (as written).
     target: Option<String>,
+    /// Declared uncompressed size.
+    size: u64,
 }
 
 /// Longest symbolic-link target read from an archive.
@@ -234,6 +236,7 @@ impl Archive {
                     refused,
                     raw: name.clone(),
                     target: None,
+                    size,
                 };
                 if let Some(earlier) = entries.insert(rel.clone(), entry) {
                     let what = if earlier.raw == name {
@@ -643,6 +646,21 @@ impl Fs for ZipAwareFs {
                 Some(base.join(real))
             }
             Loc::Broken(mount, _) => Some(mount),
+        }
+    }
+
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        match self.locate(path) {
+            Loc::Os(p) => {
+                self.guard(&p).ok()?;
+                self.os.file_size(&p)
+            }
+            Loc::Zip(a, rel) => a
+                .entries
+                .get(&rel)
+                .filter(|e| e.kind == EntryKind::File)
+                .map(|e| e.size),
+            Loc::Broken(..) => None,
         }
     }
 }

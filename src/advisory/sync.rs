@@ -544,6 +544,9 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
             max: opts.max_bytes,
         })
     };
+    // The Lambda runtime table rides along with the advisories (see
+    // `functions::runtime`); it never fails a sync.
+    let runtime_table = runtime_table(db_dir, fetcher.as_ref());
     let previous = Store::open(db_dir).ok();
     // The source as the database keeps it: without credentials.
     let stored_source = crate::redact::redact_url(&opts.source);
@@ -639,6 +642,10 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
         notes: lock_notes,
         status: None,
     };
+    match runtime_table {
+        Ok(note) => report.notes.push(note),
+        Err(w) => report.warnings.push(w),
+    }
     if plans.values().all(|p| matches!(p, Plan::Unchanged)) {
         for eco in plans.keys() {
             report.ecosystems.insert(*eco, EcosystemSync::Unchanged);
@@ -718,10 +725,30 @@ pub fn sync(db_dir: &Path, opts: &SyncOptions) -> Result<SyncReport, SyncError> 
     for (eco, url) in &replaced {
         builder.check_replacement(&[*eco], prev_status.as_ref(), opts.allow_shrink, url)?;
     }
-    report.warnings = std::mem::take(&mut builder.warnings);
+    report
+        .warnings
+        .extend(std::mem::take(&mut builder.warnings));
     report.notes.extend(builder.take_notes());
     report.status = Some(builder.commit(meta, prev_status.as_ref())?);
     Ok(report)
+}
+
+/// Fetches `depwarden/lambda-runtimes.json` from the source and keeps it
+/// when it is newer than the table in use: a note says what happened, an
+/// error (a damaged table, a failed download) is a warning.
+fn runtime_table(db_dir: &Path, fetcher: &dyn Fetcher) -> Result<String, String> {
+    use crate::functions::runtime::{MAX_TABLE_BYTES, SOURCE_PATH, store_synced};
+    let url = fetcher.url(SOURCE_PATH);
+    match fetcher.get_small(SOURCE_PATH) {
+        Ok(None) => Ok(format!(
+            "no Lambda runtime table at {url}; the one in use is kept"
+        )),
+        Ok(Some(bytes)) if bytes.len() as u64 > MAX_TABLE_BYTES => Err(format!(
+            "Lambda runtime table at {url} is over {MAX_TABLE_BYTES} bytes; not used"
+        )),
+        Ok(Some(bytes)) => store_synced(db_dir, &bytes, &url),
+        Err(e) => Err(format!("Lambda runtime table not fetched: {e}")),
+    }
 }
 
 /// Temporary download files, removed when the sync ends either way.

@@ -21,6 +21,9 @@ confusion = "high"
 include_dev = false
 warnings = ["unsound"]
 unknown_severity = "medium"
+runtime = "soon"
+platform = "warning"
+size = "warning"
 resolved = false
 [[ignore]]
 id = "X"
@@ -42,6 +45,7 @@ max_file_size = 10
 max_packages = 10
 [target]
 architecture = "arm64"
+python = "3.11"
 "#;
     let parsed = Policy::from_toml(full, Path::new("t.toml")).expect("valid");
     // The sample sets every field: a new field must be added to it (the
@@ -129,6 +133,24 @@ fn nested_files_only_tighten_unless_trusted() {
         .expect("nested");
     assert!(p.gate.resolved);
     assert!(p.registries.resolve.is_empty());
+
+    // Function gates: stricter applies, looser is overruled.
+    let p = sp
+        .nested(
+            Path::new("j/depwarden.toml"),
+            "[gate]\nruntime = \"none\"\nplatform = \"warning\"\nsize = \"none\"\n",
+            "j",
+        )
+        .expect("nested");
+    assert_eq!(p.gate.runtime, crate::policy::RuntimeGate::Deprecated);
+    assert_eq!(p.gate.platform, crate::policy::CheckGate::Warning);
+    assert_eq!(p.gate.size, crate::policy::CheckGate::Error);
+    let j = sp.files.last().expect("report");
+    assert_eq!(j.overruled.len(), 2, "{j:?}");
+    assert!(
+        j.applied.iter().any(|a| a.starts_with("gate.platform")),
+        "{j:?}"
+    );
 
     let mut trusting = scan_policy(
         "trust_nested = true\n[gate]\nfail_on = \"high\"\n",

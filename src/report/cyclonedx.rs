@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use super::model::{FindingKind, ScanReport};
 use crate::discover::relative_display;
-use crate::ecosystem::Ecosystem;
 use crate::graph::{Package, PackageSource};
 use crate::scan::Inventory;
 use crate::severity::Severity;
@@ -19,7 +18,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
     let mut dependencies = Vec::new();
     // (deployment, ecosystem, name, version) → component refs, for
     // `affects`.
-    let mut refs: BTreeMap<(String, Ecosystem, String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut refs: BTreeMap<(String, &str, String, String), BTreeSet<String>> = BTreeMap::new();
     let mut used_refs = BTreeSet::new();
     for d in &inv.deployments {
         let dep_path = d.deployment.display_path();
@@ -49,7 +48,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 ));
                 refs.entry((
                     dep_path.clone(),
-                    p.ecosystem,
+                    p.ecosystem.as_str(),
                     p.name.clone(),
                     p.version.clone().unwrap_or_default(),
                 ))
@@ -65,6 +64,43 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             }
         }
     }
+    // Functions: an application component each, depending on the
+    // components of the packages it loads.
+    for f in &report.functions {
+        let fref = format!("function:{}#{}", f.template, f.name);
+        let parts: Vec<&String> = f
+            .code
+            .deployments
+            .iter()
+            .chain(f.layers.iter().flat_map(|l| l.deployments.iter()))
+            .collect();
+        let mut depends: BTreeSet<&String> = BTreeSet::new();
+        for p in f.packages.iter().filter(|p| p.effective) {
+            for d in &parts {
+                let key = (
+                    (*d).clone(),
+                    p.ecosystem.as_str(),
+                    p.name.clone(),
+                    p.version.clone().unwrap_or_default(),
+                );
+                depends.extend(refs.get(&key).into_iter().flatten());
+            }
+        }
+        let prop = |k: &str, v: Option<&str>| json!({"name": format!("depwarden:{k}"), "value": v.unwrap_or("")});
+        components.push(json!({
+            "type": "application",
+            "bom-ref": fref,
+            "name": f.name,
+            "properties": [
+                prop("framework", Some(&f.framework)),
+                prop("template", Some(&f.template)),
+                prop("runtime", f.runtime.as_deref()),
+                prop("architecture", f.architecture.as_deref()),
+                prop("package_type", Some(&f.package_type)),
+            ],
+        }));
+        dependencies.push(json!({"ref": fref, "dependsOn": depends}));
+    }
     let mut vulnerabilities: BTreeMap<String, Value> = BTreeMap::new();
     for d in &report.deployments {
         for f in &d.findings {
@@ -74,7 +110,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             let Some(id) = &f.id else { continue };
             let key = (
                 d.path.clone(),
-                f.ecosystem,
+                f.ecosystem.as_str(),
                 f.package.clone(),
                 f.version.clone().unwrap_or_default(),
             );

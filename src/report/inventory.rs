@@ -13,20 +13,30 @@ use crate::graph::{DepGraph, Package, PackageId, PackageSource};
 use crate::scan::{Inventory, ParsedDeployment};
 
 /// The inventory as JSON: `{"deployments": [...], "errors": [...],
-/// "packages": [...]}` (keys in this order, and in alphabetical order
-/// inside every object). It serialises straight from the parsed graphs,
-/// one package at a time, so it costs the output and not a copy of it.
-pub struct InventoryJson<'a>(pub &'a Inventory);
+/// "functions": [...], "packages": [...]}` (keys in this order, and in
+/// alphabetical order inside every deployment and package; `functions`
+/// only when infrastructure files define some). It serialises straight
+/// from the parsed graphs, one package at a time, so it costs the output
+/// and not a copy of it.
+pub struct InventoryJson<'a>(pub &'a Inventory, pub &'a [super::model::FunctionReport]);
 
 /// The inventory as JSON (see [`InventoryJson`]).
 pub fn to_json(inv: &Inventory) -> InventoryJson<'_> {
-    InventoryJson(inv)
+    InventoryJson(inv, &[])
+}
+
+/// The inventory and the functions of the scan as JSON.
+pub fn to_json_with<'a>(
+    inv: &'a Inventory,
+    functions: &'a [super::model::FunctionReport],
+) -> InventoryJson<'a> {
+    InventoryJson(inv, functions)
 }
 
 impl Serialize for InventoryJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let inv = self.0;
-        let mut map = ser.serialize_map(Some(3))?;
+        let mut map = ser.serialize_map(None)?;
         map.serialize_entry(
             "deployments",
             &Seq(|| inv.deployments.iter().map(DeploymentJson)),
@@ -41,6 +51,9 @@ impl Serialize for InventoryJson<'_> {
                 })
             }),
         )?;
+        if !self.1.is_empty() {
+            map.serialize_entry("functions", self.1)?;
+        }
         map.serialize_entry(
             "packages",
             &Seq(|| {
@@ -236,9 +249,48 @@ impl Serialize for Origin<'_> {
     }
 }
 
-/// The inventory as a plain-text table, one block per deployment, every
-/// input-derived string in its visible form.
-pub fn to_table(inv: &Inventory) -> String {
+/// The inventory as a plain-text table, one block per deployment, then
+/// one per function with the packages it deploys; every input-derived
+/// string in its visible form.
+pub fn to_table(inv: &Inventory, functions: &[super::model::FunctionReport]) -> String {
+    let mut out = deployments_table(inv);
+    for f in functions {
+        let _ = writeln!(
+            out,
+            "function {} ({} {}, {} {})",
+            v(&f.name),
+            f.framework,
+            v(&f.template),
+            v(f.runtime.as_deref().unwrap_or("runtime unknown")),
+            f.architecture.as_deref().unwrap_or("architecture unknown")
+        );
+        for p in &f.packages {
+            let mut flags: Vec<String> = vec![v(&p.origin).into_owned()];
+            if !p.effective {
+                flags.push("not loaded".into());
+            }
+            if let Some(s) = &p.shadowed_by {
+                flags.push(format!("shadowed by {}", v(s)));
+            }
+            if p.not_on_path {
+                flags.push("not on path".into());
+            }
+            if p.bundled == Some(false) {
+                flags.push("not bundled".into());
+            }
+            let _ = writeln!(
+                out,
+                "    {}@{}  {}",
+                v(&p.name),
+                v(p.version.as_deref().unwrap_or("?")),
+                flags.join(",")
+            );
+        }
+    }
+    out
+}
+
+fn deployments_table(inv: &Inventory) -> String {
     let mut out = String::new();
     for d in &inv.deployments {
         let _ = writeln!(out, "{}", v(&d.deployment.display_path()));

@@ -64,13 +64,21 @@ pub fn render(report: &ScanReport) -> String {
     }
     let s = &report.summary;
     b.line(&format!(
-        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion risks{}{}.\n",
+        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion risks{}{}{}.\n",
         s.deployments,
         s.packages,
         s.vulnerabilities,
         s.malicious,
         s.typosquats,
         s.dependency_confusion,
+        if s.functions > 0 {
+            format!(
+                "; {} functions: {} runtime, {} platform, {} size findings",
+                s.functions, s.runtime, s.platform, s.size
+            )
+        } else {
+            String::new()
+        },
         if s.ignored > 0 {
             format!(", {} ignored", s.ignored)
         } else {
@@ -176,6 +184,12 @@ pub fn render(report: &ScanReport) -> String {
             left_out.push(format!("{} more deployments", shown.len() - rows));
         }
     }
+    super::functions_text::markdown(
+        report,
+        &mut |l| b.line(l),
+        (&|s| md_code(s, true), &md_text),
+        &mut left_out,
+    );
     if quiet > 0 {
         b.line(&format!(
             "\n{quiet} other deployment{} scanned without findings.",
@@ -236,6 +250,9 @@ fn kind_rank(k: FindingKind) -> u8 {
         FindingKind::Typosquat => 2,
         FindingKind::DependencyConfusion => 3,
         FindingKind::Warning => 4,
+        FindingKind::Runtime => 5,
+        FindingKind::Platform => 6,
+        FindingKind::Size => 7,
     }
 }
 
@@ -250,6 +267,9 @@ fn label(f: &Finding) -> String {
             format!("confusion ({})", f.risk.map_or("?", Grade::as_str))
         }
         FindingKind::Warning => md_text(f.informational.as_deref().unwrap_or("warning")),
+        FindingKind::Runtime => "runtime".into(),
+        FindingKind::Platform => "platform".into(),
+        FindingKind::Size => "size".into(),
     }
 }
 
@@ -350,6 +370,7 @@ mod tests {
             tool: ToolInfo::default(),
             database: DatabaseInfo::default(),
             deployments: deps,
+            functions: Vec::new(),
             summary: Summary::default(),
             gate: GateResult {
                 fail_on: "low".into(),

@@ -6,6 +6,8 @@
 
 pub mod cyclonedx;
 pub mod escape;
+pub mod function_parts;
+pub mod functions_text;
 pub mod inventory;
 pub mod json;
 pub mod markdown;

@@ -2,6 +2,7 @@
 //! `scan --format json` (schema_version 1, see DESIGN.md).
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::diagnostic::Level;
 use crate::ecosystem::Ecosystem;
@@ -30,6 +31,10 @@ pub struct ScanReport {
     pub errors: Vec<ErrorEntry>,
     /// Configuration notes: the config file used, expired and unused ignores.
     pub policy: PolicyNotes,
+    /// Functions defined by the infrastructure files found (SAM, Serverless
+    /// Framework, CDK, Terraform); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionReport>,
 }
 
 /// Name and version of depwarden.
@@ -143,6 +148,92 @@ pub enum FindingKind {
     DependencyConfusion,
     /// An informational advisory (RustSec unmaintained, unsound, notice).
     Warning,
+    /// A function's runtime is deprecated or soon deprecated.
+    Runtime,
+    /// Native code that cannot load on a function's target.
+    Platform,
+    /// A function over Lambda's size limits.
+    Size,
+}
+
+pub use super::function_parts::{CodeReport, FunctionPackage, LayerReport, LayerSize, SizeReport};
+pub use crate::functions::levels::CheckLevel;
+
+/// The details of a function finding (`runtime`, `platform`, `size`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionCheck {
+    /// The function the finding is about.
+    pub function: String,
+    /// The rule (`runtime-deprecated`, `native-arch-mismatch`,
+    /// `size-unzipped-over-limit`, ...).
+    pub rule: String,
+    /// `error` (cannot work) or `warning`.
+    pub level: CheckLevel,
+    /// Runtime deprecation date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecation_date: Option<String>,
+    /// From this date the runtime can no longer be used to create functions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_create_date: Option<String>,
+    /// From this date functions on the runtime can no longer be updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_update_date: Option<String>,
+    /// What the target needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The files concerned, relative to the scanned root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Measured size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+/// What a finding is about: a package of one of the scanned ecosystems,
+/// or Lambda itself (a function's runtime or size, a layer, a native file
+/// no package owns). Serialised as the ecosystem's OSV name, or `lambda`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// A package of this ecosystem.
+    Package(Ecosystem),
+    /// Lambda's own rules.
+    Lambda,
+}
+
+impl Scope {
+    /// The name in reports: the OSV ecosystem name, or `lambda`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Package(e) => e.as_str(),
+            Scope::Lambda => "lambda",
+        }
+    }
+
+    /// The package ecosystem, if the finding is about a package.
+    pub fn ecosystem(self) -> Option<Ecosystem> {
+        match self {
+            Scope::Package(e) => Some(e),
+            Scope::Lambda => None,
+        }
+    }
+}
+
+impl From<Ecosystem> for Scope {
+    fn from(e: Ecosystem) -> Scope {
+        Scope::Package(e)
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// Fix advice for a vulnerable package.
@@ -174,8 +265,9 @@ pub struct Suppression {
 pub struct Finding {
     /// Kind.
     pub kind: FindingKind,
-    /// Ecosystem (serialised as OSV spells it).
-    pub ecosystem: Ecosystem,
+    /// What it is about: a package of an ecosystem (serialised as OSV
+    /// spells it) or Lambda itself (`lambda`).
+    pub ecosystem: Scope,
     /// Package name.
     pub package: String,
     /// Version (absent for unresolved dependencies).
@@ -246,19 +338,22 @@ pub struct Finding {
     pub ignored: Option<Suppression>,
     /// True when this finding closes the gate.
     pub closes_gate: bool,
+    /// Details of a function finding.
+    #[serde(flatten)]
+    pub check: Option<FunctionCheck>,
 }
 
 impl Finding {
     /// A finding with only the identifying fields set.
     pub fn new(
         kind: FindingKind,
-        ecosystem: Ecosystem,
+        ecosystem: impl Into<Scope>,
         package: &str,
         version: Option<String>,
     ) -> Finding {
         Finding {
             kind,
-            ecosystem,
+            ecosystem: ecosystem.into(),
             package: package.to_string(),
             version,
             paths: Vec::new(),
@@ -283,6 +378,7 @@ impl Finding {
             fix: None,
             ignored: None,
             closes_gate: false,
+            check: None,
         }
     }
 }
@@ -312,6 +408,25 @@ pub struct Summary {
     pub unscanned_sources: usize,
     /// Deployments of which nothing could be scanned.
     pub deployments_not_scanned: usize,
+    /// Functions defined by the infrastructure files.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub functions: usize,
+    /// Functions of which the code or a layer was not scanned.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub functions_incomplete: usize,
+    /// Runtime findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub runtime: usize,
+    /// Platform findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub platform: usize,
+    /// Size findings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub size: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The gate decision.
@@ -367,4 +482,77 @@ pub struct ConfigFileReport {
     /// Keys its origin may not set, each with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
+}
+
+// The `functions` list (DESIGN.md, "Functions"): each function as Lambda
+// deploys it. The domain (`crate::functions`) fills it in.
+
+/// One function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// Logical id, Serverless function key, or Terraform address.
+    pub name: String,
+    /// `sam`, `serverless`, `cdk` or `terraform`.
+    pub framework: String,
+    /// The defining file and line, `path:line` relative to the scanned root.
+    pub template: String,
+    /// `Zip` or `Image`.
+    pub package_type: String,
+    /// The runtime identifier; `null` when not given or unresolved.
+    pub runtime: Option<String>,
+    /// `x86_64` or `arm64`; `null` when unresolved.
+    pub architecture: Option<String>,
+    /// True when the template does not say (Lambda's default, x86_64).
+    pub architecture_defaulted: bool,
+    /// The handler.
+    pub handler: Option<String>,
+    /// The code.
+    pub code: CodeReport,
+    /// Layers in Lambda's merge order.
+    pub layers: Vec<LayerReport>,
+    /// True when the code was scanned.
+    pub scanned: bool,
+    /// Why it was not: `package-type-image`, `code-in-s3`, or another
+    /// reason (`code-unresolved`, `code-unreadable`, `code-missing`).
+    pub not_scanned_reason: Option<String>,
+    /// True when the code and every layer were scanned.
+    pub complete: bool,
+    /// Values the template gives as expressions that are not evaluated
+    /// (`runtime`, `architecture`, `handler`, `code`), as written.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unresolved: BTreeMap<String, String>,
+    /// For a built function, the source template and line it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// CDK construct path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub construct_path: Option<String>,
+    /// The packages Lambda loads, and those it deploys but never loads.
+    pub packages: Vec<FunctionPackage>,
+    /// Every finding of the code and the layers, and the function's own
+    /// (`runtime`, `platform`, `size`), each with its origin.
+    pub findings: Vec<FunctionFinding>,
+    /// Sizes against Lambda's limits.
+    pub size: SizeReport,
+    /// Problems: what could not be scanned or resolved.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// A finding as it affects one function.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionFinding {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `function`, `layer:<id>` or `runtime`.
+    pub origin: String,
+    /// The deployment it was found in (relative path), for package
+    /// findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// True when the package it is about is the copy Lambda loads.
+    pub effective: bool,
+    /// The origin of the copy loaded instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<String>,
 }

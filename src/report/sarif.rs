@@ -26,6 +26,19 @@ pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
             results.push(result(f, &rule_id, index, &d.path));
         }
     }
+    // Functions' own findings, at the line of the template that defines
+    // the function.
+    for func in &report.functions {
+        for x in func.findings.iter().filter(|x| x.finding.check.is_some()) {
+            let f = &x.finding;
+            let rule_id = rule_id(f);
+            let index = *rule_index.entry(rule_id.clone()).or_insert_with(|| {
+                rules.push(rule(&rule_id, f));
+                rules.len() - 1
+            });
+            results.push(result(f, &rule_id, index, &func.template));
+        }
+    }
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -48,6 +61,13 @@ fn rule_id(f: &Finding) -> String {
     match f.kind {
         FindingKind::Typosquat => "depwarden/typosquat".into(),
         FindingKind::DependencyConfusion => "depwarden/dependency-confusion".into(),
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => format!(
+            "depwarden/{}",
+            f.check
+                .as_ref()
+                .map(|c| c.rule.as_str())
+                .unwrap_or("function")
+        ),
         // A registry takedown has no advisory id.
         FindingKind::Malicious if f.id.is_none() => "depwarden/taken-down".into(),
         _ => f.id.clone().unwrap_or_else(|| "depwarden/advisory".into()),
@@ -71,6 +91,12 @@ fn level(f: &Finding) -> &'static str {
             }
         }
         FindingKind::Warning => "note",
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => {
+            match f.check.as_ref().map(|c| c.level) {
+                Some(super::model::CheckLevel::Error) => "error",
+                _ => "warning",
+            }
+        }
     }
 }
 
@@ -84,6 +110,16 @@ fn rule(id: &str, f: &Finding) -> Value {
         FindingKind::DependencyConfusion => (
             "DependencyConfusion".to_string(),
             "An internal package name that a public registry could serve".to_string(),
+            None,
+        ),
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => (
+            id.trim_start_matches("depwarden/").replace('-', " "),
+            match f.kind {
+                FindingKind::Runtime => "A function runs on a deprecated Lambda runtime",
+                FindingKind::Platform => "Native code that cannot load on the function's target",
+                _ => "A function over Lambda's deployment size limits",
+            }
+            .to_string(),
             None,
         ),
         FindingKind::Malicious if f.id.is_none() => (
@@ -107,6 +143,9 @@ fn rule(id: &str, f: &Finding) -> Value {
             FindingKind::Typosquat => "typosquat",
             FindingKind::DependencyConfusion => "dependency-confusion",
             FindingKind::Warning => "warning",
+            FindingKind::Runtime => "runtime",
+            FindingKind::Platform => "platform",
+            FindingKind::Size => "size",
         }
         .to_string(),
     );
@@ -147,6 +186,11 @@ fn message(f: &Finding) -> String {
         FindingKind::Typosquat | FindingKind::DependencyConfusion => {
             format!("{at}: {}", f.reason.clone().unwrap_or_default())
         }
+        FindingKind::Runtime | FindingKind::Platform | FindingKind::Size => format!(
+            "{}: {}",
+            f.check.as_ref().map(|c| c.function.as_str()).unwrap_or(""),
+            f.reason.clone().unwrap_or_default()
+        ),
         _ => format!(
             "{at} is affected by {}{}",
             f.id.clone().unwrap_or_default(),

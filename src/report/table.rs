@@ -133,6 +133,11 @@ pub fn render(report: &ScanReport, color: bool) -> String {
             }
         }
     }
+    out.push_str(&super::functions_text::table(
+        report,
+        &|s| v(s).into_owned(),
+        &paint,
+    ));
     for e in &report.errors {
         let _ = writeln!(
             out,
@@ -162,7 +167,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}{}",
+        "{} deployments, {} packages: {} vulnerabilities, {} malicious, {} typosquats, {} dependency-confusion, {} warnings{}{}{}",
         s.deployments,
         s.packages,
         s.vulnerabilities,
@@ -170,6 +175,14 @@ pub fn render(report: &ScanReport, color: bool) -> String {
         s.typosquats,
         s.dependency_confusion,
         s.warnings,
+        if s.functions > 0 {
+            format!(
+                "; {} functions: {} runtime, {} platform, {} size",
+                s.functions, s.runtime, s.platform, s.size
+            )
+        } else {
+            String::new()
+        },
         if s.ignored > 0 {
             format!(" ({} ignored)", s.ignored)
         } else {
@@ -220,6 +233,9 @@ fn label(f: &Finding) -> (String, &'static str) {
             v(f.informational.as_deref().unwrap_or("warning")).to_uppercase(),
             "33",
         ),
+        FindingKind::Runtime => ("RUNTIME".into(), "33"),
+        FindingKind::Platform => ("PLATFORM".into(), "31"),
+        FindingKind::Size => ("SIZE".into(), "31"),
     }
 }
 

@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn npm_lists() {
         let x64 = Target::default();
-        let arm = Target { arch: Arch::Arm64 };
+        let arm = Target {
+            arch: Arch::Arm64,
+            ..Target::default()
+        };
         assert!(excluded(&x64, &l(&["darwin"]), &[], &[]).is_some());
         assert!(excluded(&x64, &l(&["linux"]), &l(&["x64"]), &l(&["glibc"])).is_none());
         assert!(excluded(&x64, &l(&["linux"]), &l(&["arm64"]), &[]).is_some());
@@ -189,7 +192,10 @@ mod tests {
     #[test]
     fn berry_conditions() {
         let x64 = Target::default();
-        let arm = Target { arch: Arch::Arm64 };
+        let arm = Target {
+            arch: Arch::Arm64,
+            ..Target::default()
+        };
         assert!(berry_excluded(&x64, "os=darwin").is_some());
         assert!(berry_excluded(&x64, "os=linux & cpu=x64 & libc=glibc").is_none());
         assert!(berry_excluded(&x64, "os=linux & cpu=x64 & libc=musl").is_some());

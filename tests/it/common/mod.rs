@@ -9,6 +9,7 @@
 //! age, ignore expiry, SBOM timestamps) are the same on any day.
 #![allow(dead_code)]
 
+pub mod functions;
 pub mod gate;
 pub mod http;
 

@@ -1,0 +1,3 @@
+const minimist = require('minimist');
+
+exports.handler = async (event) => ({ args: minimist(event.argv || []) });

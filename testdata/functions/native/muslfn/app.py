@@ -1,0 +1,4 @@
+import markupsafe
+
+def handler(e, c):
+    return str(markupsafe.escape("<x>"))

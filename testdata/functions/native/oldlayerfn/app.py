@@ -1,0 +1,4 @@
+import six
+
+def handler(e, c):
+    return six.PY3

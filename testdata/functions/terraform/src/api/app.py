@@ -1,0 +1,5 @@
+import yaml
+
+
+def handler(event, context):
+    return yaml.__version__
