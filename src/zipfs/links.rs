@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Archive, Entry};
+use super::archive::{Archive, Entry};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::EntryKind;
 
