@@ -26,7 +26,7 @@ pub fn db_dir_or_say(global: &GlobalArgs) -> Option<PathBuf> {
 /// empty when there is none.
 pub fn open_store(global: &GlobalArgs) -> Result<Store> {
     let dir = db_dir(global)?;
-    Store::open_or_bootstrap(&dir)
+    crate::advisory::snapshot::open_or_bootstrap(&dir)
         .with_context(|| format!("no usable advisory database at {}", dir.display()))
 }
 

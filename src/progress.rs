@@ -127,3 +127,34 @@ pub fn bytes_bar(enabled: bool, total: Option<u64>, message: &str) -> Option<Pro
     bar.set_message(message.to_string());
     Some(bar)
 }
+
+/// A record-count progress bar on stderr (records per second and an
+/// ETA), or `None` when disabled or stderr is not a terminal.
+pub fn records_bar(enabled: bool, total: u64, message: &str) -> Option<ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {human_pos}/{human_len} records ({per_sec}, ETA {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_string());
+    Some(bar)
+}
+
+/// A spinner naming a step that may take more than a second, or `None`
+/// when disabled or stderr is not a terminal.
+pub fn spinner(enabled: bool, message: &str) -> Option<ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}

@@ -1,22 +1,25 @@
-//! Writing a generation: [`StoreBuilder`] fills a new sled database aside
-//! (records, aliases, the members of each ecosystem, the package index in
-//! memory), checks that the replacement loses no data by accident
-//! ([`StoreBuilder::check_replacement`]), clamps future `modified` dates,
-//! and [`StoreBuilder::commit`] writes the packed index and swaps the
-//! `current` pointer. A generation that is not committed is removed when
-//! its builder is dropped, and by the next writer otherwise.
+//! Writing a generation: [`StoreBuilder`] appends records to a new record
+//! file as they come ([`super::ingest`] prepares them on every core),
+//! keeps in memory only the index rows and references, checks that the
+//! replacement loses no data by accident ([`StoreBuilder::check_replacement`]),
+//! clamps future `modified` dates, and [`StoreBuilder::commit`] writes the
+//! sled catalog and the packed index and swaps the `current` pointer. A
+//! generation that is not committed is removed when its builder is
+//! dropped, and by the next writer otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 
-use super::compile::compile;
+use super::codec::{RecordRef, ecosystem_mask, mask_ecosystems, split_entries};
+use super::error::{StoreError, damaged};
+use super::ingest::{Dict, Encoder, Outcome, Prepared, prepare};
+use super::layout::{make_current, new_generation_dir, remove_stale_generations};
 use super::lock::WriteLock;
-use super::model::{IndexEntry, OsvRecord};
-use super::store::{
-    CURRENT, EcosystemStatus, Store, StoreError, StoreStatus, current_generation, generation_dirs,
-    index_key, io_err, open_sled, sled_err,
-};
+use super::packed::{Pairs, Table, checksum};
+use super::recfile::{LEVEL, RecWriter};
+use super::status::{EcosystemStatus, StoreStatus};
+use super::store::Store;
 use crate::ecosystem::Ecosystem;
 
 /// Metadata of a finished generation, per ecosystem.
@@ -29,24 +32,38 @@ pub struct BuildMeta {
     pub validators: BTreeMap<Ecosystem, (Option<String>, Option<String>)>,
 }
 
+/// One record of the generation being built.
+struct Rec {
+    id: String,
+    at: RecordRef,
+    /// False once a later copy of the same id replaced it.
+    live: bool,
+}
+
 /// Builds a new generation aside; nothing is visible to readers until
 /// [`StoreBuilder::commit`].
 pub struct StoreBuilder {
     db_dir: PathBuf,
     gen_dir: PathBuf,
-    db: sled::Db,
-    records: sled::Tree,
-    aliases: sled::Tree,
-    members: sled::Tree,
-    index: BTreeMap<Vec<u8>, Vec<IndexEntry>>,
-    counts: BTreeMap<Ecosystem, EcosystemCount>,
+    out: RecWriter,
+    records: Vec<Rec>,
+    by_id: HashMap<String, u32>,
+    /// (index key, record, encoded entry), in input order.
+    index: Vec<(Vec<u8>, u32, Vec<u8>)>,
+    /// (upper-cased id or alias, record, is the record's own id).
+    aliases: Vec<(String, u32, bool)>,
+    /// The dictionary new records are compressed with.
+    dict: Option<Dict>,
     /// The import time: `modified` dates after it are clamped to it.
     now: u64,
-    /// True while records are copied from the previous generation.
-    copying: bool,
     /// Records of the input whose `modified` lies in the future, and the
     /// first of them (id, date).
     future: (u64, Option<(String, String)>),
+    /// The newest `modified` of the records added per ecosystem, as
+    /// written (references keep only the seconds).
+    newest_text: BTreeMap<Ecosystem, (u64, String)>,
+    /// Show progress on a terminal.
+    pub(crate) progress: bool,
     /// Warnings met while adding records (skipped records and ranges).
     pub warnings: Vec<String>,
     /// What the user should know about the database itself: a stale lock
@@ -57,7 +74,7 @@ pub struct StoreBuilder {
     pub skipped: u64,
     _lock: WriteLock,
     /// Removes the generation directory unless it was committed (dropped
-    /// last, after the sled database).
+    /// last).
     unfinished: Unfinished,
 }
 
@@ -72,13 +89,12 @@ impl Drop for Unfinished {
     }
 }
 
-/// Records and newest `modified` of one ecosystem in a generation being
-/// built.
+/// Records and newest `modified` of one ecosystem.
 #[derive(Debug, Clone, Default)]
 struct EcosystemCount {
     records: u64,
     /// The newest `modified` (Unix seconds, as written or clamped).
-    newest: Option<(u64, String)>,
+    newest: Option<u64>,
 }
 
 impl StoreBuilder {
@@ -92,150 +108,127 @@ impl StoreBuilder {
     /// Starts a new generation with a writer lock the caller already holds
     /// (a sync takes it before downloading).
     pub fn with_lock(db_dir: &Path, mut lock: WriteLock) -> Result<StoreBuilder, StoreError> {
-        remove_stale_generations(db_dir)?;
+        remove_stale_generations(db_dir);
         let notes = std::mem::take(&mut lock.notes);
         let gen_dir = new_generation_dir(db_dir);
-        let gen_path = gen_dir.clone();
-        let db = open_sled(&gen_dir, Duration::from_secs(5))?;
-        let tree = |n: &str| db.open_tree(n).map_err(sled_err(&gen_dir));
+        std::fs::create_dir_all(&gen_dir).map_err(|source| StoreError::Io {
+            path: gen_dir.clone(),
+            source,
+        })?;
+        let unfinished = Unfinished(Some(gen_dir.clone()));
         Ok(StoreBuilder {
-            records: tree("records")?,
-            aliases: tree("aliases")?,
-            members: tree("members")?,
+            out: RecWriter::create(&gen_dir)?,
             db_dir: db_dir.to_path_buf(),
-            db,
             gen_dir,
-            index: BTreeMap::new(),
-            counts: BTreeMap::new(),
+            records: Vec::new(),
+            by_id: HashMap::new(),
+            index: Vec::new(),
+            aliases: Vec::new(),
+            dict: None,
             now: crate::clock::now(),
-            copying: false,
             future: (0, None),
+            newest_text: BTreeMap::new(),
+            progress: false,
             warnings: Vec::new(),
             notes,
             skipped: 0,
             _lock: lock,
-            unfinished: Unfinished(Some(gen_path)),
+            unfinished,
         })
+    }
+
+    /// The dictionary new records are compressed with.
+    pub(crate) fn dict(&self) -> Option<&Dict> {
+        self.dict.as_ref()
+    }
+
+    /// Compresses the records that follow with `dict` (trained on them).
+    pub(crate) fn use_dict(&mut self, dict: &[u8]) {
+        let number = self.out.add_dict(dict);
+        self.dict = Some(Dict {
+            number,
+            prepared: Arc::new(zstd::dict::EncoderDictionary::copy(dict, LEVEL)),
+        });
     }
 
     /// Adds one record given as JSON bytes; `origin` names it in warnings.
     /// A record that does not decode is counted, warned about and skipped.
     pub fn add_json(&mut self, bytes: &[u8], origin: &str) -> Result<(), StoreError> {
-        match serde_json::from_slice::<OsvRecord>(bytes) {
-            Ok(r) if !r.id.trim().is_empty() => self.add_record(&r),
-            Ok(_) => {
-                self.skipped += 1;
-                self.warnings
-                    .push(format!("{origin}: record without an id skipped"));
-                Ok(())
-            }
-            Err(e) => {
-                self.skipped += 1;
-                self.warnings
-                    .push(format!("{origin}: not a valid OSV record ({e}); skipped"));
-                Ok(())
-            }
-        }
+        let outcome = prepare(bytes, origin, &mut Encoder::new(self.dict.as_ref()));
+        self.accept(outcome)
     }
 
-    /// Adds one record. Returns the ecosystems it affects.
-    pub fn add_record(&mut self, record: &OsvRecord) -> Result<(), StoreError> {
-        let mut ecosystems: Vec<Ecosystem> = record
-            .affected
-            .iter()
-            .filter_map(|a| {
-                a.package
-                    .as_ref()
-                    .and_then(|p| Ecosystem::from_osv(&p.ecosystem))
-            })
-            .collect();
-        ecosystems.sort();
-        ecosystems.dedup();
-        if ecosystems.is_empty() {
-            self.skipped += 1;
-            self.warnings.push(format!(
-                "{}: affects no npm, PyPI or crates.io package; skipped",
-                record.id
-            ));
-            return Ok(());
+    /// Appends a prepared record (in input order).
+    pub(crate) fn accept(&mut self, outcome: Outcome) -> Result<(), StoreError> {
+        let p = match outcome {
+            Outcome::Record(p) => p,
+            Outcome::Skipped(why) => {
+                self.skipped += 1;
+                self.warnings.push(why);
+                return Ok(());
+            }
+        };
+        let Prepared {
+            id,
+            ecosystems,
+            modified,
+            entries,
+            aliases,
+            blob,
+            dict,
+            raw_len,
+            warnings,
+        } = *p;
+        self.warnings.extend(warnings);
+        let modified = self.clamp(&id, modified);
+        if let Some((secs, text)) = &modified {
+            for eco in &ecosystems {
+                let slot = self.newest_text.entry(*eco).or_insert((0, String::new()));
+                if *secs >= slot.0 {
+                    *slot = (*secs, text.clone());
+                }
+            }
         }
-        let compiled = compile(record);
-        self.warnings.extend(compiled.warnings);
-        let modified = self.modified_of(record);
-        let json = serde_json::to_vec(record).map_err(|e| StoreError::Source {
-            path: record.id.clone(),
-            reason: e.to_string(),
-        })?;
-        let path = self.gen_dir.clone();
-        if self
-            .records
-            .insert(record.id.as_bytes(), json)
-            .map_err(sled_err(&path))?
-            .is_some()
-        {
-            // The same id twice: the later copy replaces the earlier one.
-            self.remove_index_entries(&record.id);
-        }
-        let id_key = record.id.to_ascii_uppercase();
+        let at = RecordRef {
+            offset: self.out.append(&blob)?,
+            len: u32::try_from(blob.len()).unwrap_or(u32::MAX),
+            raw_len,
+            sum: checksum(&[&blob]),
+            dict,
+            ecosystems: ecosystem_mask(&ecosystems),
+            modified: modified.map(|(s, _)| s),
+        };
+        let no = self.push(id, at);
+        self.index
+            .extend(entries.into_iter().map(|(k, e)| (k, no, e)));
         self.aliases
-            .insert(id_key.as_bytes(), record.id.as_bytes())
-            .map_err(sled_err(&path))?;
-        for alias in &record.aliases {
-            let k = alias.to_ascii_uppercase();
-            // An alias never overrides a record's own id.
-            if self
-                .records
-                .get(alias.as_bytes())
-                .map_err(sled_err(&path))?
-                .is_none()
-            {
-                self.aliases
-                    .insert(k.as_bytes(), record.id.as_bytes())
-                    .map_err(sled_err(&path))?;
-            }
-        }
-        for eco in &ecosystems {
-            let mut k = eco.as_str().as_bytes().to_vec();
-            k.push(0);
-            k.extend_from_slice(record.id.as_bytes());
-            let fresh = self
-                .members
-                .insert(k, &[])
-                .map_err(sled_err(&path))?
-                .is_none();
-            let c = self.counts.entry(*eco).or_default();
-            if fresh {
-                c.records += 1;
-            }
-            if let Some(m) = modified.as_ref()
-                && c.newest.as_ref().is_none_or(|(n, _)| m.0 > *n)
-            {
-                c.newest = Some(m.clone());
-            }
-        }
-        for (eco, name, entry) in compiled.entries {
-            self.index
-                .entry(index_key(eco, &name))
-                .or_default()
-                .push(entry);
-        }
+            .extend(aliases.iter().map(|a| (a.to_ascii_uppercase(), no, false)));
         Ok(())
+    }
+
+    /// Adds a record reference; a later copy of an id replaces the earlier.
+    fn push(&mut self, id: String, at: RecordRef) -> u32 {
+        let no = self.records.len() as u32;
+        if let Some(old) = self.by_id.insert(id.clone(), no) {
+            self.records[old as usize].live = false;
+        }
+        self.aliases.push((id.to_ascii_uppercase(), no, true));
+        self.records.push(Rec { id, at, live: true });
+        no
     }
 
     /// The record's `modified` for the data's age: as written, or clamped
     /// to the import time when it lies in the future (counted for one
     /// note). A date that does not parse does not count: it must not make
     /// the data look fresh.
-    fn modified_of(&mut self, record: &OsvRecord) -> Option<(u64, String)> {
-        let at = crate::clock::parse_instant(&record.modified)?;
+    fn clamp(&mut self, id: &str, (text, at): (String, Option<u64>)) -> Option<(u64, String)> {
+        let at = at?;
         if at <= self.now {
-            return Some((at, record.modified.clone()));
+            return Some((at, text));
         }
-        if !self.copying {
-            self.future.0 += 1;
-            if self.future.1.is_none() {
-                self.future.1 = Some((record.id.clone(), record.modified.clone()));
-            }
+        self.future.0 += 1;
+        if self.future.1.is_none() {
+            self.future.1 = Some((id.to_string(), text));
         }
         Some((self.now, crate::clock::rfc3339(self.now)))
     }
@@ -251,67 +244,118 @@ impl StoreBuilder {
         ))
     }
 
-    fn remove_index_entries(&mut self, id: &str) {
-        for list in self.index.values_mut() {
-            list.retain(|e| e.id != id);
-        }
+    /// True when the generation already holds a record with this id.
+    fn has(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
     }
 
     /// Copies every record of `ecosystems` from an open store (used to keep
-    /// the ecosystems an import or sync does not touch).
+    /// the ecosystems an import or sync does not touch): their compressed
+    /// bytes, index entries and aliases as they are, without decoding.
     pub fn copy_from(
         &mut self,
         store: &Store,
         ecosystems: &[Ecosystem],
     ) -> Result<u64, StoreError> {
-        let mut n = 0;
-        self.copying = true;
-        for eco in ecosystems {
-            for id in store.ids(*eco)? {
-                if self
-                    .records
-                    .contains_key(id.as_bytes())
-                    .map_err(sled_err(&self.gen_dir))?
-                {
-                    continue;
+        let wanted = ecosystem_mask(ecosystems);
+        let bar = crate::progress::spinner(self.progress, "copying the records kept");
+        let file = store.record_file();
+        let mut dicts: HashMap<u16, u16> = HashMap::new();
+        let mut kept: HashMap<String, u32> = HashMap::new();
+        let mut refs = Vec::new();
+        store.for_each(Table::Records, &mut |k, v| {
+            let id = String::from_utf8_lossy(k).into_owned();
+            let r = RecordRef::decode(v)
+                .map_err(|e| damaged(file.path(), &format!("record {id}"), e.to_string()))?;
+            if r.ecosystems & wanted != 0 && !self.has(&id) {
+                refs.push((id, r));
+            }
+            Ok(())
+        })?;
+        for (id, mut r) in refs {
+            let blob = file.blob(&id, &r)?;
+            if r.dict != 0 {
+                let n = match dicts.get(&r.dict) {
+                    Some(n) => *n,
+                    None => {
+                        let bytes = file.dict(r.dict).ok_or_else(|| {
+                            damaged(
+                                file.path(),
+                                &format!("record {id}"),
+                                "names a missing dictionary".into(),
+                            )
+                        })?;
+                        let n = self.out.add_dict(bytes);
+                        dicts.insert(r.dict, n);
+                        n
+                    }
+                };
+                r.dict = n;
+            }
+            r.offset = self.out.append(blob)?;
+            let no = self.push(id.clone(), r);
+            kept.insert(id, no);
+        }
+        // New records of a store that had a dictionary use its newest one.
+        if self.dict.is_none()
+            && let Some(n) = dicts.keys().max().copied()
+            && let Some(bytes) = file.dict(n)
+        {
+            self.use_dict(bytes);
+        }
+        store.for_each(Table::Index, &mut |k, v| {
+            let parts = split_entries(v).map_err(|e| {
+                damaged(
+                    file.path(),
+                    &format!("index {}", String::from_utf8_lossy(k)),
+                    e.to_string(),
+                )
+            })?;
+            for (id, entry) in parts {
+                if let Some(no) = kept.get(id) {
+                    self.index.push((k.to_vec(), *no, entry.to_vec()));
                 }
-                if let Some(r) = store.record(&id)? {
-                    self.add_record(&r)?;
-                    n += 1;
+            }
+            Ok(())
+        })?;
+        store.for_each(Table::Aliases, &mut |k, v| {
+            let target = String::from_utf8_lossy(v);
+            if let Some(no) = kept.get(target.as_ref()) {
+                let alias = String::from_utf8_lossy(k).into_owned();
+                if alias != target.to_ascii_uppercase() {
+                    self.aliases.push((alias, *no, false));
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        Ok(kept.len() as u64)
+    }
+
+    fn ecosystem_counts(&self) -> BTreeMap<Ecosystem, EcosystemCount> {
+        let mut counts: BTreeMap<Ecosystem, EcosystemCount> = BTreeMap::new();
+        for r in self.records.iter().filter(|r| r.live) {
+            for eco in mask_ecosystems(r.at.ecosystems) {
+                let c = counts.entry(eco).or_default();
+                c.records += 1;
+                if let Some(m) = r.at.modified
+                    && c.newest.is_none_or(|n| m > n)
+                {
+                    c.newest = Some(m);
                 }
             }
         }
-        self.copying = false;
-        Ok(n)
-    }
-
-    /// Writes the generation's packed read index from the index built in
-    /// memory and the records and aliases trees.
-    fn write_packed(
-        &self,
-        status: &StoreStatus,
-        index: super::packed::Pairs,
-    ) -> Result<(), StoreError> {
-        let path = &self.gen_dir;
-        let tree_pairs = |tree: &sled::Tree| -> Result<super::packed::Pairs, StoreError> {
-            tree.iter()
-                .map(|kv| {
-                    kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                        .map_err(sled_err(path))
-                })
-                .collect()
-        };
-        let tables = [
-            index,
-            tree_pairs(&self.records)?,
-            tree_pairs(&self.aliases)?,
-        ];
-        super::packed::write(&path.join(super::packed::FILE_NAME), status, tables)
+        counts
     }
 
     /// Number of records per ecosystem added so far.
     pub fn counts(&self) -> BTreeMap<Ecosystem, u64> {
-        self.counts.iter().map(|(e, c)| (*e, c.records)).collect()
+        self.ecosystem_counts()
+            .into_iter()
+            .map(|(e, c)| (e, c.records))
+            .collect()
     }
 
     /// The notes about the database itself (see [`StoreBuilder::notes`]),
@@ -334,10 +378,11 @@ impl StoreBuilder {
         allow_shrink: bool,
         input: &str,
     ) -> Result<(), StoreError> {
+        let counts = self.counts();
         for eco in replaced {
-            let now = self.counts.get(eco).map(|c| c.records).unwrap_or(0);
+            let now = counts.get(eco).copied().unwrap_or(0);
             let before = previous
-                .and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco))
+                .and_then(|p| p.ecosystem(*eco))
                 .map(|e| e.records)
                 .unwrap_or(0);
             if now == 0 {
@@ -360,44 +405,71 @@ impl StoreBuilder {
         Ok(())
     }
 
-    /// Writes the index and metadata, flushes, and makes this generation
-    /// the current one; the previous generation is removed.
-    pub fn commit(
-        self,
-        meta: BuildMeta,
-        previous: Option<&StoreStatus>,
-    ) -> Result<StoreStatus, StoreError> {
-        let path = self.gen_dir.clone();
-        let index = self.db.open_tree("index").map_err(sled_err(&path))?;
-        let mut index_pairs = Vec::with_capacity(self.index.len());
-        for (k, entries) in &self.index {
-            if entries.is_empty() {
-                continue;
+    /// The three tables of the generation, each sorted by key.
+    fn tables(&mut self) -> [Pairs; 3] {
+        self.by_id = HashMap::new();
+        let live = |no: u32, recs: &[Rec]| recs[no as usize].live;
+        let mut index = std::mem::take(&mut self.index);
+        index.retain(|(_, no, _)| live(*no, &self.records));
+        // Stable: entries of one package stay in input order.
+        index.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut index_pairs: Pairs = Vec::new();
+        for (k, _, e) in index {
+            match index_pairs.last_mut() {
+                Some((lk, v)) if *lk == k => v.extend_from_slice(&e),
+                _ => index_pairs.push((k, e)),
             }
-            let v = serde_json::to_vec(entries).map_err(|e| StoreError::Source {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            index
-                .insert(k.as_slice(), v.as_slice())
-                .map_err(sled_err(&path))?;
-            index_pairs.push((k.clone(), v));
         }
+        // An alias never overrides a record's own id; otherwise the later
+        // record wins.
+        let mut aliases = std::mem::take(&mut self.aliases);
+        aliases.retain(|(_, no, _)| live(*no, &self.records));
+        let mut seq: Vec<(String, bool, u32)> = aliases
+            .into_iter()
+            .map(|(a, no, own)| (a, own, no))
+            .collect();
+        seq.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut alias_pairs: Pairs = Vec::new();
+        for (a, _, no) in seq {
+            let target = self.records[no as usize].id.as_bytes().to_vec();
+            match alias_pairs.last_mut() {
+                Some((lk, v)) if lk.as_slice() == a.as_bytes() => *v = target,
+                _ => alias_pairs.push((a.into_bytes(), target)),
+            }
+        }
+        let mut record_pairs: Pairs = std::mem::take(&mut self.records)
+            .into_iter()
+            .filter(|r| r.live)
+            .map(|r| (r.id.into_bytes(), r.at.encode()))
+            .collect();
+        record_pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        [index_pairs, record_pairs, alias_pairs]
+    }
+
+    /// The status of the new generation.
+    fn status(&self, meta: &BuildMeta, previous: Option<&StoreStatus>) -> StoreStatus {
         let now = crate::clock::now_rfc3339();
         let mut ecosystems = Vec::new();
-        for (eco, count) in &self.counts {
-            let records = &count.records;
+        for (eco, count) in &self.ecosystem_counts() {
             let fresh = meta.sources.get(eco).cloned();
-            let prev = previous.and_then(|p| p.ecosystems.iter().find(|e| e.ecosystem == *eco));
+            let prev = previous.and_then(|p| p.ecosystem(*eco));
             // An ecosystem copied unchanged keeps its age: a future date
             // clamped when it was imported is not clamped again to now.
-            let mut newest = count.newest.as_ref().map(|(_, s)| s.clone());
+            // The text as written: of a record added now, else the
+            // previous status's, else the seconds in RFC 3339.
+            let prev_newest = prev
+                .and_then(|p| p.newest_modified.as_deref())
+                .and_then(|p| Some((crate::clock::parse_instant(p)?, p)));
+            let mut newest =
+                count
+                    .newest
+                    .map(|secs| match (self.newest_text.get(eco), prev_newest) {
+                        (Some((s, t)), _) if *s == secs => t.clone(),
+                        (_, Some((s, t))) if s == secs => t.to_string(),
+                        _ => crate::clock::rfc3339(secs),
+                    });
             if fresh.is_none()
-                && let Some(p) = prev.and_then(|p| p.newest_modified.as_deref())
-                && let (Some(a), Some(b)) = (
-                    crate::clock::parse_instant(p),
-                    count.newest.as_ref().map(|(t, _)| *t),
-                )
+                && let (Some((a, p)), Some(b)) = (prev_newest, count.newest)
                 && a < b
             {
                 newest = Some(p.to_string());
@@ -412,8 +484,8 @@ impl StoreBuilder {
             };
             ecosystems.push(EcosystemStatus {
                 ecosystem: *eco,
-                records: *records,
-                newest_modified: newest.clone(),
+                records: count.records,
+                newest_modified: newest,
                 updated_at: if fresh.is_some() {
                     Some(now.clone())
                 } else {
@@ -426,81 +498,80 @@ impl StoreBuilder {
         }
         let mut sources: Vec<String> = meta.sources.values().cloned().collect();
         sources.dedup();
-        let status = StoreStatus {
+        StoreStatus {
             source: (!sources.is_empty()).then(|| sources.join(", ")),
             imported_at: Some(now),
             ecosystems,
-        };
-        let json = serde_json::to_vec(&status).map_err(|e| StoreError::Source {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let meta_tree = self.db.open_tree("meta").map_err(sled_err(&path))?;
-        meta_tree.insert(b"status", json).map_err(sled_err(&path))?;
-        self.db.flush().map_err(sled_err(&path))?;
-        self.write_packed(&status, index_pairs)?;
+        }
+    }
+
+    /// Writes the record file, the sled catalog and the packed index,
+    /// flushes them, and makes this generation the current one; the
+    /// previous generation is removed.
+    pub fn commit(
+        mut self,
+        meta: BuildMeta,
+        previous: Option<&StoreStatus>,
+    ) -> Result<StoreStatus, StoreError> {
+        let bar = crate::progress::spinner(self.progress, "writing the index");
+        let status = self.status(&meta, previous);
+        let tables = self.tables();
         let StoreBuilder {
             db_dir,
             gen_dir,
-            db,
-            records,
-            aliases,
-            members,
+            out,
             _lock,
             mut unfinished,
             ..
         } = self;
-        drop((index, meta_tree, records, aliases, members, db));
-        let name = gen_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::atomic::write_atomic(&db_dir.join(CURRENT), name.as_bytes())
-            .map_err(io_err(&db_dir))?;
+        out.finish()?;
+        let status_json = serde_json::to_vec(&status).map_err(|source| StoreError::Encode {
+            path: gen_dir.clone(),
+            what: "the status".into(),
+            source,
+        })?;
+        let db = super::catalog::open_sled(&gen_dir, std::time::Duration::from_secs(5))?;
+        super::catalog::write(&db, &gen_dir, &status_json, &tables)?;
+        drop(db);
+        super::packed::write(&gen_dir.join(super::packed::FILE_NAME), &status, tables)?;
+        make_current(&db_dir, &gen_dir)?;
         unfinished.0 = None;
-        remove_stale_generations(&db_dir)?;
+        remove_stale_generations(&db_dir);
         drop(_lock);
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
         Ok(status)
     }
 }
 
-/// A fresh, unused generation directory name: time, process and a
-/// per-process counter, so two writers never pick the same name.
-fn new_generation_dir(db_dir: &Path) -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = crate::clock::subsec_nanos();
-        let dir = db_dir.join(format!(
-            "gen-{}-{}-{}-{}",
-            crate::clock::now(),
-            nanos,
-            std::process::id(),
-            n
-        ));
-        if !dir.exists() {
-            return dir;
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Removes generation directories other than the current one. Called only
-/// under the writer lock.
-fn remove_stale_generations(db_dir: &Path) -> Result<(), StoreError> {
-    // When `current` is broken, only uncommitted leftovers (no packed
-    // index) go: a committed generation stays until a new one replaces it.
-    let (current, only_uncommitted) = match current_generation(db_dir) {
-        Ok(c) => (c, false),
-        Err(_) => (None, true),
-    };
-    for p in generation_dirs(db_dir) {
-        let committed = p.join(super::packed::FILE_NAME).is_file();
-        if Some(&p) != current.as_ref() && !(only_uncommitted && committed) {
-            // A scan may still have the old generation open; on Unix the
-            // removal is safe for it, elsewhere it may fail and is retried
-            // by the next writer.
-            let _ = std::fs::remove_dir_all(&p);
-        }
+    #[test]
+    fn a_later_copy_of_an_id_replaces_the_earlier_and_ids_beat_aliases() {
+        let t = tempfile::tempdir().expect("tmp");
+        let db = t.path().join("db");
+        let mut b = StoreBuilder::new(&db).expect("builder");
+        let rec = |id: &str, alias: &str, name: &str| {
+            format!(
+                r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","aliases":["{alias}"],"affected":[{{"package":{{"ecosystem":"npm","name":"{name}"}},"versions":["1.0.0"]}}]}}"#
+            )
+        };
+        b.add_json(rec("A", "B", "one").as_bytes(), "t")
+            .expect("add");
+        b.add_json(rec("B", "X", "two").as_bytes(), "t")
+            .expect("add");
+        b.add_json(rec("A", "Y", "three").as_bytes(), "t")
+            .expect("add");
+        assert_eq!(b.counts().get(&Ecosystem::Npm), Some(&2));
+        b.commit(BuildMeta::default(), None).expect("commit");
+        let s = Store::open(&db).expect("open");
+        assert!(s.lookup(Ecosystem::Npm, "one").expect("lookup").is_empty());
+        assert_eq!(s.lookup(Ecosystem::Npm, "three").expect("lookup").len(), 1);
+        assert_eq!(s.resolve("b").expect("resolve").as_deref(), Some("B"));
+        assert_eq!(s.resolve("y").expect("resolve").as_deref(), Some("A"));
+        assert_eq!(s.resolve("x").expect("resolve").as_deref(), Some("B"));
     }
-    Ok(())
 }

@@ -1,22 +1,24 @@
 //! Importing OSV data: an `all.zip`, a directory of OSV JSON files, or a
 //! directory in the OSV bucket layout (`<Ecosystem>/all.zip`). Records are
 //! decoded one by one; one that does not decode is counted and skipped with
-//! a warning. The import builds a new generation and swaps it in only when
-//! complete (see [`super::store`]); ecosystems the source does not cover
-//! keep their current data.
+//! a warning. Zips are read in parallel batches ([`super::zipin`]). The
+//! import builds a new generation and swaps it in only when complete (see
+//! [`super::builder`]); ecosystems the source does not cover keep their
+//! current data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
+use super::builder::{BuildMeta, StoreBuilder};
+use super::error::StoreError;
 use super::lock::WriteLock;
-use super::store::{BuildMeta, Store, StoreBuilder, StoreError, StoreStatus};
+use super::status::StoreStatus;
+use super::store::Store;
+use super::zipin::{SharedFile, read_zip};
 use crate::ecosystem::Ecosystem;
 
-/// Largest JSON entry accepted from a zip (a record is a few KB).
-pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
-/// Largest total of decompressed bytes accepted from one zip.
-pub const MAX_ZIP_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub use super::zipin::{MAX_RECORD_BYTES, MAX_ZIP_TOTAL_BYTES};
 
 /// What an import did.
 #[derive(Debug, Clone)]
@@ -79,6 +81,8 @@ pub struct ImportOptions {
     /// Accept a replacement that removes more than half of an ecosystem's
     /// records (`--allow-shrink`).
     pub allow_shrink: bool,
+    /// Show progress bars (only on a terminal).
+    pub progress: bool,
 }
 
 /// What an input replaces: the ecosystems it is the complete set for
@@ -181,12 +185,19 @@ pub fn import_locked(
     let previous = Store::open(db_dir).ok();
     let previous_status = previous.as_ref().and_then(|s| s.status().ok());
     let mut builder = StoreBuilder::with_lock(db_dir, lock)?;
+    builder.progress = options.progress;
     let mut read = 0u64;
     match source {
         ImportSource::Path(p) => read_path(&mut builder, p, &mut read)?,
         ImportSource::Zips(zips) => {
             for (name, bytes) in zips {
-                read_zip(&mut builder, std::io::Cursor::new(bytes), &name, &mut read)?;
+                read_zip(
+                    &mut builder,
+                    std::io::Cursor::new(bytes),
+                    &name,
+                    &mut read,
+                    false,
+                )?;
             }
         }
     }
@@ -244,26 +255,24 @@ pub fn import_locked(
     })
 }
 
-fn read_path(builder: &mut StoreBuilder, path: &Path, read: &mut u64) -> Result<(), StoreError> {
-    let meta = std::fs::metadata(path).map_err(|e| StoreError::Source {
+fn source_io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::SourceIo {
         path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+        source,
+    }
+}
+
+fn read_path(builder: &mut StoreBuilder, path: &Path, read: &mut u64) -> Result<(), StoreError> {
+    let meta = std::fs::metadata(path).map_err(source_io(path))?;
     if meta.is_file() {
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
         {
-            let f = std::fs::File::open(path).map_err(|e| StoreError::Source {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            return read_zip(
-                builder,
-                std::io::BufReader::new(f),
-                &path.display().to_string(),
-                read,
-            );
+            let f = std::fs::File::open(path)
+                .and_then(SharedFile::new)
+                .map_err(source_io(path))?;
+            return read_zip(builder, f, &path.display().to_string(), read, false);
         }
         let bytes = read_capped(path)?;
         *read += 1;
@@ -284,9 +293,9 @@ fn read_path(builder: &mut StoreBuilder, path: &Path, read: &mut u64) -> Result<
     // A directory of OSV JSON files (recursively).
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(path).follow_links(false) {
-        let entry = entry.map_err(|e| StoreError::Source {
+        let entry = entry.map_err(|e| StoreError::SourceIo {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "json") {
             files.push(entry.into_path());
@@ -302,17 +311,11 @@ fn read_path(builder: &mut StoreBuilder, path: &Path, read: &mut u64) -> Result<
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, StoreError> {
-    let f = std::fs::File::open(path).map_err(|e| StoreError::Source {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let f = std::fs::File::open(path).map_err(source_io(path))?;
     let mut buf = Vec::new();
     f.take(MAX_RECORD_BYTES + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| StoreError::Source {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(source_io(path))?;
     if buf.len() as u64 > MAX_RECORD_BYTES {
         return Err(StoreError::Source {
             path: path.display().to_string(),
@@ -320,89 +323,4 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, StoreError> {
         });
     }
     Ok(buf)
-}
-
-/// Reads every `*.json` entry of a zip. The zip must be complete and
-/// readable (a truncated zip is an error, so nothing is swapped in); a
-/// single entry that is not valid JSON is skipped with a warning.
-pub fn read_zip<R: Read + std::io::Seek>(
-    builder: &mut StoreBuilder,
-    reader: R,
-    name: &str,
-    read: &mut u64,
-) -> Result<(), StoreError> {
-    read_zip_with(builder, reader, name, read, false)
-}
-
-/// [`read_zip`], with `strict_json`: an entry that is not even valid JSON
-/// (a corrupted download or mirror) fails the whole read instead of being
-/// skipped. Records that are valid JSON but not usable OSV are still
-/// skipped with a warning.
-pub fn read_zip_with<R: Read + std::io::Seek>(
-    builder: &mut StoreBuilder,
-    reader: R,
-    name: &str,
-    read: &mut u64,
-    strict_json: bool,
-) -> Result<(), StoreError> {
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| StoreError::Source {
-        path: name.to_string(),
-        reason: format!("not a readable zip archive: {e}"),
-    })?;
-    let mut total = 0u64;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|e| StoreError::Source {
-            path: name.to_string(),
-            reason: format!("entry {i}: {e}"),
-        })?;
-        let entry_name = match entry.name() {
-            Ok(n) => n.into_owned(),
-            Err(e) => {
-                builder.warnings.push(format!(
-                    "{name}: entry {i} has an undecodable name ({e}); skipped"
-                ));
-                continue;
-            }
-        };
-        if entry.is_dir() || !entry_name.ends_with(".json") {
-            continue;
-        }
-        if entry_name.contains("..") || entry_name.starts_with('/') {
-            builder.warnings.push(format!(
-                "{name}: entry {entry_name:?} has an unsafe path; skipped"
-            ));
-            continue;
-        }
-        let mut buf = Vec::new();
-        (&mut entry)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| StoreError::Source {
-                path: format!("{name}!{entry_name}"),
-                reason: format!("cannot decompress: {e}"),
-            })?;
-        if buf.len() as u64 > MAX_RECORD_BYTES {
-            builder.skipped += 1;
-            builder.warnings.push(format!(
-                "{name}!{entry_name}: larger than {MAX_RECORD_BYTES} bytes; skipped"
-            ));
-            continue;
-        }
-        total += buf.len() as u64;
-        if total > MAX_ZIP_TOTAL_BYTES {
-            return Err(StoreError::Source {
-                path: name.to_string(),
-                reason: format!("decompresses to more than {MAX_ZIP_TOTAL_BYTES} bytes"),
-            });
-        }
-        *read += 1;
-        if strict_json && serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_err() {
-            return Err(StoreError::Source {
-                path: format!("{name}!{entry_name}"),
-                reason: "corrupt JSON entry; the archive is damaged".into(),
-            });
-        }
-        builder.add_json(&buf, &format!("{name}!{entry_name}"))?;
-    }
-    Ok(())
 }

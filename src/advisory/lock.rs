@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::store::StoreError;
+use super::error::StoreError;
 
 /// The lock file's name inside a database directory.
 pub const LOCK: &str = ".lock";

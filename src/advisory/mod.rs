@@ -1,18 +1,41 @@
 //! The advisory side: OSV record types ([`model`]), compiling records into
-//! index entries ([`compile`]), the sled store ([`store`]), importing OSV
-//! data ([`import`]), the snapshot embedded in the binary ([`snapshot`]),
-//! and severity scoring ([`severity`]).
+//! index entries ([`compile`]), severity scoring ([`severity`]), and the
+//! store, from the bottom up:
+//!
+//! - vocabulary: [`error`] (one error type), [`status`] (what a
+//!   generation says about itself), [`codec`] (the stored binary forms);
+//! - files of a generation: [`recfile`] (the records, compressed, once),
+//!   [`packed`] (the read index scans map), [`catalog`] (sled: the same
+//!   tables in chunks, for writers and as the fallback);
+//! - the directory: [`lock`] (the writer lock) and [`layout`]
+//!   (generations and the `current` pointer, read again while a live
+//!   writer holds the lock);
+//! - reading: [`store`]; writing: [`ingest`] (one record, on any core),
+//!   [`builder`] (a generation), [`zipin`] (a zip, in parallel),
+//!   [`import`] (paths), [`fetch`] and [`sync`] (the OSV bucket),
+//!   [`snapshot`] (the embedded data and the first-use bootstrap).
+//!
+//! Each module imports only the ones listed before it.
 
 pub mod builder;
+pub(crate) mod catalog;
+pub mod codec;
 pub mod compile;
+pub mod error;
+pub mod fetch;
 pub mod import;
+pub(crate) mod ingest;
+pub mod layout;
 pub mod lock;
 pub mod model;
 pub mod packed;
+pub(crate) mod recfile;
 pub mod severity;
 pub mod snapshot;
+pub mod status;
 pub mod store;
 pub mod sync;
+pub mod zipin;
 
 use std::path::PathBuf;
 

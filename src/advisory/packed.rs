@@ -2,12 +2,14 @@
 //! the writer next to the sled database just before the generation becomes
 //! current, and memory-mapped by scans.
 //!
-//! sled stays the store that imports and syncs write to; a scan only needs
-//! three read-only key/value tables (package index, records, aliases) and
-//! the status. Opening sled costs a log recovery (and writes) at every
-//! start and allows one process at a time; mapping this file costs one
-//! `open`, one `mmap` and a checksum of its tables, and any number of
-//! scans can read it at once.
+//! A scan needs three read-only key/value tables (package index, record
+//! references, aliases) and the status. Opening sled costs a log recovery
+//! (and writes) at every start and allows one process at a time; mapping
+//! this file costs one `open`, one `mmap` and a checksum of its tables,
+//! and any number of scans can read it at once. The records themselves
+//! are in the record file ([`super::recfile`]); sled keeps the same
+//! tables in chunks ([`super::catalog`]) for the writer and as the
+//! fallback of a damaged file.
 //!
 //! Layout (little-endian):
 //! - header, [`HEADER_LEN`] bytes: magic, file length, status offset and
@@ -19,8 +21,9 @@
 //!   key length u32, value offset u64, value length u32, value checksum
 //!   u64)`, each sorted by key bytes;
 //! - the keys;
-//! - the values (index entries and records as JSON, alias targets as
-//!   text), read only for the keys a scan looks up.
+//! - the values (compiled index entries and record references in the
+//!   forms of [`super::codec`], alias targets as text), read only for the
+//!   keys a scan looks up.
 //!
 //! Everything a scan reads is verified: the header, status, tables and
 //! keys by one checksum when the file is opened, and each value by its own
@@ -34,14 +37,16 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::store::{StoreError, StoreStatus};
+use super::error::{StoreError, damaged as damaged_file};
+use super::status::StoreStatus;
 
 /// The file name inside a generation directory.
 pub const FILE_NAME: &str = "packed.idx";
 
-const MAGIC: &[u8; 8] = b"DWPACK02";
-/// The magic of the previous layout (no value checksums), refused.
-const OLD_MAGIC: &[u8; 8] = b"DWPACK01";
+const MAGIC: &[u8; 8] = b"DWPACK03";
+/// The magics of earlier layouts (no value checksums; records kept as
+/// JSON in the index), refused.
+const OLD_MAGICS: [&[u8; 8]; 2] = [b"DWPACK01", b"DWPACK02"];
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 96;
 /// Table entry size in bytes.
@@ -50,15 +55,20 @@ pub const ENTRY_LEN: usize = 32;
 /// The three tables of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
-    /// `ecosystem \0 normalised name` -> JSON list of index entries.
+    /// `ecosystem \0 normalised name` -> the package's compiled entries.
     Index = 0,
-    /// Record id -> the record as JSON.
+    /// Record id -> where its compressed JSON is ([`super::codec::RecordRef`]).
     Records = 1,
     /// Upper-cased id or alias -> record id.
     Aliases = 2,
 }
 
-const TABLES: usize = 3;
+pub(crate) const TABLES: usize = 3;
+
+impl Table {
+    /// The three tables, in file order.
+    pub const ALL: [Table; TABLES] = [Table::Index, Table::Records, Table::Aliases];
+}
 
 /// Key/value pairs of one table, in any order (the writer sorts them).
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -75,9 +85,10 @@ pub fn write(
         path: path.to_path_buf(),
         source,
     };
-    let status_json = serde_json::to_vec(status).map_err(|e| StoreError::Source {
-        path: path.display().to_string(),
-        reason: e.to_string(),
+    let status_json = serde_json::to_vec(status).map_err(|source| StoreError::Encode {
+        path: path.to_path_buf(),
+        what: "the status".into(),
+        source,
     })?;
     for t in tables.iter_mut() {
         t.sort_by(|a, b| a.0.cmp(&b.0));
@@ -156,15 +167,18 @@ pub fn write(
 }
 
 fn len32(n: usize, path: &Path) -> Result<u32, StoreError> {
-    u32::try_from(n).map_err(|_| StoreError::Source {
-        path: path.display().to_string(),
-        reason: format!("a value of {n} bytes is too large for the packed index"),
+    u32::try_from(n).map_err(|_| {
+        damaged_file(
+            path,
+            "packed index",
+            format!("a value of {n} bytes is too large for the packed index"),
+        )
     })
 }
 
 /// A 64-bit checksum of `parts` in turn, eight bytes at a time (detects
 /// damage, not tampering).
-fn checksum(parts: &[&[u8]]) -> u64 {
+pub(crate) fn checksum(parts: &[&[u8]]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h: u64 = K;
     for bytes in parts {
@@ -187,7 +201,7 @@ fn checksum(parts: &[&[u8]]) -> u64 {
 const CHECKSUM_AT: usize = 8 * (5 + 2 * TABLES);
 
 /// An open packed file.
-pub struct Packed {
+pub(crate) struct Packed {
     path: PathBuf,
     map: memmap2::Mmap,
     tables: [(usize, usize); TABLES],
@@ -202,11 +216,7 @@ impl std::fmt::Debug for Packed {
 
 /// A damaged-file error naming the packed file at `path`.
 fn damaged(path: &Path, reason: String) -> StoreError {
-    StoreError::Corrupt {
-        path: path.to_path_buf(),
-        key: "packed index".into(),
-        reason,
-    }
+    damaged_file(path, "packed index", reason)
 }
 
 fn read_u64(b: &[u8], at: usize) -> Option<u64> {
@@ -253,10 +263,8 @@ impl Packed {
             )
         };
         let b: &[u8] = &map;
-        if b.len() >= 8 && &b[..8] == OLD_MAGIC {
-            return Err(corrupt(
-                "written by an older depwarden without value checksums",
-            ));
+        if b.len() >= 8 && OLD_MAGICS.iter().any(|m| &b[..8] == *m) {
+            return Err(corrupt("written by an older depwarden in another layout"));
         }
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
             return Err(corrupt("not a depwarden packed index (bad header)"));
@@ -351,6 +359,35 @@ impl Packed {
         Ok((self.slice(key_off, key_len)?, val_off, val_len, val_sum))
     }
 
+    /// Every (key, value) of `table` in key order, each value checked
+    /// against its checksum (the writer copies from them).
+    pub fn for_each(
+        &self,
+        table: Table,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for i in 0..self.len(table) {
+            let (k, val_off, val_len, val_sum) = self.entry(table, i)?;
+            let value = self.checked(k, val_off, val_len, val_sum)?;
+            f(k, value)?;
+        }
+        Ok(())
+    }
+
+    fn checked(&self, key: &[u8], off: u64, len: u32, sum: u64) -> Result<&[u8], StoreError> {
+        let value = self.slice(off, len)?;
+        if checksum(&[value]) != sum {
+            return Err(damaged(
+                &self.path,
+                format!(
+                    "the value of {:?} fails its checksum (the file was modified); rebuild it with `depwarden db import` or `db sync`",
+                    String::from_utf8_lossy(key)
+                ),
+            ));
+        }
+        Ok(value)
+    }
+
     /// The value stored under `key` in `table`, by binary search, checked
     /// against its checksum.
     pub fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>, StoreError> {
@@ -362,17 +399,7 @@ impl Packed {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => {
-                    let value = self.slice(val_off, val_len)?;
-                    if checksum(&[value]) != val_sum {
-                        return Err(damaged(
-                            &self.path,
-                            format!(
-                                "the value of {:?} fails its checksum (the file was modified); rebuild it with `depwarden db import` or `db sync`",
-                                String::from_utf8_lossy(key)
-                            ),
-                        ));
-                    }
-                    return Ok(Some(value));
+                    return self.checked(k, val_off, val_len, val_sum).map(Some);
                 }
             }
         }

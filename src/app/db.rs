@@ -122,6 +122,7 @@ pub(super) fn run_db_import(
     let options = crate::advisory::import::ImportOptions {
         ecosystem,
         allow_shrink,
+        progress: !global.no_progress && !global.quiet,
     };
     match crate::advisory::import::import_path_with(&dir, path, &options) {
         Ok(report) => {

@@ -2,8 +2,9 @@
 //! layout; lenient decoding; atomic generations; the writer lock; lookups
 //! by normalised name and by alias.
 
+use depwarden::advisory::builder::StoreBuilder;
 use depwarden::advisory::import::import_path;
-use depwarden::advisory::store::{Store, StoreBuilder, StoreError, current_generation};
+use depwarden::advisory::store::{Store, StoreError, current_generation};
 use depwarden::ecosystem::Ecosystem;
 use std::io::Write;
 use std::path::Path;
@@ -207,7 +208,7 @@ fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
 fn the_embedded_snapshot_bootstraps_an_empty_store() {
     let t = tempfile::tempdir().unwrap();
     let db = t.path().join("db");
-    let store = Store::open_or_bootstrap(&db).unwrap();
+    let store = depwarden::advisory::snapshot::open_or_bootstrap(&db).unwrap();
     let status = store.status().unwrap();
     let total: u64 = status.ecosystems.iter().map(|e| e.records).sum();
     assert!(total > 4000, "{status:?}");

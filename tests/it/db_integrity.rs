@@ -407,11 +407,12 @@ fn item5_same_length_edits_of_packed_values_are_caught_and_sled_answers() {
     let expected = common::findings(&clean).len();
     assert!(expected >= 3, "{clean}");
     // Move every fixed version of the values area below 4.17.15, keeping
-    // the length: lodash would have no findings if the edit went unseen.
+    // the length: lodash would have no findings if the edit went unseen
+    // (versions are stored as length-prefixed text).
     let packed = packed_path(&db);
     let mut bytes = std::fs::read(&packed).unwrap();
     let start = values_offset(&bytes);
-    let n = replace_all(&mut bytes[start..], b"\"4.17.", b"\"0.00.");
+    let n = replace_all(&mut bytes[start..], b"4.17.", b"0.00.");
     assert!(n > 0);
     std::fs::write(&packed, &bytes).unwrap();
     let (code, report) = scan_json(&db, &["--strict", app.to_str().unwrap()]);
