@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::{Fs, FsError};
 use crate::graph::DepGraph;
 use crate::limits::Limits;
-use crate::source::{SourceFormat, SourceRef};
+use crate::source::SourceRef;
 
 /// The "is not in the lockfile" warnings of one file (a dependency an entry
 /// declares that no entry of the lockfile satisfies: an edge the graph
@@ -103,14 +103,6 @@ pub enum ParseError {
         /// Which limit.
         message: String,
     },
-    /// The format is recognised but its parser has not landed yet.
-    #[error("{path}: format not supported yet ({format})")]
-    Unsupported {
-        /// The file.
-        path: PathBuf,
-        /// The format.
-        format: SourceFormat,
-    },
 }
 
 impl ParseError {
@@ -122,9 +114,6 @@ impl ParseError {
             ParseError::Syntax { message, .. }
             | ParseError::Invalid { message, .. }
             | ParseError::Limit { message, .. } => message.clone(),
-            ParseError::Unsupported { format, .. } => {
-                format!("format not supported yet ({format})")
-            }
         }
     }
 
@@ -166,8 +155,7 @@ impl ParseError {
             },
             ParseError::Syntax { path, .. }
             | ParseError::Invalid { path, .. }
-            | ParseError::Limit { path, .. }
-            | ParseError::Unsupported { path, .. } => path.clone(),
+            | ParseError::Limit { path, .. } => path.clone(),
         }
     }
 }
@@ -265,14 +253,6 @@ impl ParsedSource {
             ..Default::default()
         }
     }
-}
-
-/// The error a parser that has not landed yet returns.
-pub fn unsupported(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
-    Err(ParseError::Unsupported {
-        path: ctx.path().to_path_buf(),
-        format: ctx.source.format,
-    })
 }
 
 #[cfg(test)]

@@ -410,7 +410,9 @@ fn canonical_mount(os: &OsFs, mount: &Path) -> Option<PathBuf> {
 
 /// Reads the text of a `depwarden.toml`, which may sit inside a zip.
 pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
-    let read_err = |e: String| crate::policy::PolicyError::Read {
+    // The file-system error stays the source, so its own cause (the I/O
+    // error under it) is kept in the chain.
+    let read_err = |e: FsError| crate::policy::PolicyError::Read {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
     };
@@ -420,10 +422,10 @@ pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
     if !in_zip {
         return OsFs::with_limit(1024 * 1024)
             .read_to_string(path)
-            .map_err(|e| read_err(e.to_string()));
+            .map_err(read_err);
     }
     let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
-    fs.read_to_string(path).map_err(|e| read_err(e.to_string()))
+    fs.read_to_string(path).map_err(read_err)
 }
 
 #[cfg(test)]
