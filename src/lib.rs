@@ -41,6 +41,7 @@ pub mod parsers;
 pub mod policy;
 pub mod progress;
 pub mod redact;
+pub mod registry_config;
 pub mod report;
 pub mod resolve;
 pub mod scan;

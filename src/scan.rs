@@ -15,8 +15,8 @@ use crate::limits::ZipLimits;
 use crate::parse::{ParseContext, ParseError, ParseOptions, ParsedSource};
 use crate::parsers::parse_source;
 use crate::policy::{Policies, PolicyError};
+use crate::registry_config::{self, RegistryConfig};
 use crate::source::SourceRef;
-use crate::supply::registry_config::{self, RegistryConfig};
 use crate::zipfs::{ZipAwareFs, mount_arguments, read_config};
 
 /// One source and what parsing it gave.

@@ -9,7 +9,7 @@
 //! it (asked with `--online`); offline, a name the public corpora know is
 //! never internal, and an unknown one is reported at `low` with what
 //! `--online` would check. For each internal package the configuration the
-//! build uses (see [`super::registry_config`]) and where the lockfile says
+//! build uses (see [`crate::registry_config`]) and where the lockfile says
 //! it came from decide the risk; whether the name is claimed on the public
 //! registry comes from [`super::registry_lookup`].
 
@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use super::SupplyOptions;
 use super::mirrors::{Mirrors, Via, display, npm_scope, via};
-use super::registry_config::{RegistryConfig, host_of, is_public};
 use super::registry_lookup::{Claim, Lookup};
 use crate::ecosystem::Ecosystem;
+use crate::registry_config::{RegistryConfig, host_of, is_public};
 use crate::severity::Grade;
 
 use crate::graph::{Package, PackageId, PackageSource};

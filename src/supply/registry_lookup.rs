@@ -221,7 +221,7 @@ impl Lookup {
     pub fn base_hosts(&self) -> Vec<String> {
         self.endpoints
             .values()
-            .map(|e| super::registry_config::host_of(&e.base))
+            .map(|e| crate::registry_config::host_of(&e.base))
             .collect()
     }
 
