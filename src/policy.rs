@@ -126,7 +126,7 @@ impl MinGrade {
     }
 }
 
-pub use crate::functions::levels::{CheckGate, RuntimeGate};
+pub use crate::severity::{CheckGate, RuntimeGate};
 
 /// `[gate]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,12 @@
 //! How serious a finding is: [`Severity`], the scale of vulnerabilities
 //! (from CVSS scores or a database's word), and [`Grade`], the one
-//! Low/Medium/High scale of supply-chain findings. Vocabulary: it imports
-//! nothing of the crate.
+//! Low/Medium/High scale of supply-chain findings, and the levels of
+//! function checks ([`CheckLevel`]) with the gate settings over them
+//! (`[gate] runtime`, `platform`, `size`: which levels close the gate, and
+//! how strict each setting is, since a nested configuration may only make
+//! them stricter). Vocabulary: it imports nothing of the crate.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Severity levels, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -99,6 +102,102 @@ impl Grade {
             Grade::Low => None,
             Grade::Medium => Some(Grade::Low),
             Grade::High => Some(Grade::Medium),
+        }
+    }
+}
+
+/// How sure a platform finding is that the code cannot load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckLevel {
+    /// It may not work (a declaration says so, or a directory is not
+    /// searched).
+    Warning,
+    /// It cannot load.
+    Error,
+}
+
+/// Which runtime findings close the gate (`[gate] runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeGate {
+    /// Never.
+    None,
+    /// Runtimes past their deprecation date (the default).
+    Deprecated,
+    /// Also runtimes deprecated within 180 days.
+    Soon,
+}
+
+impl RuntimeGate {
+    /// True when a runtime finding at `level` (error: deprecated, warning:
+    /// soon) closes the gate.
+    pub fn closes(self, level: CheckLevel) -> bool {
+        match self {
+            RuntimeGate::None => false,
+            RuntimeGate::Deprecated => level == CheckLevel::Error,
+            RuntimeGate::Soon => true,
+        }
+    }
+
+    /// The setting's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeGate::None => "none",
+            RuntimeGate::Deprecated => "deprecated",
+            RuntimeGate::Soon => "soon",
+        }
+    }
+
+    /// 0 for the strictest setting.
+    pub fn strictness(self) -> u8 {
+        match self {
+            RuntimeGate::Soon => 0,
+            RuntimeGate::Deprecated => 1,
+            RuntimeGate::None => 2,
+        }
+    }
+}
+
+/// Which platform or size findings close the gate (`[gate] platform`,
+/// `[gate] size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckGate {
+    /// Never.
+    None,
+    /// Findings that mean the code cannot load or deploy (the default).
+    Error,
+    /// Also findings that mean it may not (declarations, directories the
+    /// runtime does not search, a zip over the direct-upload limit).
+    Warning,
+}
+
+impl CheckGate {
+    /// True when a finding at `level` closes the gate.
+    pub fn closes(self, level: CheckLevel) -> bool {
+        match self {
+            CheckGate::None => false,
+            CheckGate::Error => level == CheckLevel::Error,
+            CheckGate::Warning => true,
+        }
+    }
+
+    /// The setting's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckGate::None => "none",
+            CheckGate::Error => "error",
+            CheckGate::Warning => "warning",
+        }
+    }
+
+    /// 0 for the strictest setting.
+    pub fn strictness(self) -> u8 {
+        match self {
+            CheckGate::Warning => 0,
+            CheckGate::Error => 1,
+            CheckGate::None => 2,
         }
     }
 }

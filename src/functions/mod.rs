@@ -26,7 +26,6 @@ pub mod gate;
 pub mod hcl;
 pub mod inputs;
 pub mod layers;
-pub mod levels;
 pub mod model;
 pub mod names;
 pub mod paths;

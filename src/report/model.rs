@@ -157,7 +157,7 @@ pub enum FindingKind {
 }
 
 pub use super::function_parts::{CodeReport, FunctionPackage, LayerReport, LayerSize, SizeReport};
-pub use crate::functions::levels::CheckLevel;
+pub use crate::severity::CheckLevel;
 
 /// The details of a function finding (`runtime`, `platform`, `size`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
