@@ -96,15 +96,21 @@ def main():
             ca = [os.path.expanduser("~/.cargo/bin/cargo-audit"), "audit", "--db", advdb,
                   "--no-fetch", "--stale", "--no-yanked", "--json", "-f", lock]
             dw = [b, "--db", db, "--no-progress", "scan", "--format", "json", lock]
-            ours, theirs = [], []
+            ours, theirs, ours_rss, theirs_rss = [], [], [], []
             # Single-digit milliseconds: more runs than the other cases, so
             # that a stall of the shared machine does not move the median.
             for _ in range(max(a.runs, 21)):
-                theirs.append(run(ca)[0])
-                ours.append(run(dw)[0])
+                w, m, _ = run(ca)
+                theirs.append(w)
+                theirs_rss.append(m)
+                w, m, _ = run(dw)
+                ours.append(w)
+                ours_rss.append(m)
             mo, mt = statistics.median(ours), statistics.median(theirs)
             print(f"gix Cargo.lock: depwarden {mo * 1e3:.1f} ms, cargo audit {mt * 1e3:.1f} ms, "
-                  f"ratio {mt / mo:.1f}x")
+                  f"ratio {mt / mo:.1f}x; peak RSS (median) depwarden "
+                  f"{statistics.median(ours_rss) / 1024:.1f} MB, cargo audit "
+                  f"{statistics.median(theirs_rss) / 1024:.1f} MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
