@@ -11,7 +11,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use depwarden::fs::OsFs;
-use depwarden::parse::{ParseContext, ParseOptions, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn name(i: usize) -> String {

@@ -167,7 +167,8 @@ fn main() {
         median(times)
     );
 
-    let req = depwarden::limits::pep508_requirement(&format!("{}>=1.0", py_name(0))).unwrap();
+    let req =
+        depwarden::parsers::pypi::pep508::requirement(&format!("{}>=1.0", py_name(0))).unwrap();
     let input = PyInput {
         requirements: vec![req],
         ..Default::default()

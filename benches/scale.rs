@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use depwarden::advisory::store::Store;
-use depwarden::audit::{AuditOptions, Policies, audit};
+use depwarden::audit::{AuditOptions, audit};
 use depwarden::fs::OsFs;
 use depwarden::parse::ParseOptions;
-use depwarden::policy::Policy;
+use depwarden::policy::Policies;
 use serde_json::{Map, Value};
 
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
@@ -256,15 +256,9 @@ fn main() {
         .map(|p| p.graph.len())
         .sum();
     let (t_open, store) = time(5, || Store::open(&db).expect("open the DB (DEPWARDEN_DB)"));
-    let policy = Policy::default();
+    let policies = Policies::default();
     let opts = AuditOptions::default();
-    let (t_match, report) = time(5, || {
-        let policies = Policies {
-            global: &policy,
-            overrides: Default::default(),
-        };
-        audit(&inv, &store, &policies, &opts).expect("audit")
-    });
+    let (t_match, report) = time(5, || audit(&inv, &store, &policies, &opts).expect("audit"));
     let (t_report, json) = time(5, || {
         depwarden::report::json::render(&report).expect("json")
     });

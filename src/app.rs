@@ -6,43 +6,21 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::path::{Path, PathBuf};
 
+mod db;
+
+pub use crate::app_io::{ExitStatus, error, error_chain, warning, write_output};
 use crate::app_io::{db_dir, db_dir_or_say, open_store};
-pub use crate::app_io::{error, error_chain, warning, write_output};
-use crate::audit::{AuditOptions, Auditor, DeploymentAudit, Policies};
+use crate::audit::{AuditOptions, Auditor};
 use crate::cli::{Cli, ColorChoice, Command, DbCommand, GlobalArgs, InventoryArgs, ScanArgs};
-use crate::parse::Diagnostic;
-use crate::parse::{Limits, ParseOptions};
+use crate::parse::ParseOptions;
 use crate::policy::{FailOn, Policy};
 use crate::progress::{Progress, timed};
 use crate::report::Format;
-use crate::report::escape::{JsonMode, to_json, visible};
-use crate::report::model::ErrorEntry;
+use crate::report::escape::{JsonMode, to_json};
 use crate::scan::Inventory;
+use db::{run_db_import, run_db_status, run_db_sync, run_explain, run_metadata};
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicU64;
-
-/// How the process ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: the gate is open.
-    Passed,
-    /// 1: the gate is closed by findings.
-    GateClosed,
-    /// 2: an error (usage, no usable DB, or with `--strict` an input that
-    /// could not be scanned).
-    Error,
-}
-
-impl ExitStatus {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            ExitStatus::Passed => 0,
-            ExitStatus::GateClosed => 1,
-            ExitStatus::Error => 2,
-        }
-    }
-}
 
 /// Parses `std::env::args` and runs the command. Usage errors print clap's
 /// message and give [`ExitStatus::Error`].
@@ -98,22 +76,6 @@ fn build_resolver(
     crate::resolve::cli::resolver(args, online, policy, global.config.is_some(), db)
         .map_err(error)
         .ok()
-}
-
-/// `db export-metadata` / `db import-metadata`.
-fn run_metadata(global: &GlobalArgs, file: &Path, export: bool) -> Result<ExitStatus> {
-    let Some(db) = db_dir_or_say(global) else {
-        return Ok(ExitStatus::Error);
-    };
-    match crate::resolve::cli::transfer(&db, file, export) {
-        Ok(done) if !global.quiet => eprintln!("depwarden: {}", visible(&done)),
-        Ok(_) => {}
-        Err(e) => {
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
-    }
-    Ok(ExitStatus::Passed)
 }
 
 fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
@@ -196,9 +158,9 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     let pool = thread_pool(args.jobs)?;
     let options = ParseOptions::new(
         scan_policy.global.target.target(),
-        Limits::configured(&scan_policy.global.limits),
+        scan_policy.global.limits.limits(),
     );
-    let tree = crate::zipfs::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
+    let tree = crate::scan::ScanTree::new(&paths, args.zips, options.limits.max_file_size);
     let open_ns = AtomicU64::new(0);
     let discover_ns = AtomicU64::new(0);
     let (store, discovery) = pool.install(|| {
@@ -228,27 +190,16 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // Functions hook: templates read, their zips discovered, targets set.
     let project = crate::functions::pipeline::prepare(&tree, &mut discovery, options.target);
     let roots = crate::functions::pipeline::roots(&discovery.deployments);
-    let mut overrides = match scan_policy.for_deployments(&discovery.deployments) {
-        Ok(o) => o,
-        Err(e) => {
-            progress.finish();
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
-    };
-    if report_only {
-        // `--gate none` is absolute: no configuration closes the gate.
-        scan_policy.global.gate.open_for_every_kind();
-        for p in overrides.values_mut() {
-            p.gate.open_for_every_kind();
-        }
-    }
+    let policies =
+        match crate::scan::policies(&mut scan_policy, &discovery.deployments, report_only) {
+            Ok(o) => o,
+            Err(e) => {
+                progress.finish();
+                error(&e);
+                return Ok(ExitStatus::Error);
+            }
+        };
     progress.stage("parsing and matching");
-    let policy = &scan_policy.global;
-    let policies = Policies {
-        global: policy,
-        overrides,
-    };
     let opts = AuditOptions {
         config_path: scan_policy
             .config_path
@@ -266,7 +217,7 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     // dropped, unless a format needs the whole inventory (CycloneDX).
     let keep_inventory = formats.iter().any(|f| f.needs_inventory());
     let auditor = Auditor::new(&store, &policies, &opts);
-    let (results, late) = pool.install(|| {
+    let results = pool.install(|| {
         tree.stream(discovery.deployments, &options, |i, mut parsed| {
             if let Some(r) = &resolver {
                 r.apply(tree.fs(), &mut parsed);
@@ -284,11 +235,10 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
         kept.extend(parsed);
         packages.push(pkgs);
     }
-    let mut inv = Inventory {
+    let inv = Inventory {
         deployments: kept,
         diagnostics: discovery.diagnostics,
     };
-    attach_late_diagnostics(&mut audits, &mut inv, late);
     let table = crate::functions::runtime::RuntimeTable::load(Some(&db));
     let (functions, links) = crate::functions::pipeline::finish(
         &project,
@@ -309,31 +259,17 @@ fn run_scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitStatus> {
     report.database.warnings.extend(store.warnings());
     let max_age = args
         .max_db_age
-        .or(policy.database.max_age_days)
+        .or(policies.global().database.max_age_days)
         .unwrap_or(7);
-    let met: std::collections::BTreeSet<String> = report
-        .deployments
-        .iter()
-        .flat_map(|d| d.ecosystems.iter().cloned())
-        .collect();
-    let stale = crate::audit::stale_ecosystems(&report.database, &met, max_age);
-    if !stale.is_empty() {
-        let list: Vec<String> = stale.iter().map(ToString::to_string).collect();
-        let advice = "refresh it with `depwarden db sync`";
-        if args.max_db_age.is_some() {
-            progress.finish();
-            for s in &list {
-                error(format_args!("{s}, over the {max_age}-day limit; {advice}"));
-            }
-            return Ok(ExitStatus::Error);
+    let stale = crate::gate::database_age_problems(&report.database, &report.deployments, max_age);
+    if args.max_db_age.is_some() && !stale.is_empty() {
+        progress.finish();
+        for s in &stale {
+            error(s);
         }
-        for s in list {
-            report
-                .database
-                .warnings
-                .push(format!("{s}, over the {max_age}-day limit; {advice}"));
-        }
+        return Ok(ExitStatus::Error);
     }
+    report.database.warnings.extend(stale);
     progress.stage("reporting");
     let color = match global.color {
         ColorChoice::Always => true,
@@ -404,41 +340,14 @@ fn has_unscanned(report: &crate::report::model::ScanReport) -> bool {
         || report.deployments.iter().any(|d| {
             d.errors
                 .iter()
-                .any(|e| e.level == crate::parse::Level::Error)
+                .any(|e| e.level == crate::diagnostic::Level::Error)
         })
         || !report.errors.is_empty()
         || report.functions.iter().any(|f| {
             f.errors
                 .iter()
-                .any(|e| e.level == crate::parse::Level::Error)
+                .any(|e| e.level == crate::diagnostic::Level::Error)
         })
-}
-
-/// Archive problems met while parsing go to the deployment that holds
-/// them (its report and, when kept, its parsed form), else to the scan.
-fn attach_late_diagnostics(
-    audits: &mut [DeploymentAudit],
-    inv: &mut Inventory,
-    late: Vec<(Option<usize>, Diagnostic)>,
-) {
-    for (owner, d) in late {
-        let Some(i) = owner else {
-            inv.diagnostics.push(d);
-            continue;
-        };
-        if let Some(parsed) = inv.deployments.get_mut(i) {
-            parsed.deployment.diagnostics.push(d.clone());
-        }
-        if let Some(a) = audits.iter_mut().find(|a| a.index == i) {
-            a.report.errors.push(ErrorEntry {
-                level: d.level,
-                path: crate::discover::relative_display(&a.scan_root, &d.path),
-                message: d.message,
-            });
-        } else {
-            inv.diagnostics.push(d);
-        }
-    }
 }
 
 /// Where one format goes: the given file for a single format; with several
@@ -452,204 +361,6 @@ fn output_path(output: Option<&Path>, format: Format, count: usize) -> Option<Pa
     name.push(".");
     name.push(format.extension());
     Some(PathBuf::from(name))
-}
-
-fn run_db_status(global: &GlobalArgs, format: &str) -> Result<ExitStatus> {
-    let store = match open_store(global) {
-        Ok(s) => s,
-        Err(e) => {
-            error(error_chain(&e));
-            return Ok(ExitStatus::Error);
-        }
-    };
-    let status = store.status().context("cannot read the database status")?;
-    if !global.quiet {
-        for w in store.warnings() {
-            warning(w);
-        }
-    }
-    let meta = db_dir(global).ok().and_then(|d| {
-        crate::resolve::cli::status(&d)
-            .map_err(|e| warning(&e))
-            .ok()
-            .flatten()
-    });
-    let text = if format == "json" {
-        let mut v = serde_json::to_value(&status)?;
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("registry_metadata".into(), serde_json::to_value(&meta)?);
-        }
-        to_json(&v, JsonMode::Exact)?
-    } else {
-        let mut s = format!(
-            "database: {}\n",
-            visible(&db_dir(global).map(|d| d.display().to_string())?)
-        );
-        s.push_str(&format!(
-            "source: {}\n",
-            visible(status.source.as_deref().unwrap_or("unknown"))
-        ));
-        s.push_str(&format!(
-            "updated: {}\n",
-            visible(status.imported_at.as_deref().unwrap_or("unknown"))
-        ));
-        for e in &status.ecosystems {
-            s.push_str(&format!(
-                "  {:<10} {:>6} records, newest modified {}, updated {} from {}\n",
-                e.ecosystem.as_str(),
-                e.records,
-                visible(e.newest_modified.as_deref().unwrap_or("-")),
-                visible(e.updated_at.as_deref().unwrap_or("-")),
-                visible(e.source.as_deref().unwrap_or("-"))
-            ));
-        }
-        s.push_str(&crate::resolve::cli::status_line(meta.as_ref()));
-
-        s
-    };
-    write_output(None, text.as_bytes())?;
-    Ok(ExitStatus::Passed)
-}
-
-/// Prints a writer's warnings (at most 20) and notes on stderr.
-fn print_write_messages(global: &GlobalArgs, warnings: &[String], notes: &[String]) {
-    if global.quiet {
-        return;
-    }
-    for w in warnings.iter().take(20) {
-        warning(w);
-    }
-    if warnings.len() > 20 {
-        warning(format_args!("... and {} more", warnings.len() - 20));
-    }
-    for n in notes {
-        eprintln!("depwarden: note: {}", visible(n));
-    }
-}
-
-fn run_db_import(
-    global: &GlobalArgs,
-    path: &Path,
-    ecosystem: Option<&str>,
-    allow_shrink: bool,
-) -> Result<ExitStatus> {
-    let Some(dir) = db_dir_or_say(global) else {
-        return Ok(ExitStatus::Error);
-    };
-    let ecosystem = match ecosystem.map(|e| (e, crate::ecosystem::Ecosystem::from_user(e))) {
-        None => None,
-        Some((_, Some(e))) => Some(e),
-        Some((name, None)) => {
-            error(format_args!(
-                "unknown ecosystem {name:?} (expected npm, PyPI or crates.io)"
-            ));
-            return Ok(ExitStatus::Error);
-        }
-    };
-    let options = crate::advisory::import::ImportOptions {
-        ecosystem,
-        allow_shrink,
-        progress: !global.no_progress && !global.quiet,
-    };
-    match crate::advisory::import::import_path_with(&dir, path, &options) {
-        Ok(report) => {
-            print_write_messages(global, &report.warnings, &report.notes);
-            if !global.quiet {
-                eprintln!("depwarden: {}", visible(&report.to_string()));
-            }
-            Ok(ExitStatus::Passed)
-        }
-        Err(e) => {
-            error(format_args!(
-                "import failed, the previous database is unchanged: {e}"
-            ));
-            Ok(ExitStatus::Error)
-        }
-    }
-}
-
-fn run_db_sync(
-    global: &GlobalArgs,
-    source: Option<&str>,
-    ecosystems: &[String],
-    allow_shrink: bool,
-) -> Result<ExitStatus> {
-    let Some(dir) = db_dir_or_say(global) else {
-        return Ok(ExitStatus::Error);
-    };
-    // Where the database comes from is never decided by a depwarden.toml
-    // that is merely found in the working tree.
-    let config_source =
-        match crate::config_trust::database_source(Path::new("."), global.config.as_deref()) {
-            Ok((source, note)) => {
-                if let Some(n) = note
-                    && !global.quiet
-                {
-                    warning(n);
-                }
-                source
-            }
-            Err(e) => {
-                error(&e);
-                return Ok(ExitStatus::Error);
-            }
-        };
-    let source = source
-        .map(str::to_string)
-        .or(config_source)
-        .unwrap_or_else(|| crate::advisory::sync::DEFAULT_BASE.to_string());
-    let ecosystems = match crate::advisory::sync::parse_ecosystems(ecosystems) {
-        Ok(e) => e,
-        Err(e) => {
-            error(&e);
-            return Ok(ExitStatus::Error);
-        }
-    };
-    let mut opts = crate::advisory::sync::SyncOptions::new(&source, ecosystems);
-    opts.progress = !global.no_progress && !global.quiet;
-    opts.allow_shrink = allow_shrink;
-    match crate::advisory::sync::sync(&dir, &opts) {
-        Ok(report) => {
-            print_write_messages(global, &report.warnings, &report.notes);
-            if !global.quiet {
-                eprintln!(
-                    "depwarden: synced from {}: {}",
-                    visible(&source),
-                    visible(&report.to_string())
-                );
-            }
-            Ok(ExitStatus::Passed)
-        }
-        Err(e) => {
-            error(format_args!(
-                "sync failed, the previous database is unchanged: {e}"
-            ));
-            Ok(ExitStatus::Error)
-        }
-    }
-}
-
-fn run_explain(global: &GlobalArgs, id: &str) -> Result<ExitStatus> {
-    let store = match open_store(global) {
-        Ok(s) => s,
-        Err(e) => {
-            error(error_chain(&e));
-            return Ok(ExitStatus::Error);
-        }
-    };
-    let Some(real) = store.resolve(id).context("cannot read the database")? else {
-        error(format_args!("no advisory with id or alias {id}"));
-        return Ok(ExitStatus::Error);
-    };
-    let Some(record) = store.record(&real).context("cannot read the database")? else {
-        error(format_args!(
-            "advisory {real} is indexed but its record is missing"
-        ));
-        return Ok(ExitStatus::Error);
-    };
-    let s = to_json(&record, JsonMode::Exact)?;
-    write_output(None, s.as_bytes())?;
-    Ok(ExitStatus::Passed)
 }
 
 fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -686,7 +397,7 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
             return Ok(ExitStatus::Error);
         }
     };
-    let options = ParseOptions::new(policy.target.target(), Limits::configured(&policy.limits));
+    let options = ParseOptions::new(policy.target.target(), policy.limits.limits());
     let Some(resolver) = build_resolver(global, &args.resolve, args.online, &policy) else {
         return Ok(ExitStatus::Error);
     };
@@ -726,7 +437,7 @@ fn run_inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<ExitStatus
         || functions.iter().any(|f| {
             f.errors
                 .iter()
-                .any(|e| e.level == crate::parse::Level::Error)
+                .any(|e| e.level == crate::diagnostic::Level::Error)
         });
     Ok(if args.strict && failed {
         ExitStatus::Error

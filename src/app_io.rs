@@ -1,5 +1,5 @@
-//! What the commands share: messages on stderr, writing a report, and the
-//! database directory.
+//! What the commands share: how the process ends ([`ExitStatus`]),
+//! messages on stderr, writing a report, and the database directory.
 
 use crate::advisory::store::Store;
 use crate::cli::GlobalArgs;
@@ -70,4 +70,27 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?,
     }
     Ok(())
+}
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the gate is open.
+    Passed,
+    /// 1: the gate is closed by findings.
+    GateClosed,
+    /// 2: an error (usage, no usable DB, or with `--strict` an input that
+    /// could not be scanned).
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Passed => 0,
+            ExitStatus::GateClosed => 1,
+            ExitStatus::Error => 2,
+        }
+    }
 }

@@ -28,7 +28,7 @@
 use std::cmp::Reverse;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{CheckGate, FailOn, Level3, Policy, PolicyError, RuntimeGate};
+use crate::policy::{CheckGate, FailOn, MinGrade, Policy, PolicyError, RuntimeGate};
 use crate::report::model::ConfigFileReport;
 
 /// Where a configuration file comes from.
@@ -333,29 +333,6 @@ impl ScanPolicy {
     }
 }
 
-impl ScanPolicy {
-    /// The policies of deployments that hold their own `depwarden.toml`
-    /// (inside the scanned tree, on disk or in a zip), by index: the
-    /// scan-wide policy as each file may change it ([`ScanPolicy::nested`]).
-    /// The invoking configuration itself is not read twice.
-    pub fn for_deployments(
-        &mut self,
-        deployments: &[crate::discover::Deployment],
-    ) -> Result<std::collections::HashMap<usize, Policy>, PolicyError> {
-        let mut overrides = std::collections::HashMap::new();
-        for (i, d) in deployments.iter().enumerate() {
-            let Some(cfg) = &d.config else { continue };
-            if self.is_invoking(cfg) {
-                continue;
-            }
-            let text = crate::zipfs::read_config(cfg)?;
-            let p = self.nested(cfg, &text, &d.display_path())?;
-            overrides.insert(i, p);
-        }
-        Ok(overrides)
-    }
-}
-
 /// Where `db sync` syncs from when `--source` and `DEPWARDEN_OSV_URL` are
 /// not given: `[database] source` of an explicit `--config` only. A
 /// `depwarden.toml` found in the working directory that names a source is
@@ -392,12 +369,12 @@ fn fail_on_rank(f: FailOn) -> u8 {
 }
 
 /// Strictness rank of a confidence or risk threshold (0 strictest).
-fn level_rank(l: Level3) -> u8 {
+fn level_rank(l: MinGrade) -> u8 {
     match l {
-        Level3::Low => 0,
-        Level3::Medium => 1,
-        Level3::High => 2,
-        Level3::None => 3,
+        MinGrade::Low => 0,
+        MinGrade::Medium => 1,
+        MinGrade::High => 2,
+        MinGrade::None => 3,
     }
 }
 

@@ -15,19 +15,18 @@ use crate::version::compare;
 /// highest of the per-advisory fixes, so that it clears all of them. When
 /// one advisory has no fix, no version is advised.
 pub fn advise(findings: &mut [Finding]) {
-    let mut groups: BTreeMap<(String, String, Option<String>), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Ecosystem, String, Option<String>), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        if f.kind == FindingKind::Vulnerability {
+        if f.kind == FindingKind::Vulnerability
+            && let Some(eco) = f.ecosystem.ecosystem()
+        {
             groups
-                .entry((f.ecosystem.clone(), f.package.clone(), f.version.clone()))
+                .entry((eco, f.package.clone(), f.version.clone()))
                 .or_default()
                 .push(i);
         }
     }
     for ((eco, _, version), idx) in groups {
-        let Some(eco) = Ecosystem::from_osv(&eco) else {
-            continue;
-        };
         let mut target: Option<String> = None;
         let mut unfixable = false;
         for &i in &idx {
@@ -109,7 +108,7 @@ mod tests {
     fn vuln(id: &str, fixed: &[&str], direct: bool) -> Finding {
         let mut f = Finding::new(
             FindingKind::Vulnerability,
-            "PyPI",
+            Ecosystem::PyPI,
             "jinja2",
             Some("2.10".into()),
         );

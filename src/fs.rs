@@ -7,8 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Default cap on the size of one source file (256 MiB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+use crate::diagnostic::Diagnostic;
+use crate::limits::DEFAULT_MAX_FILE_SIZE;
 
 /// What a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,16 @@ pub trait Fs: Sync + Send {
     fn kind(&self, path: &Path) -> Option<EntryKind>;
     /// Resolves symlinks; `None` when the target does not exist.
     fn canonicalize(&self, path: &Path) -> Option<PathBuf>;
+
+    /// What the file system itself has to say about the directory `dir`,
+    /// beyond its listing: for a zip mounted at `dir`, the entries it
+    /// refused and the links that cannot be followed; for a directory of a
+    /// zip nested too deep, the zips in it that are not opened. The walk
+    /// reports them with the directory, so they belong to the deployment
+    /// that holds it. None by default.
+    fn notes(&self, _dir: &Path) -> Vec<Diagnostic> {
+        Vec::new()
+    }
 
     /// The apparent size in bytes of a regular file (a zip entry's
     /// declared uncompressed size), without reading it and without

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-use crate::advisory::severity::Severity;
 use crate::clock::Date;
-use crate::report::escape::has_visible_text;
+use crate::limits::Limits;
+use crate::severity::{Grade, Severity};
+use crate::text::has_visible_text;
 
 /// Configuration errors; each names the file.
 #[derive(Debug, Error)]
@@ -87,11 +88,12 @@ impl FailOn {
     }
 }
 
-/// A confidence or risk level (typosquat confidence, confusion risk), or
-/// `none` to never close the gate on that kind.
+/// The threshold of a supply-chain kind: the lowest [`Grade`] (typosquat
+/// confidence, dependency-confusion risk) that closes the gate, or `none`
+/// to never close it on that kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level3 {
+pub enum MinGrade {
     /// Never closes the gate.
     None,
     /// Low and above.
@@ -102,35 +104,32 @@ pub enum Level3 {
     High,
 }
 
-impl Level3 {
-    /// True when a finding at `level` reaches this threshold.
-    pub fn closes(self, level: Level3) -> bool {
-        self != Level3::None && level != Level3::None && level >= self
+impl MinGrade {
+    /// True when a finding of `grade` reaches this threshold.
+    pub fn closes(self, grade: Grade) -> bool {
+        match self {
+            MinGrade::None => false,
+            MinGrade::Low => true,
+            MinGrade::Medium => grade >= Grade::Medium,
+            MinGrade::High => grade >= Grade::High,
+        }
     }
 
-    /// Parses `none|low|medium|high`.
-    pub fn parse(s: &str) -> Option<Level3> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "none" => Level3::None,
-            "low" => Level3::Low,
-            "medium" => Level3::Medium,
-            "high" => Level3::High,
-            _ => return None,
-        })
-    }
-
-    /// The level's name.
+    /// The threshold's name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Level3::None => "none",
-            Level3::Low => "low",
-            Level3::Medium => "medium",
-            Level3::High => "high",
+            MinGrade::None => "none",
+            MinGrade::Low => "low",
+            MinGrade::Medium => "medium",
+            MinGrade::High => "high",
         }
     }
 }
 
-pub use crate::functions::levels::{CheckGate, RuntimeGate};
+pub use crate::severity::{CheckGate, RuntimeGate};
+
+mod exceptions;
+pub use exceptions::{Ignore, VexEntry};
 
 /// `[gate]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,9 +140,9 @@ pub struct Gate {
     /// Malicious packages close the gate (even with `fail_on = "none"`).
     pub malicious: bool,
     /// Typosquat confidence that closes the gate.
-    pub typosquat: Level3,
+    pub typosquat: MinGrade,
     /// Dependency-confusion risk that closes the gate.
-    pub confusion: Level3,
+    pub confusion: MinGrade,
     /// Dev-only findings may close the gate.
     pub include_dev: bool,
     /// RustSec informational warnings (unmaintained, unsound, notice...)
@@ -195,8 +194,8 @@ impl Gate {
     pub fn open_for_every_kind(&mut self) {
         self.fail_on = FailOn::None;
         self.malicious = false;
-        self.typosquat = Level3::None;
-        self.confusion = Level3::None;
+        self.typosquat = MinGrade::None;
+        self.confusion = MinGrade::None;
         self.warnings.clear();
         self.runtime = RuntimeGate::None;
         self.platform = CheckGate::None;
@@ -209,8 +208,8 @@ impl Default for Gate {
         Gate {
             fail_on: FailOn::Low,
             malicious: true,
-            typosquat: Level3::High,
-            confusion: Level3::High,
+            typosquat: MinGrade::High,
+            confusion: MinGrade::High,
             include_dev: false,
             resolved: true,
             warnings: Vec::new(),
@@ -220,35 +219,6 @@ impl Default for Gate {
             size: CheckGate::Error,
         }
     }
-}
-
-/// One `[[ignore]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ignore {
-    /// Advisory id or any alias.
-    pub id: String,
-    /// Only for this package (name as in the ecosystem).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    /// Why (required).
-    pub reason: String,
-    /// `YYYY-MM-DD`: from this day on the ignore no longer applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    /// Why the package is not affected, in OpenVEX terms
-    /// (`vulnerable_code_not_in_execute_path`...), written into
-    /// `--format openvex` with the reason as impact statement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub justification: Option<crate::report::model::Justification>,
-}
-
-/// One `[[vex]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VexEntry {
-    /// The OpenVEX file, relative to the configuration file's directory.
-    pub file: String,
 }
 
 /// `[typosquat]`.
@@ -335,6 +305,14 @@ pub struct LimitsConfig {
     pub max_file_size: Option<u64>,
     /// Most packages one source may declare (default 1,000,000).
     pub max_packages: Option<usize>,
+}
+
+impl LimitsConfig {
+    /// The limits this configures (defaults where unset,
+    /// `DEPWARDEN_MAX_FILE_SIZE` over the file size).
+    pub fn limits(&self) -> Limits {
+        Limits::configured(self.max_packages, self.max_file_size)
+    }
 }
 
 /// The whole configuration.
@@ -438,7 +416,7 @@ impl Policy {
             }
         }
         if let Some(ms) = self.registries.timeout_ms {
-            let max = crate::supply::registry_lookup::MAX_TIMEOUT.as_millis();
+            let max = crate::limits::MAX_LOOKUP_TIMEOUT.as_millis();
             if ms == 0 || u128::from(ms) > max {
                 return Err(invalid(
                     path,
@@ -533,6 +511,48 @@ impl Policy {
     }
 }
 
+/// The policy of every deployment of a scan: the scan-wide one, and the
+/// policies of deployments that hold their own `depwarden.toml` (each the
+/// scan-wide one as that file may change it, see [`crate::config_trust`]),
+/// by deployment index.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    global: Policy,
+    nested: std::collections::BTreeMap<usize, Policy>,
+}
+
+impl Policies {
+    /// The scan-wide policy and the nested ones by deployment index.
+    pub fn new(global: Policy, nested: std::collections::BTreeMap<usize, Policy>) -> Policies {
+        Policies { global, nested }
+    }
+
+    /// The scan-wide policy.
+    pub fn global(&self) -> &Policy {
+        &self.global
+    }
+
+    /// The policy of deployment number `i`.
+    pub fn for_deployment(&self, i: usize) -> &Policy {
+        self.nested.get(&i).unwrap_or(&self.global)
+    }
+
+    /// Every distinct policy: the scan-wide one, then the nested ones in
+    /// deployment order.
+    pub fn all(&self) -> impl Iterator<Item = &Policy> {
+        std::iter::once(&self.global).chain(self.nested.values())
+    }
+
+    /// `scan --gate none`: no finding of any kind closes any deployment's
+    /// gate, whatever its configuration says.
+    pub fn open_every_gate(&mut self) {
+        self.global.gate.open_for_every_kind();
+        for p in self.nested.values_mut() {
+            p.gate.open_for_every_kind();
+        }
+    }
+}
+
 fn invalid(path: &Path, line: Option<usize>, msg: &str) -> PolicyError {
     let message = match line {
         Some(l) => format!("line {l}: {msg}"),
@@ -552,199 +572,5 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-impl Ignore {
-    /// True when the ignore has expired on `today` (it applies up to and
-    /// including the day before `expires`).
-    pub fn expired(&self, today: Date) -> bool {
-        self.expires
-            .as_deref()
-            .and_then(Date::parse)
-            .is_some_and(|d| today >= d)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_documented_example() {
-        let text = r#"
-[gate]
-fail_on = "high"
-malicious = true
-typosquat = "high"
-confusion = "medium"
-include_dev = false
-[[ignore]]
-id = "GHSA-xxxx-xxxx-xxxx"
-package = "lodash"
-reason = "not reachable from the handler"
-expires = "2027-01-31"
-[typosquat]
-allow = ["my-internal-lib"]
-[registries]
-internal_scopes = ["@acme"]
-internal_names = ["acme-*"]
-"#;
-        let p = Policy::from_toml(text, Path::new("depwarden.toml")).unwrap();
-        assert_eq!(p.gate.fail_on, FailOn::High);
-        assert_eq!(p.gate.confusion, Level3::Medium);
-        assert_eq!(p.ignore[0].package.as_deref(), Some("lodash"));
-        assert_eq!(p.registries.internal_names, vec!["acme-*"]);
-    }
-
-    #[test]
-    fn limits_are_read_and_zero_is_refused() {
-        let text = "[limits]\nmax_file_size = 4096\n";
-        let p = Policy::from_toml(text, Path::new("depwarden.toml")).unwrap();
-        assert_eq!(p.limits.max_file_size, Some(4096));
-        assert_eq!(p.limits.max_packages, None);
-        let err = Policy::from_toml("[limits]\nmax_packages = 0\n", Path::new("d.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("limits.max_packages"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn mirrors_and_an_open_gate() {
-        let p = Policy::from_toml(
-            "[registries]\nmirrors = [\"https://acme.jfrog.io/artifactory/api/npm/npm-virtual\"]\n",
-            Path::new("d.toml"),
-        )
-        .unwrap();
-        assert_eq!(p.registries.mirrors.len(), 1);
-        let err = Policy::from_toml("[registries]\nmirrors = [\" \"]\n", Path::new("d.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("registries.mirrors") && err.contains("line 2"),
-            "{err}"
-        );
-        let mut gate = Gate::default();
-        gate.open_for_every_kind();
-        assert!(!gate.closes_on(Severity::Critical) && !gate.closes_on(Severity::Unknown));
-        assert!(!gate.malicious && gate.warnings.is_empty());
-        assert!(!gate.typosquat.closes(Level3::High) && !gate.confusion.closes(Level3::High));
-    }
-
-    #[test]
-    fn unknown_severity_counts_as_configured() {
-        let default = Gate::default();
-        assert_eq!(default.unknown_severity, Severity::High);
-        assert!(default.closes_on(Severity::Unknown));
-        let high = Gate {
-            fail_on: FailOn::High,
-            ..Gate::default()
-        };
-        assert!(high.closes_on(Severity::Unknown));
-        assert!(!high.closes_on(Severity::Medium));
-        let critical = Gate {
-            fail_on: FailOn::Critical,
-            ..Gate::default()
-        };
-        assert!(!critical.closes_on(Severity::Unknown));
-        let p = Policy::from_toml(
-            "[gate]\nfail_on = \"medium\"\nunknown_severity = \"low\"\n",
-            Path::new("d.toml"),
-        )
-        .unwrap();
-        assert_eq!(p.gate.unknown_severity, Severity::Low);
-        assert!(!p.gate.closes_on(Severity::Unknown));
-        let err = Policy::from_toml(
-            "[gate]\nunknown_severity = \"unknown\"\n",
-            Path::new("d.toml"),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("unknown_severity"), "{err}");
-    }
-
-    #[test]
-    fn target_architecture_is_read_and_checked() {
-        let p =
-            Policy::from_toml("[target]\narchitecture = \"arm64\"\n", Path::new("d.toml")).unwrap();
-        assert_eq!(p.target.target().arch, crate::parse::Arch::Arm64);
-        assert_eq!(
-            Policy::default().target.target().arch,
-            crate::parse::Arch::X86_64
-        );
-        let err = Policy::from_toml("[target]\narchitecture = \"mips\"\n", Path::new("d.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("target.architecture"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn unknown_key_names_key_and_line() {
-        let text = "[gate]\nfail_on = \"high\"\nfial_on = \"low\"\n";
-        let err = Policy::from_toml(text, Path::new("cfg/depwarden.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("cfg/depwarden.toml"), "{err}");
-        assert!(err.contains("fial_on"), "{err}");
-        assert!(err.contains("line 3"), "{err}");
-    }
-
-    #[test]
-    fn bad_value_is_an_error() {
-        let err = Policy::from_toml("[gate]\nfail_on = \"severe\"\n", Path::new("d.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("severe") && err.contains("line 2"), "{err}");
-        let err = Policy::from_toml(
-            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n",
-            Path::new("d.toml"),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("expires") && err.contains("line 4"), "{err}");
-    }
-
-    #[test]
-    fn ignore_needs_a_reason() {
-        let err = Policy::from_toml("[[ignore]]\nid = \"X\"\n", Path::new("d.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("reason"), "{err}");
-    }
-
-    #[test]
-    fn thresholds() {
-        assert!(FailOn::Low.closes(Severity::Unknown));
-        assert!(!FailOn::Medium.closes(Severity::Unknown));
-        assert!(FailOn::High.closes(Severity::Critical));
-        assert!(!FailOn::High.closes(Severity::Medium));
-        assert!(!FailOn::None.closes(Severity::Critical));
-        assert!(Level3::Medium.closes(Level3::High));
-        assert!(!Level3::High.closes(Level3::Medium));
-        assert!(!Level3::None.closes(Level3::High));
-    }
-
-    #[test]
-    fn expiry() {
-        let ig = Ignore {
-            id: "X".into(),
-            package: None,
-            reason: "r".into(),
-            expires: Some("2027-01-31".into()),
-            justification: None,
-        };
-        assert!(!ig.expired(Date {
-            year: 2027,
-            month: 1,
-            day: 30
-        }));
-        assert!(ig.expired(Date {
-            year: 2027,
-            month: 1,
-            day: 31
-        }));
-    }
-}
+mod tests;

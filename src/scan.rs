@@ -1,15 +1,23 @@
-//! The pipeline: discovery, then parsing of every source in parallel
-//! (rayon, at this one place), grouped back per deployment.
+//! The pipeline up to the audit: the scanned tree (one zip-aware file
+//! system, [`ScanTree`]), discovery, then parsing of every source in
+//! parallel (rayon, at this one place), grouped back per deployment and
+//! streamed to the caller deployment by deployment.
 
 use rayon::prelude::*;
 
-use crate::discover::Deployment;
-use crate::fs::Fs;
-use crate::parse::{
-    Diagnostic, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source,
-};
+use crate::config_trust::ScanPolicy;
+use crate::diagnostic::Diagnostic;
+use std::path::PathBuf;
+
+use crate::discover::{Deployment, DiscoverError, Discovery};
+use crate::fs::{Fs, OsFs};
+use crate::limits::ZipLimits;
+use crate::parse::{ParseContext, ParseError, ParseOptions, ParsedSource};
+use crate::parsers::parse_source;
+use crate::policy::{Policies, PolicyError};
+use crate::registry_config::{self, RegistryConfig};
 use crate::source::SourceRef;
-use crate::supply::registry_config::{self, RegistryConfig};
+use crate::zipfs::{ZipAwareFs, mount_arguments, read_config};
 
 /// One source and what parsing it gave.
 #[derive(Debug)]
@@ -44,7 +52,7 @@ impl ParsedDeployment {
             match &s.result {
                 Ok(parsed) => out.extend(parsed.diagnostics.iter().cloned()),
                 Err(e) => out.push(Diagnostic::new(
-                    crate::parse::Level::Error,
+                    crate::diagnostic::Level::Error,
                     e.path(),
                     e.detail(),
                 )),
@@ -57,7 +65,7 @@ impl ParsedDeployment {
     pub fn has_errors(&self) -> bool {
         self.diagnostics()
             .iter()
-            .any(|d| d.level == crate::parse::Level::Error)
+            .any(|d| d.level == crate::diagnostic::Level::Error)
     }
 }
 
@@ -145,4 +153,98 @@ where
         .enumerate()
         .map(|(i, d)| each(i, parse_deployment(fs, d, options)))
         .collect()
+}
+
+/// The paths of a scan, read through one zip-aware file system: discovery
+/// first, then deployments parsed and handed over one by one.
+pub struct ScanTree {
+    fs: ZipAwareFs,
+    paths: Vec<PathBuf>,
+}
+
+impl ScanTree {
+    /// The tree under `paths`; with `zips`, zips found during discovery are
+    /// opened too (a zip named on the command line always is).
+    /// `max_file_size` caps every file read, on disk or in a zip.
+    pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
+        let os = OsFs::with_limit(max_file_size);
+        // Made canonical once, here: what a scan finds never depends on how
+        // its paths are spelled or on the working directory (reports show
+        // paths relative to these roots). A path that does not exist is
+        // kept as given, for the error that names it.
+        let paths: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
+            .collect();
+        let limits = ZipLimits {
+            max_entry_size: max_file_size,
+            ..ZipLimits::default()
+        };
+        let boundary = crate::boundary::Boundary::new(&paths);
+        let paths = mount_arguments(&os, &paths);
+        ScanTree {
+            fs: ZipAwareFs::new(os, limits, zips).within(boundary),
+            paths,
+        }
+    }
+
+    /// Finds the deployments. Archive problems come with the walk
+    /// ([`Fs::notes`]), so they belong to the deployment that holds them.
+    pub fn discover(&self) -> Result<Discovery, DiscoverError> {
+        self.discover_paths(&self.paths)
+    }
+
+    /// Finds the deployments under `paths` (inside the scan's roots, such
+    /// as the mounted zips a function template names), as [`Self::discover`].
+    pub fn discover_paths(&self, paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+        crate::discover::discover(&self.fs, paths)
+    }
+
+    /// The zip-aware file system the tree is read through.
+    pub fn fs(&self) -> &dyn Fs {
+        &self.fs
+    }
+
+    /// Parses the deployments in parallel and hands each to `each` as soon
+    /// as it is parsed (see [`stream_deployments`]).
+    pub fn stream<R, F>(
+        &self,
+        deployments: Vec<Deployment>,
+        options: &ParseOptions,
+        each: F,
+    ) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(usize, ParsedDeployment) -> R + Sync + Send,
+    {
+        stream_deployments(&self.fs, deployments, options, each)
+    }
+}
+
+/// The policy of every deployment of a scan, resolved once: the scan-wide
+/// policy of `scan` (the invoking configuration with the command-line
+/// flags over it), and for each deployment that holds its own
+/// `depwarden.toml` (on disk or in a zip; not the invoking file itself)
+/// that policy as the file may change it ([`ScanPolicy::nested`], which
+/// records the file for the report). With `open_gate` (`scan --gate
+/// none`) no policy closes the gate, whatever the files say.
+pub fn policies(
+    scan: &mut ScanPolicy,
+    deployments: &[Deployment],
+    open_gate: bool,
+) -> Result<Policies, PolicyError> {
+    let mut nested = std::collections::BTreeMap::new();
+    for (i, d) in deployments.iter().enumerate() {
+        let Some(cfg) = &d.config else { continue };
+        if scan.is_invoking(cfg) {
+            continue;
+        }
+        let text = read_config(cfg)?;
+        nested.insert(i, scan.nested(cfg, &text, &d.display_path())?);
+    }
+    let mut policies = Policies::new(scan.global.clone(), nested);
+    if open_gate {
+        policies.open_every_gate();
+    }
+    Ok(policies)
 }

@@ -27,9 +27,9 @@ pub enum Version {
 }
 
 impl Version {
-    /// Parses `s` in the ecosystem's scheme; `None` when it does not parse.
-    /// For PyPI, a string that is not PEP 440 is a [`Version::Legacy`] only
-    /// when `allow_legacy` is true.
+    /// Parses `s` in the ecosystem's scheme; `None` when it does not parse
+    /// (for PyPI, a string that is not PEP 440: [`Version::parse_lenient`]
+    /// makes it a [`Version::Legacy`]).
     pub fn parse(ecosystem: Ecosystem, s: &str) -> Option<Version> {
         match ecosystem {
             Ecosystem::Npm | Ecosystem::CratesIo => SemVer::parse(s).map(Version::Semver),
@@ -188,11 +188,6 @@ impl SemVer {
     pub fn triple(&self) -> (u64, u64, u64) {
         let n = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
         (n(&self.core[0]), n(&self.core[1]), n(&self.core[2]))
-    }
-
-    /// True for a pre-release.
-    pub fn is_prerelease(&self) -> bool {
-        !self.pre.is_empty()
     }
 }
 

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::ecosystem::Ecosystem;
 use crate::policy::VexEntry;
 use crate::purl::Purl;
 use crate::report::model::{Finding, Justification, Suppression, VexFileReport, VexSource};
@@ -278,7 +277,7 @@ pub fn load_all(
 /// that applies to it says `not_affected` or `fixed`.
 pub fn suppression(docs: &[VexDocument], f: &Finding) -> Option<Suppression> {
     let id = f.id.as_deref()?;
-    let eco = Ecosystem::from_osv(&f.ecosystem)?;
+    let eco = f.ecosystem.ecosystem()?;
     let names_it = |n: &String| {
         n.eq_ignore_ascii_case(id) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(n))
     };

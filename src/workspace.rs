@@ -15,9 +15,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::Fs;
 use crate::graph::PackageSource;
-use crate::parse::{Diagnostic, Level, ParseContext, ParseOptions, parse_source};
+use crate::parse::{ParseContext, ParseOptions};
+use crate::parsers::parse_source;
 use crate::source::{SourceFormat, SourceRef};
 
 /// The member directories of lockfiles, read once each.
@@ -120,10 +122,10 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Which of `npm-shrinkwrap.json` and `package-lock.json` in one
-/// directory npm reads ([`crate::ecosystem::npm::shrinkwrap_wins`]), the
+/// directory npm reads ([`crate::parsers::npm::shrinkwrap_wins`]), the
 /// other being dropped; says what was chosen.
 fn npm_lock_choice(fs: &dyn Fs, dir: &Path) -> (SourceFormat, Diagnostic) {
-    if crate::ecosystem::npm::shrinkwrap_wins(fs, dir) {
+    if crate::parsers::npm::shrinkwrap_wins(fs, dir) {
         (
             SourceFormat::PackageLock,
             Diagnostic::new(

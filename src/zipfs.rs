@@ -9,21 +9,19 @@
 //! demand with a hard cap on the bytes produced, whatever the header claims.
 //! A zip inside the zip (a layer inside a bundle) is opened one level deep.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{Cursor, Read};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use zip::ZipArchive;
-
-use crate::discover::Deployment;
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::{DirEntry, EntryKind, Fs, FsError, OsFs};
 use crate::limits::ZipLimits;
-use crate::parse::{Diagnostic, Level};
-use crate::scan::ParsedDeployment;
 
+mod archive;
 mod central;
 mod links;
+
+use archive::Archive;
 
 /// Suffix that marks the inside of a zip in a path component.
 pub const ZIP_MARK: &str = "!";
@@ -63,289 +61,12 @@ fn mount_component(c: &std::ffi::OsStr) -> bool {
     s.strip_suffix(ZIP_MARK).is_some_and(is_zip_name)
 }
 
-/// One entry of an opened archive.
-#[derive(Debug, Clone)]
-struct Entry {
-    index: usize,
-    kind: EntryKind,
-    /// Why reading it is refused (encrypted, over a limit).
-    refused: Option<String>,
-    /// The entry's name as written in the archive (for messages).
-    raw: String,
-    /// For a symbolic link, where it points (as written).
-    target: Option<String>,
-    /// Declared uncompressed size.
-    size: u64,
+/// A zip as opened: the archive (or why it could not be), and the problems
+/// met while reading its directory.
+struct Mounted {
+    archive: Result<Arc<Archive>, String>,
+    problems: Vec<Diagnostic>,
 }
-
-/// Longest symbolic-link target read from an archive.
-const MAX_LINK_TARGET: u64 = 4096;
-
-/// An opened archive: its bytes and its checked directory.
-struct Archive {
-    mount: PathBuf,
-    zip: Mutex<ZipArchive<Cursor<Vec<u8>>>>,
-    entries: HashMap<PathBuf, Entry>,
-    dirs: HashMap<PathBuf, BTreeMap<String, EntryKind>>,
-    depth: usize,
-    max_entry_size: u64,
-}
-
-/// Splits an entry name into safe relative components, or says why not.
-fn safe_entry_path(name: &str) -> Result<PathBuf, &'static str> {
-    if name.starts_with('/') || name.starts_with('\\') {
-        return Err("absolute path");
-    }
-    let mut out = PathBuf::new();
-    for (i, part) in name.split(['/', '\\']).enumerate() {
-        match part {
-            "" | "." => continue,
-            ".." => return Err("path leaves the archive (`..`)"),
-            p if i == 0 && p.len() >= 2 && p.as_bytes().get(1) == Some(&b':') => {
-                return Err("absolute path (drive letter)");
-            }
-            p if p.contains('\0') => return Err("NUL byte in name"),
-            p => out.push(p),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        return Err("empty name");
-    }
-    Ok(out)
-}
-
-impl Archive {
-    fn open(
-        mount: PathBuf,
-        bytes: Vec<u8>,
-        depth: usize,
-        limits: &ZipLimits,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Result<Archive, String> {
-        let raw_names = central::raw_names(&bytes);
-        let mut zip = ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| format!("not a readable zip archive: {e}"))?;
-        diags.extend(central::repeated_names(raw_names.as_deref(), &mount));
-        if zip.len() > limits.max_entries {
-            return Err(format!(
-                "{} entries, over the limit of {} per archive",
-                zip.len(),
-                limits.max_entries
-            ));
-        }
-        let mut entries = HashMap::new();
-        let mut dirs: HashMap<PathBuf, BTreeMap<String, EntryKind>> = HashMap::new();
-        dirs.insert(PathBuf::new(), BTreeMap::new());
-        let mut total: u64 = 0;
-        for index in 0..zip.len() {
-            let file = match zip.by_index_raw(index) {
-                Ok(f) => f,
-                Err(e) => {
-                    diags.push(Diagnostic::new(
-                        Level::Error,
-                        &mount,
-                        format!("entry #{index} cannot be read: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            let name = String::from_utf8_lossy(file.name_raw()).into_owned();
-            let rel = match safe_entry_path(&name) {
-                Ok(r) => r,
-                Err(why) => {
-                    diags.push(Diagnostic::new(
-                        Level::Error,
-                        mount.join(name.trim_start_matches(['/', '\\'])),
-                        format!("zip entry `{name}` refused: {why}; not read"),
-                    ));
-                    continue;
-                }
-            };
-            let kind = if file.is_symlink() {
-                EntryKind::Symlink
-            } else if file.is_dir() {
-                EntryKind::Dir
-            } else {
-                EntryKind::File
-            };
-            let size = file.size();
-            total = total.saturating_add(size);
-            if total > limits.max_total_size {
-                return Err(format!(
-                    "entries declare over {} bytes uncompressed in total, over the limit of {} (zip bomb?)",
-                    total, limits.max_total_size
-                ));
-            }
-            let mut refused = None;
-            if file.encrypted() {
-                refused = Some("encrypted zip entry; cannot be scanned".to_string());
-                diags.push(Diagnostic::new(
-                    Level::Error,
-                    mount.join(&rel),
-                    "encrypted zip entry; not scanned",
-                ));
-            } else if kind == EntryKind::File && size > limits.max_entry_size {
-                refused = Some(format!(
-                    "declares {size} bytes uncompressed, over the {}-byte limit",
-                    limits.max_entry_size
-                ));
-            } else if kind == EntryKind::File
-                && size > limits.ratio_floor
-                && size / file.compressed_size().max(1) > limits.max_ratio
-            {
-                refused = Some(format!(
-                    "compression ratio over {}:1 ({} bytes from {}; zip bomb?)",
-                    limits.max_ratio,
-                    size,
-                    file.compressed_size()
-                ));
-            }
-            // Register the entry and its parent directories.
-            let mut parent = PathBuf::new();
-            let comps: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let last = comps.len().saturating_sub(1);
-            for (i, c) in comps.iter().enumerate() {
-                let child_kind = if i == last { kind } else { EntryKind::Dir };
-                let listing = dirs.entry(parent.clone()).or_default();
-                // A directory implied by a deeper entry wins over nothing;
-                // a later entry of the same name replaces an earlier one,
-                // as unzip and AWS Lambda do.
-                match listing.get(c) {
-                    Some(EntryKind::Dir) if child_kind == EntryKind::Dir => {}
-                    _ => {
-                        listing.insert(c.clone(), child_kind);
-                    }
-                }
-                parent.push(c);
-                if child_kind == EntryKind::Dir {
-                    dirs.entry(parent.clone()).or_default();
-                }
-            }
-            if kind != EntryKind::Dir {
-                let entry = Entry {
-                    index,
-                    kind,
-                    refused,
-                    raw: name.clone(),
-                    target: None,
-                    size,
-                };
-                if let Some(earlier) = entries.insert(rel.clone(), entry) {
-                    let what = if earlier.raw == name {
-                        format!("zip entry `{name}` appears twice")
-                    } else {
-                        format!(
-                            "zip entries `{}` and `{name}` are the same file after normalisation",
-                            earlier.raw
-                        )
-                    };
-                    diags.push(Diagnostic::new(
-                        Level::Error,
-                        mount.join(&rel),
-                        format!(
-                            "{what}: unzip and AWS Lambda keep the last one (entry #{index}), which is the one scanned; the other is not"
-                        ),
-                    ));
-                }
-            }
-        }
-        // Symbolic links: read their targets, and say which cannot be
-        // followed inside the archive.
-        let links: Vec<(PathBuf, usize)> = entries
-            .iter()
-            .filter(|(_, e)| e.kind == EntryKind::Symlink && e.refused.is_none())
-            .map(|(p, e)| (p.clone(), e.index))
-            .collect();
-        for (rel, index) in links {
-            let mut target = String::new();
-            let read = zip
-                .by_index(index)
-                .map_err(|e| e.to_string())
-                .and_then(|f| {
-                    f.take(MAX_LINK_TARGET)
-                        .read_to_string(&mut target)
-                        .map_err(|e| e.to_string())
-                });
-            match read {
-                Ok(_) => {
-                    if let Some(e) = entries.get_mut(&rel) {
-                        e.target = Some(target);
-                    }
-                }
-                Err(e) => diags.push(Diagnostic::new(
-                    Level::Error,
-                    mount.join(&rel),
-                    format!("symbolic link inside a zip cannot be read ({e}); what it points to is not scanned"),
-                )),
-            }
-        }
-        let archive = Archive {
-            mount,
-            zip: Mutex::new(zip),
-            entries,
-            dirs,
-            depth,
-            max_entry_size: limits.max_entry_size,
-        };
-        archive.check_links(diags);
-        Ok(archive)
-    }
-
-    fn read(&self, rel: &Path, full: &Path) -> Result<Vec<u8>, FsError> {
-        let other = |reason: String| FsError::Other {
-            path: full.to_path_buf(),
-            reason,
-        };
-        let resolved = self.resolve(rel).map_err(|why| {
-            other(format!(
-                "a symbolic link on the way cannot be followed: {why}"
-            ))
-        })?;
-        let rel = resolved.as_path();
-        let Some(entry) = self.entries.get(rel) else {
-            return Err(if self.dirs.contains_key(rel) {
-                FsError::NotAFile {
-                    path: full.to_path_buf(),
-                }
-            } else {
-                other("no such entry in the zip".into())
-            });
-        };
-        if entry.kind != EntryKind::File {
-            return Err(FsError::NotAFile {
-                path: full.to_path_buf(),
-            });
-        }
-        if let Some(why) = &entry.refused {
-            return Err(other(why.clone()));
-        }
-        let mut zip = self
-            .zip
-            .lock()
-            .map_err(|_| other("zip reader poisoned".into()))?;
-        let file = zip
-            .by_index(entry.index)
-            .map_err(|e| other(format!("cannot decompress: {e}")))?;
-        let mut buf = Vec::new();
-        // Never trust the declared size: cap the bytes actually produced.
-        file.take(self.max_entry_size + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| other(format!("cannot decompress: {e}")))?;
-        if buf.len() as u64 > self.max_entry_size {
-            return Err(FsError::TooLarge {
-                path: full.to_path_buf(),
-                size: buf.len() as u64,
-                limit: self.max_entry_size,
-            });
-        }
-        Ok(buf)
-    }
-}
-
-type Mounted = Result<Arc<Archive>, String>;
 
 /// The real file system, with `.zip` archives readable in memory under
 /// `<zip>!/...` paths. Nothing is ever written.
@@ -355,8 +76,8 @@ pub struct ZipAwareFs {
     /// Show `.zip` files met while listing real directories as directories
     /// (`--zips`).
     zips_in_dirs: bool,
-    mounts: Mutex<HashMap<PathBuf, Mounted>>,
-    diagnostics: Mutex<Vec<Diagnostic>>,
+    /// Every zip opened so far, by mount path (each is opened once).
+    mounts: Mutex<HashMap<PathBuf, Arc<Mounted>>>,
     /// The scanned roots: nothing outside them is read from disk.
     boundary: Option<crate::boundary::Boundary>,
 }
@@ -376,7 +97,6 @@ impl ZipAwareFs {
             limits,
             zips_in_dirs,
             mounts: Mutex::new(HashMap::new()),
-            diagnostics: Mutex::new(Vec::new()),
             boundary: None,
         }
     }
@@ -420,24 +140,24 @@ impl ZipAwareFs {
         }
     }
 
-    /// Problems met while opening archives (refused entries, symlinks,
-    /// encrypted entries), drained.
-    pub fn take_diagnostics(&self) -> Vec<Diagnostic> {
-        match self.diagnostics.lock() {
-            Ok(mut d) => std::mem::take(&mut *d),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    fn mount(&self, mount: &Path, parent: &Loc, zip_rel: Option<&Path>, depth: usize) -> Mounted {
+    fn mount(
+        &self,
+        mount: &Path,
+        parent: &Loc,
+        zip_rel: Option<&Path>,
+        depth: usize,
+    ) -> Result<Arc<Archive>, String> {
         if let Ok(m) = self.mounts.lock()
             && let Some(found) = m.get(mount)
         {
-            return found.clone();
+            return found.archive.clone();
         }
-        let result = self.open_mount(mount, parent, zip_rel, depth);
+        let mut problems = Vec::new();
+        let archive = self.open_mount(mount, parent, zip_rel, depth, &mut problems);
+        let result = archive.clone();
         if let Ok(mut m) = self.mounts.lock() {
-            m.insert(mount.to_path_buf(), result.clone());
+            m.entry(mount.to_path_buf())
+                .or_insert_with(|| Arc::new(Mounted { archive, problems }));
         }
         result
     }
@@ -448,7 +168,8 @@ impl ZipAwareFs {
         parent: &Loc,
         zip_rel: Option<&Path>,
         depth: usize,
-    ) -> Mounted {
+        problems: &mut Vec<Diagnostic>,
+    ) -> Result<Arc<Archive>, String> {
         if depth > self.limits.max_nesting + 1 {
             return Err(format!(
                 "zip nested more than {} level(s) deep; not opened",
@@ -473,12 +194,7 @@ impl ZipAwareFs {
             (Loc::Broken(_, why), _) => return Err(why.clone()),
             (Loc::Zip(..), None) => return Err("not a zip entry".into()),
         };
-        let mut diags = Vec::new();
-        let archive = Archive::open(mount.to_path_buf(), bytes, depth, &self.limits, &mut diags);
-        if let Ok(mut d) = self.diagnostics.lock() {
-            d.extend(diags);
-        }
-        archive.map(Arc::new)
+        Archive::open(mount.to_path_buf(), bytes, depth, &self.limits, problems).map(Arc::new)
     }
 
     /// Where a path lives: on disk, inside an opened zip, or inside a zip
@@ -525,12 +241,6 @@ impl ZipAwareFs {
             };
         }
         loc
-    }
-
-    fn note(&self, d: Diagnostic) {
-        if let Ok(mut all) = self.diagnostics.lock() {
-            all.push(d);
-        }
     }
 
     fn nested_ok(&self, a: &Archive) -> bool {
@@ -583,18 +293,6 @@ impl Fs for ZipAwareFs {
                     });
                 };
                 let nested = self.nested_ok(&a);
-                if !nested {
-                    for name in listing.keys().filter(|n| is_zip_name(n)) {
-                        self.note(Diagnostic::new(
-                            Level::Error,
-                            path.join(name),
-                            format!(
-                                "zip nested more than {} level(s) deep; not opened, so what it holds is not scanned",
-                                self.limits.max_nesting
-                            ),
-                        ));
-                    }
-                }
                 Ok(listing
                     .iter()
                     .map(|(name, kind)| {
@@ -617,6 +315,33 @@ impl Fs for ZipAwareFs {
                 reason,
             }),
         }
+    }
+
+    fn notes(&self, dir: &Path) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if dir.file_name().is_some_and(mount_component)
+            && let Ok(m) = self.mounts.lock()
+            && let Some(found) = m.get(dir)
+        {
+            out.extend(found.problems.iter().cloned());
+        }
+        if let Loc::Zip(a, rel) = self.locate(dir)
+            && !self.nested_ok(&a)
+            && let Ok(real) = a.resolve(&rel)
+            && let Some(listing) = a.dirs.get(&real)
+        {
+            for name in listing.keys().filter(|n| is_zip_name(n)) {
+                out.push(Diagnostic::new(
+                    Level::Error,
+                    dir.join(name),
+                    format!(
+                        "zip nested more than {} level(s) deep; not opened, so what it holds is not scanned",
+                        self.limits.max_nesting
+                    ),
+                ));
+            }
+        }
+        out
     }
 
     fn kind(&self, path: &Path) -> Option<EntryKind> {
@@ -683,108 +408,11 @@ fn canonical_mount(os: &OsFs, mount: &Path) -> Option<PathBuf> {
     Some(first.join(comps.as_path()))
 }
 
-/// The paths of a scan, read through one zip-aware file system: discovery
-/// first, then deployments parsed and handed over one by one.
-pub struct ScanTree {
-    fs: ZipAwareFs,
-    paths: Vec<PathBuf>,
-}
-
-impl ScanTree {
-    /// The tree under `paths`; with `zips`, zips found during discovery are
-    /// opened too (a zip named on the command line always is).
-    /// `max_file_size` caps every file read, on disk or in a zip.
-    pub fn new(paths: &[PathBuf], zips: bool, max_file_size: u64) -> ScanTree {
-        let os = OsFs::with_limit(max_file_size);
-        // Made canonical once, here: what a scan finds never depends on how
-        // its paths are spelled or on the working directory (reports show
-        // paths relative to these roots). A path that does not exist is
-        // kept as given, for the error that names it.
-        let paths: Vec<PathBuf> = paths
-            .iter()
-            .map(|p| os.canonicalize(p).unwrap_or_else(|| p.clone()))
-            .collect();
-        let limits = ZipLimits {
-            max_entry_size: max_file_size,
-            ..ZipLimits::default()
-        };
-        let boundary = crate::boundary::Boundary::new(&paths);
-        let paths = mount_arguments(&os, &paths);
-        ScanTree {
-            fs: ZipAwareFs::new(os, limits, zips).within(boundary),
-            paths,
-        }
-    }
-
-    /// Finds the deployments; archive problems met on the way are attached
-    /// to the deployment that holds them.
-    pub fn discover(&self) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
-        self.discover_paths(&self.paths)
-    }
-
-    /// The file system the scan reads through.
-    pub fn fs(&self) -> &ZipAwareFs {
-        &self.fs
-    }
-
-    /// Finds the deployments under `paths` (inside the scan's roots, such
-    /// as the mounted zips a function template names), as [`Self::discover`].
-    pub fn discover_paths(
-        &self,
-        paths: &[PathBuf],
-    ) -> Result<crate::discover::Discovery, crate::discover::DiscoverError> {
-        let mut discovery = crate::discover::discover(&self.fs, paths)?;
-        for d in self.fs.take_diagnostics() {
-            let roots = discovery.deployments.iter().map(|dep| dep.root.as_path());
-            match owner(roots, &d.path) {
-                Some(i) => discovery.deployments[i].diagnostics.push(d),
-                None => discovery.diagnostics.push(d),
-            }
-        }
-        Ok(discovery)
-    }
-
-    /// Parses the deployments in parallel and hands each to `each` as soon
-    /// as it is parsed (see [`crate::scan::stream_deployments`]). Also
-    /// returns the archive problems met while parsing, each with the index
-    /// of the deployment that holds it (`None`: no deployment does).
-    #[allow(clippy::type_complexity)]
-    pub fn stream<R, F>(
-        &self,
-        deployments: Vec<Deployment>,
-        options: &crate::parse::ParseOptions,
-        each: F,
-    ) -> (Vec<R>, Vec<(Option<usize>, Diagnostic)>)
-    where
-        R: Send,
-        F: Fn(usize, ParsedDeployment) -> R + Sync + Send,
-    {
-        let roots: Vec<PathBuf> = deployments.iter().map(|d| d.root.clone()).collect();
-        let results = crate::scan::stream_deployments(&self.fs, deployments, options, each);
-        let late = self
-            .fs
-            .take_diagnostics()
-            .into_iter()
-            .map(|d| (owner(roots.iter().map(PathBuf::as_path), &d.path), d))
-            .collect();
-        (results, late)
-    }
-}
-
-/// The deepest deployment root (by index) that holds `path`, directly or
-/// through the archive `path` is inside of.
-fn owner<'r>(roots: impl Iterator<Item = &'r Path>, path: &Path) -> Option<usize> {
-    let zip = zip_of(path);
-    roots
-        .enumerate()
-        .filter(|(_, root)| path.starts_with(root) || root.starts_with(&zip))
-        .max_by_key(|(_, root)| root.components().count())
-        .map(|(i, _)| i)
-}
-
 /// Reads the text of a `depwarden.toml`, which may sit inside a zip.
 pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
-    let read_err = |e: String| crate::policy::PolicyError::Read {
+    // The file-system error stays the source, so its own cause (the I/O
+    // error under it) is kept in the chain.
+    let read_err = |e: FsError| crate::policy::PolicyError::Read {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
     };
@@ -794,23 +422,10 @@ pub fn read_config(path: &Path) -> Result<String, crate::policy::PolicyError> {
     if !in_zip {
         return OsFs::with_limit(1024 * 1024)
             .read_to_string(path)
-            .map_err(|e| read_err(e.to_string()));
+            .map_err(read_err);
     }
     let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
-    fs.read_to_string(path).map_err(|e| read_err(e.to_string()))
-}
-
-/// The innermost mount path a path is inside of (the path itself if none).
-fn zip_of(path: &Path) -> PathBuf {
-    let mut prefix = PathBuf::new();
-    let mut last = path.to_path_buf();
-    for comp in path.components() {
-        prefix.push(comp.as_os_str());
-        if matches!(comp, Component::Normal(c) if mount_component(c)) {
-            last = prefix.clone();
-        }
-    }
-    last
+    fs.read_to_string(path).map_err(read_err)
 }
 
 #[cfg(test)]
@@ -818,27 +433,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn traversal_names_are_refused() {
-        assert!(safe_entry_path("../../evil").is_err());
-        assert!(safe_entry_path("a/../../evil").is_err());
-        assert!(safe_entry_path("/etc/passwd").is_err());
-        assert!(safe_entry_path("C:/x").is_err());
-        assert!(safe_entry_path("\\x").is_err());
-        assert_eq!(
-            safe_entry_path("./a//b/package.json").unwrap(),
-            PathBuf::from("a/b/package.json")
-        );
-    }
-
-    #[test]
     fn mount_components() {
         assert!(mount_component(std::ffi::OsStr::new("f.zip!")));
         assert!(mount_component(std::ffi::OsStr::new("F.ZIP!")));
         assert!(!mount_component(std::ffi::OsStr::new("f.zip")));
         assert!(!mount_component(std::ffi::OsStr::new(".zip!")));
-        assert_eq!(
-            zip_of(Path::new("/x/a.zip!/b/c.zip!/d")),
-            PathBuf::from("/x/a.zip!/b/c.zip!")
+    }
+
+    #[test]
+    fn archive_problems_are_notes_of_the_mount_only() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for n in ["fn/package-lock.json", "../evil.json"] {
+            z.start_file(n, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            z.write_all(b"{}").expect("write");
+        }
+        let bytes = z.finish().expect("finish").into_inner();
+        let zip = dir.path().join("app.zip");
+        std::fs::write(&zip, bytes).expect("write zip");
+        let fs = ZipAwareFs::new(OsFs::default(), ZipLimits::default(), false);
+        let mount = mount_path(&zip);
+        assert!(
+            fs.notes(&mount).is_empty(),
+            "nothing is said before it is opened"
         );
+        assert_eq!(fs.read_dir(&mount).expect("list").len(), 1);
+        let notes = fs.notes(&mount);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].message.contains("refused"), "{notes:?}");
+        // Asked again (a second walk of the same tree), the same notes;
+        // a directory inside the zip has none of its own.
+        assert_eq!(fs.notes(&mount), notes);
+        assert!(fs.notes(&mount.join("fn")).is_empty());
     }
 }

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use depwarden::parse::{ParseOptions, parse_bytes};
+use depwarden::parse::ParseOptions;
+use depwarden::parsers::parse_bytes;
 use depwarden::source::SourceFormat;
 
 /// Parses `data` as `format`, placed at `rel` under a deployment root.

@@ -4,67 +4,11 @@
 //! (GHSA's LOW / MODERATE / HIGH / CRITICAL) when no vector is usable. A
 //! vector the crate rejects never fails anything: it is skipped.
 
-use serde::Serialize;
 use std::str::FromStr;
 
 use super::model::{OsvRecord, OsvSeverity};
 use crate::ecosystem::Ecosystem;
-
-/// Severity levels, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Neither a usable CVSS vector nor a database severity.
-    Unknown,
-    /// CVSS 0.1-3.9.
-    Low,
-    /// CVSS 4.0-6.9.
-    Medium,
-    /// CVSS 7.0-8.9.
-    High,
-    /// CVSS 9.0-10.0.
-    Critical,
-}
-
-impl Severity {
-    /// The qualitative rating of a CVSS base score.
-    pub fn from_score(score: f64) -> Severity {
-        if score >= 9.0 {
-            Severity::Critical
-        } else if score >= 7.0 {
-            Severity::High
-        } else if score >= 4.0 {
-            Severity::Medium
-        } else if score > 0.0 {
-            Severity::Low
-        } else {
-            Severity::Unknown
-        }
-    }
-
-    /// Parses a database severity word (`LOW`, `MODERATE`, `MEDIUM`,
-    /// `HIGH`, `CRITICAL`), case-insensitively.
-    pub fn from_word(word: &str) -> Option<Severity> {
-        Some(match word.trim().to_ascii_lowercase().as_str() {
-            "low" => Severity::Low,
-            "moderate" | "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
-    }
-
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Unknown => "unknown",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
+use crate::severity::Severity;
 
 /// The base score of one severity entry, if it is a CVSS v3.x or v4.0
 /// vector the `cvss` crate accepts.

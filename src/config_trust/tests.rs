@@ -134,10 +134,7 @@ fn nested_files_only_tighten_unless_trusted() {
             "h",
         )
         .expect("nested");
-    assert_eq!(
-        p.gate.unknown_severity,
-        crate::advisory::severity::Severity::High
-    );
+    assert_eq!(p.gate.unknown_severity, crate::severity::Severity::High);
     assert_eq!(p.target.architecture, None);
     let p = sp
         .nested(
@@ -146,10 +143,7 @@ fn nested_files_only_tighten_unless_trusted() {
             "i",
         )
         .expect("nested");
-    assert_eq!(
-        p.gate.unknown_severity,
-        crate::advisory::severity::Severity::Critical
-    );
+    assert_eq!(p.gate.unknown_severity, crate::severity::Severity::Critical);
     // Predicted (`--resolve`) findings keep closing the gate, and a nested
     // file never names the registries resolution fetches from.
     let p = sp

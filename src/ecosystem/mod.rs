@@ -1,11 +1,8 @@
-//! Package ecosystems (npm, PyPI, crates.io): their names as OSV spells them,
-//! their package-name rules, and one module per ecosystem with a parser per
-//! source format.
+//! Package ecosystems (npm, PyPI, crates.io): their names as OSV spells
+//! them and their package-name rules ([`names`]). Vocabulary: it imports
+//! nothing of the crate.
 
-pub mod cargo;
 pub mod names;
-pub mod npm;
-pub mod pypi;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -99,20 +96,21 @@ impl fmt::Display for Ecosystem {
 
 pub use crate::redact::redact_url;
 
-/// PEP 503 name normalisation: lower-case, runs of `-`, `_` and `.` become `-`.
-pub fn normalize_pypi_name(name: &str) -> String {
-    Ecosystem::PyPI.normalize_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn pep503_normalisation() {
-        assert_eq!(normalize_pypi_name("Foo.Bar__baz"), "foo-bar-baz");
-        assert_eq!(normalize_pypi_name("requests"), "requests");
-        assert_eq!(normalize_pypi_name("zope.interface"), "zope-interface");
+        assert_eq!(
+            Ecosystem::PyPI.normalize_name("Foo.Bar__baz"),
+            "foo-bar-baz"
+        );
+        assert_eq!(Ecosystem::PyPI.normalize_name("requests"), "requests");
+        assert_eq!(
+            Ecosystem::PyPI.normalize_name("zope.interface"),
+            "zope-interface"
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use super::model::{CodeLoc, Framework, FunctionDef, LayerRef, Val};
 use super::runtime::Language;
 use super::size::{self, Measured};
 use super::{Project, Role, code_kind, owner, paths, sam, verdicts};
+use crate::diagnostic::Level;
 use crate::discover::relative_display;
-use crate::parse::Level;
 use crate::report::model::{CodeReport, FunctionFinding, FunctionReport, LayerReport};
 use crate::report::model::{DeploymentReport, Finding};
 
@@ -448,7 +448,7 @@ pub fn attach_findings(
             for finding in &d.findings {
                 let pkg = f.packages.iter().find(|p| {
                     p.origin == *origin
-                        && p.ecosystem == finding.ecosystem
+                        && p.ecosystem == finding.ecosystem.as_str()
                         && p.name == finding.package
                         && p.version == finding.version
                 });
@@ -489,7 +489,7 @@ pub fn attach_findings(
                 x.origin.clone(),
                 x.finding.kind,
                 x.finding.id.clone(),
-                x.finding.ecosystem.clone(),
+                x.finding.ecosystem,
                 x.finding.package.clone(),
                 x.finding.version.clone(),
             ))

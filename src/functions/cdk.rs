@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::model::{CodeLoc, Framework, TemplateDefs};
 use super::paths::Locator;
 use super::sam::{self, AssetResolver};
-use crate::parse::{Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level};
 
 /// True for a template of a cloud assembly: `*.template.json` in a
 /// directory that holds the assembly's `manifest.json`.

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use super::elf::{self, ElfFacts};
 use super::platform::{self, WheelTag};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::{EntryKind, Fs};
-use crate::parse::{Diagnostic, Level};
 
 /// Deepest directory nesting walked inside an artifact.
 const MAX_DEPTH: usize = 64;
@@ -154,7 +154,7 @@ pub fn walk(fs: &dyn Fs, root: &Path) -> ArtifactFacts {
 /// Reads a `*.dist-info` directory's `METADATA`, `WHEEL` and `RECORD`.
 fn read_dist(fs: &dyn Fs, dir: &Path) -> Option<Dist> {
     let meta = fs.read_to_string(&dir.join("METADATA")).ok()?;
-    let parsed = crate::ecosystem::pypi::dist_info::parse_metadata(&meta)?;
+    let parsed = crate::parsers::pypi::dist_info::parse_metadata(&meta)?;
     let requires_python = header_field(&meta, "requires-python");
     let tags = fs
         .read_to_string(&dir.join("WHEEL"))

@@ -8,8 +8,9 @@ use std::path::Path;
 use super::layers::DeploymentPackages;
 use super::runtime::RuntimeTable;
 use crate::clock::Date;
+use crate::diagnostic::Level;
 use crate::fs::Fs;
-use crate::parse::{Level, Target};
+use crate::parse::Target;
 use crate::report::model::ErrorEntry;
 
 /// One deployment of the scan, as the functions see it.

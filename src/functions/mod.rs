@@ -26,7 +26,6 @@ pub mod gate;
 pub mod hcl;
 pub mod inputs;
 pub mod layers;
-pub mod levels;
 pub mod model;
 pub mod names;
 pub mod paths;
@@ -42,9 +41,10 @@ pub mod verdicts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::discover::{Deployment, relative_display};
 use crate::fs::Fs;
-use crate::parse::{Arch, Diagnostic, Level, Target};
+use crate::parse::{Arch, Target};
 use model::{CodeLoc, Framework, FunctionDef, LayerDef, LayerRef, TemplateDefs};
 use paths::Locator;
 

@@ -173,5 +173,5 @@ pub struct TemplateDefs {
     /// Layers.
     pub layers: Vec<LayerDef>,
     /// Problems: unreadable values, paths that leave the root.
-    pub diagnostics: Vec<crate::parse::Diagnostic>,
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }

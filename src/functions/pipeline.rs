@@ -13,8 +13,8 @@ use super::runtime::RuntimeTable;
 use crate::discover::{Deployment, DiscoverError, Discovery};
 use crate::parse::{ParseOptions, Target};
 use crate::report::model::FunctionReport;
+use crate::scan::ScanTree;
 use crate::scan::{Inventory, ParsedDeployment};
-use crate::zipfs::ScanTree;
 
 /// Reads the infrastructure files discovery found, adds the deployments
 /// inside the zips they name that discovery did not open, and gives every
@@ -32,11 +32,13 @@ pub fn prepare(tree: &ScanTree, discovery: &mut Discovery, default: Target) -> P
                     }
                     discovery.diagnostics.extend(more.diagnostics);
                 }
-                Err(e) => discovery.diagnostics.push(crate::parse::Diagnostic::new(
-                    crate::parse::Level::Error,
-                    &mount,
-                    e.to_string(),
-                )),
+                Err(e) => discovery
+                    .diagnostics
+                    .push(crate::diagnostic::Diagnostic::new(
+                        crate::diagnostic::Level::Error,
+                        &mount,
+                        e.to_string(),
+                    )),
             }
         }
         discovery
@@ -122,20 +124,14 @@ pub fn inventory(
     let mut discovery = tree.discover()?;
     let project = prepare(&tree, &mut discovery, options.target);
     let roots = roots(&discovery.deployments);
-    let (deployments, late) = tree.stream(discovery.deployments, options, |_, mut d| {
+    let deployments = tree.stream(discovery.deployments, options, |_, mut d| {
         each(tree.fs(), &mut d);
         d
     });
-    let mut inv = Inventory {
+    let inv = Inventory {
         deployments,
         diagnostics: discovery.diagnostics,
     };
-    for (i, d) in late {
-        match i.and_then(|i| inv.deployments.get_mut(i)) {
-            Some(dep) => dep.deployment.diagnostics.push(d),
-            None => inv.diagnostics.push(d),
-        }
-    }
     let packages: Vec<Option<DeploymentPackages>> =
         inv.deployments.iter().map(|d| keep(&project, d)).collect();
     let (mut functions, _) = finish(&project, &tree, &roots, &packages, table, options.target);

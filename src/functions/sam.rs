@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::cfn::{self, expr, intrinsic};
 use super::model::{CodeLoc, Framework, FunctionDef, LayerDef, LayerRef, TemplateDefs, Val};
 use super::paths::Locator;
-use crate::parse::{Arch, Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::parse::Arch;
 
 const SAM_FUNCTION: &str = "AWS::Serverless::Function";
 const CFN_FUNCTION: &str = "AWS::Lambda::Function";

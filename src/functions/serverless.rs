@@ -14,7 +14,8 @@ use serde_json::Value;
 use super::cfn::{self, expr};
 use super::model::{CodeLoc, Framework, FunctionDef, LayerDef, LayerRef, TemplateDefs, Val};
 use super::paths::Locator;
-use crate::parse::{Arch, Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::parse::Arch;
 
 /// True for the name of a Serverless Framework service file.
 pub fn is_service_name(name: &str) -> bool {

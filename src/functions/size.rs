@@ -2,7 +2,7 @@
 //! and all its layers unzipped together at most 262,144,000 bytes, and a
 //! zip uploaded directly at most 52,428,800 bytes.
 
-use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck};
+use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck, Scope};
 use crate::report::model::{LayerSize, SizeReport};
 
 /// Code and layers, unzipped.
@@ -56,7 +56,7 @@ pub fn report(code: Option<&Measured>, layers: &[(String, Option<Measured>)]) ->
 pub fn findings(function: &str, size: &SizeReport) -> Vec<Finding> {
     let mut out = Vec::new();
     let make = |rule: &str, level: CheckLevel, bytes: u64, limit: u64, why: String| {
-        let mut f = Finding::new(FindingKind::Size, "lambda", function, None);
+        let mut f = Finding::new(FindingKind::Size, Scope::Lambda, function, None);
         f.reason = Some(why);
         f.check = Some(FunctionCheck {
             function: function.to_string(),

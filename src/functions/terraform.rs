@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use super::hcl::{self, Block, Expr};
 use super::model::{CodeLoc, Framework, FunctionDef, LayerDef, LayerRef, TemplateDefs, Val};
 use super::paths::Locator;
-use crate::parse::{Arch, Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::parse::Arch;
 
 /// One parsed `.tf` file.
 pub struct TfFile {

@@ -18,7 +18,7 @@ use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
 use crate::parse::Target;
 use crate::report::model::FunctionPackage;
-use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck};
+use crate::report::model::{CheckLevel, Finding, FindingKind, FunctionCheck, Scope};
 
 /// Days before a deprecation date from which a runtime is reported as
 /// soon deprecated (AWS announces deprecations at least 180 days ahead).
@@ -28,7 +28,7 @@ pub const SOON_DAYS: i64 = 180;
 pub fn function_finding(
     kind: FindingKind,
     function: &str,
-    (ecosystem, package, version): (&str, &str, Option<String>),
+    (ecosystem, package, version): (Scope, &str, Option<String>),
     rule: &str,
     level: CheckLevel,
 ) -> Finding {
@@ -73,7 +73,7 @@ pub fn runtime_finding(function: &str, entry: &RuntimeEntry, today: Date) -> Opt
     let mut f = function_finding(
         FindingKind::Runtime,
         function,
-        ("lambda", &entry.id, None),
+        (Scope::Lambda, &entry.id, None),
         "runtime-deprecated",
         level,
     );
@@ -208,7 +208,11 @@ pub fn platform_findings(
         } else {
             d.natives.iter().map(|n| p.rel(n)).collect()
         };
-        let pkg = ("PyPI", d.name.as_str(), Some(d.version.clone()));
+        let pkg = (
+            Scope::from(Ecosystem::PyPI),
+            d.name.as_str(),
+            Some(d.version.clone()),
+        );
         if let Err(m) = platform::check_tags(&d.tags, arch, python, p.glibc()) {
             covered.extend(d.natives.iter().cloned());
             out.push(misfit_finding(
@@ -244,21 +248,21 @@ pub fn platform_findings(
         }
     }
     // Native files not already judged by their wheel's tags.
-    type Owner = (String, String, Option<String>);
+    type Owner = (Scope, String, Option<String>);
     let mut grouped: BTreeMap<(String, Owner), Vec<String>> = BTreeMap::new();
     for (file, e) in &facts.natives {
         if covered.contains(file) || !prebuild_loaded(file, arch) {
             continue;
         }
         let pkg = match owner.get(file) {
-            Some((n, v)) => ("PyPI".to_string(), n.clone(), Some(v.clone())),
+            Some((n, v)) => (Ecosystem::PyPI.into(), n.clone(), Some(v.clone())),
             None => {
                 if let Some((n, v)) = checks::npm_owner(fs, file) {
-                    ("npm".to_string(), n, v)
+                    (Ecosystem::Npm.into(), n, v)
                 } else if let Some((n, v)) = p.python_owner(&origin, root, file) {
-                    ("PyPI".to_string(), n, v)
+                    (Ecosystem::PyPI.into(), n, v)
                 } else {
-                    ("lambda".to_string(), p.rel(file), None)
+                    (Scope::Lambda, p.rel(file), None)
                 }
             }
         };
@@ -295,7 +299,7 @@ pub fn platform_findings(
         let mut f = function_finding(
             FindingKind::Platform,
             p.function,
-            (&eco, &name, version),
+            (eco, &name, version),
             rule,
             CheckLevel::Error,
         );
@@ -323,7 +327,7 @@ pub fn platform_findings(
                 .unwrap_or_default();
             out.push(misfit_finding(
                 p,
-                ("PyPI", &name, None),
+                (Scope::from(Ecosystem::PyPI), &name, None),
                 m,
                 vec![p.rel(file)],
                 CheckLevel::Warning,
@@ -376,7 +380,7 @@ fn expected_for(p: &Platform<'_>, rule: &str) -> String {
 
 fn misfit_finding(
     p: &Platform<'_>,
-    pkg: (&str, &str, Option<String>),
+    pkg: (Scope, &str, Option<String>),
     m: Misfit,
     files: Vec<String>,
     level: CheckLevel,
@@ -410,7 +414,7 @@ pub fn layer_findings(
     searched: Option<&[String]>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let pkg = ("lambda", layer.id.as_str(), None);
+    let pkg = (Scope::Lambda, layer.id.as_str(), None);
     if let Some(r) = runtime
         && !layer.compatible_runtimes.is_empty()
         && !layer.compatible_runtimes.iter().any(|c| c == r)

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::model::{FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
 use crate::discover::relative_display;
 use crate::graph::{Package, PackageSource};
 use crate::scan::Inventory;
+use crate::severity::Severity;
 
 /// Renders the SBOM (with a trailing newline).
 pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json::Error> {
@@ -18,7 +18,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
     let mut dependencies = Vec::new();
     // (deployment, ecosystem, name, version) → component refs, for
     // `affects`.
-    let mut refs: BTreeMap<(String, String, String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut refs: BTreeMap<(String, &str, String, String), BTreeSet<String>> = BTreeMap::new();
     let mut used_refs = BTreeSet::new();
     for d in &inv.deployments {
         let dep_path = d.deployment.display_path();
@@ -48,7 +48,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
                 ));
                 refs.entry((
                     dep_path.clone(),
-                    p.ecosystem.as_str().to_string(),
+                    p.ecosystem.as_str(),
                     p.name.clone(),
                     p.version.clone().unwrap_or_default(),
                 ))
@@ -79,7 +79,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             for d in &parts {
                 let key = (
                     (*d).clone(),
-                    p.ecosystem.clone(),
+                    p.ecosystem.as_str(),
                     p.name.clone(),
                     p.version.clone().unwrap_or_default(),
                 );
@@ -122,7 +122,7 @@ pub fn render(report: &ScanReport, inv: &Inventory) -> Result<String, serde_json
             }
             let key = (
                 d.path.clone(),
-                f.ecosystem.clone(),
+                f.ecosystem.as_str(),
                 f.package.clone(),
                 f.version.clone().unwrap_or_default(),
             );

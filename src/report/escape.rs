@@ -31,29 +31,7 @@ use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
 use crate::redact::redact_output;
-
-/// True for a character that must never reach an output raw: controls
-/// (C0, DEL, C1), line and paragraph separators, bidirectional controls,
-/// zero-width and other invisible format characters, variation selectors,
-/// tag characters and noncharacters.
-pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c as u32,
-            0x00AD | 0x034F | 0x061C | 0x0600..=0x0605 | 0x06DD | 0x070F
-            | 0x0890 | 0x0891 | 0x08E2 | 0x115F | 0x1160 | 0x17B4 | 0x17B5
-            | 0x180B..=0x180F | 0x200B..=0x200F | 0x2028..=0x202E
-            | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0
-            | 0xFFF0..=0xFFFB | 0xFFFE | 0xFFFF | 0x110BD | 0x110CD
-            | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
-            | 0xE0000..=0xE0FFF)
-}
-
-/// True when `s` has at least one character a reader can see: not
-/// whitespace and not [`is_hidden`]. A text made only of zero-width spaces
-/// is empty to a reader.
-pub fn has_visible_text(s: &str) -> bool {
-    s.chars().any(|c| !c.is_whitespace() && !is_hidden(c))
-}
+use crate::text::is_hidden;
 
 /// Appends the visible escape of a hidden character.
 fn push_escape(out: &mut String, c: char) {
@@ -68,7 +46,7 @@ fn push_escape(out: &mut String, c: char) {
 }
 
 /// The visible form of an untrusted string for a terminal: credentials
-/// masked and every [`is_hidden`] character written as an escape.
+/// masked and every [`is_hidden`](crate::text::is_hidden) character written as an escape.
 pub fn visible(s: &str) -> Cow<'_, str> {
     // Escapes first, then the redaction net: a URL that hidden characters
     // interrupted is whole again in the visible form, and is masked there.
@@ -457,13 +435,6 @@ mod tests {
             "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39; onload=x &amp;amp; \\u202e\\x1b[2J"
         );
         assert!(!h.contains(['<', '>', '"', '\'']) && !h.chars().any(is_hidden));
-    }
-
-    #[test]
-    fn invisible_only_text_has_nothing_to_see() {
-        assert!(!has_visible_text("\u{200b}"));
-        assert!(!has_visible_text(" \u{200b}\u{feff}\u{2060} \u{3000}"));
-        assert!(has_visible_text("\u{200b}x"));
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub fn table(
         for e in f
             .errors
             .iter()
-            .filter(|e| e.level == crate::parse::Level::Error)
+            .filter(|e| e.level == crate::diagnostic::Level::Error)
         {
             let _ = writeln!(out, "    {}: {}", paint("33", "error"), esc(&e.message));
         }

@@ -19,7 +19,7 @@ mod functions;
 
 use super::escape::html as h;
 use super::model::{DeploymentReport, Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
+use crate::severity::Severity;
 
 const STYLE: &str = include_str!("html/style.css");
 const SCRIPT: &str = include_str!("html/filter.js");
@@ -330,10 +330,13 @@ fn finding_row(o: &mut String, f: &Finding, deployment: usize) {
         FindingKind::Vulnerability => h(f.severity.unwrap_or(Severity::Unknown).as_str()),
         FindingKind::Typosquat => format!(
             "typosquat {}",
-            h(f.confidence.as_deref().unwrap_or_default())
+            f.confidence.map(|g| g.as_str()).unwrap_or_default()
         ),
         FindingKind::DependencyConfusion => {
-            format!("confusion {}", h(f.risk.as_deref().unwrap_or_default()))
+            format!(
+                "confusion {}",
+                f.risk.map(|g| g.as_str()).unwrap_or_default()
+            )
         }
         FindingKind::Warning => h(f.informational.as_deref().unwrap_or("warning")),
         FindingKind::Malicious => "malicious".into(),

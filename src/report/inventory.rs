@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape::visible as v;
+use crate::diagnostic::Level;
 use crate::discover::relative_display;
 use crate::graph::{DepGraph, Package, PackageId, PackageSource};
-use crate::parse::Level;
 use crate::scan::{Inventory, ParsedDeployment};
 
 /// The inventory as JSON: `{"deployments": [...], "errors": [...],

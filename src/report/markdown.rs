@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::escape::{md_code, md_text};
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
+use crate::severity::{Grade, Severity};
 
 /// Findings shown in the table at most (fewer when the comment would grow
 /// too long).
@@ -258,16 +258,13 @@ fn kind_rank(k: FindingKind) -> u8 {
 
 fn label(f: &Finding) -> String {
     match f.kind {
-        FindingKind::Vulnerability => {
-            format!("{:?}", f.severity.unwrap_or(Severity::Unknown)).to_lowercase()
-        }
+        FindingKind::Vulnerability => f.severity.unwrap_or(Severity::Unknown).as_str().to_string(),
         FindingKind::Malicious => "**malicious**".into(),
-        FindingKind::Typosquat => format!(
-            "typosquat ({})",
-            md_text(f.confidence.as_deref().unwrap_or("?"))
-        ),
+        FindingKind::Typosquat => {
+            format!("typosquat ({})", f.confidence.map_or("?", Grade::as_str))
+        }
         FindingKind::DependencyConfusion => {
-            format!("confusion ({})", md_text(f.risk.as_deref().unwrap_or("?")))
+            format!("confusion ({})", f.risk.map_or("?", Grade::as_str))
         }
         FindingKind::Warning => md_text(f.informational.as_deref().unwrap_or("warning")),
         FindingKind::Runtime => "runtime".into(),
@@ -339,7 +336,7 @@ mod tests {
                     .map(|j| {
                         let mut f = Finding::new(
                             FindingKind::Vulnerability,
-                            "npm",
+                            crate::ecosystem::Ecosystem::Npm,
                             &format!("package-with-a-long-name-{j}"),
                             Some("1.0.0".into()),
                         );

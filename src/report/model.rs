@@ -4,8 +4,9 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use crate::advisory::severity::Severity;
-use crate::parse::Level;
+use crate::diagnostic::Level;
+use crate::ecosystem::Ecosystem;
+use crate::severity::{Grade, Severity};
 
 /// The current JSON schema version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -156,7 +157,7 @@ pub enum FindingKind {
 }
 
 pub use super::function_parts::{CodeReport, FunctionPackage, LayerReport, LayerSize, SizeReport};
-pub use crate::functions::levels::CheckLevel;
+pub use crate::severity::CheckLevel;
 
 /// The details of a function finding (`runtime`, `platform`, `size`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,6 +195,47 @@ pub struct FunctionCheck {
     pub limit: Option<u64>,
 }
 
+/// What a finding is about: a package of one of the scanned ecosystems,
+/// or Lambda itself (a function's runtime or size, a layer, a native file
+/// no package owns). Serialised as the ecosystem's OSV name, or `lambda`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// A package of this ecosystem.
+    Package(Ecosystem),
+    /// Lambda's own rules.
+    Lambda,
+}
+
+impl Scope {
+    /// The name in reports: the OSV ecosystem name, or `lambda`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Package(e) => e.as_str(),
+            Scope::Lambda => "lambda",
+        }
+    }
+
+    /// The package ecosystem, if the finding is about a package.
+    pub fn ecosystem(self) -> Option<Ecosystem> {
+        match self {
+            Scope::Package(e) => Some(e),
+            Scope::Lambda => None,
+        }
+    }
+}
+
+impl From<Ecosystem> for Scope {
+    fn from(e: Ecosystem) -> Scope {
+        Scope::Package(e)
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Fix advice for a vulnerable package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FixAdvice {
@@ -215,8 +257,9 @@ pub use super::suppression::{Justification, Suppression, VexFileReport, VexSourc
 pub struct Finding {
     /// Kind.
     pub kind: FindingKind,
-    /// Ecosystem as OSV spells it.
-    pub ecosystem: String,
+    /// What it is about: a package of an ecosystem (serialised as OSV
+    /// spells it) or Lambda itself (`lambda`).
+    pub ecosystem: Scope,
     /// Package name.
     pub package: String,
     /// Version (absent for unresolved dependencies).
@@ -271,10 +314,10 @@ pub struct Finding {
     pub imitates: Option<String>,
     /// Confidence (typosquat).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    pub confidence: Option<Grade>,
     /// Risk (dependency confusion).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk: Option<String>,
+    pub risk: Option<Grade>,
     /// Why (typosquat rule, confusion reason, unparsable version note).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -296,13 +339,13 @@ impl Finding {
     /// A finding with only the identifying fields set.
     pub fn new(
         kind: FindingKind,
-        ecosystem: &str,
+        ecosystem: impl Into<Scope>,
         package: &str,
         version: Option<String>,
     ) -> Finding {
         Finding {
             kind,
-            ecosystem: ecosystem.to_string(),
+            ecosystem: ecosystem.into(),
             package: package.to_string(),
             version,
             paths: Vec::new(),

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 
 use super::escape::{JsonMode, to_json};
 use super::model::{Finding, FindingKind, Justification, ScanReport, Suppression};
-use crate::ecosystem::Ecosystem;
 
 /// The OpenVEX context this writer follows.
 pub const CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
@@ -46,8 +45,7 @@ pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
             ) {
                 continue;
             }
-            let (Some(id), Some(version), Some(eco)) =
-                (&f.id, &f.version, Ecosystem::from_osv(&f.ecosystem))
+            let (Some(id), Some(version), Some(eco)) = (&f.id, &f.version, f.ecosystem.ecosystem())
             else {
                 continue;
             };
@@ -199,7 +197,12 @@ mod tests {
     use crate::report::model::*;
 
     fn finding(kind: FindingKind, package: &str) -> Finding {
-        let mut f = Finding::new(kind, "npm", package, Some("1.0.0".into()));
+        let mut f = Finding::new(
+            kind,
+            crate::ecosystem::Ecosystem::Npm,
+            package,
+            Some("1.0.0".into()),
+        );
         if kind != FindingKind::Typosquat {
             f.id = Some("GHSA-aaaa-bbbb-cccc".into());
             f.aliases = vec!["CVE-2024-1".into()];

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
+use crate::severity::{Grade, Severity};
 
 /// Renders the report as SARIF 2.1.0 JSON (with a trailing newline).
 pub fn render(report: &ScanReport) -> Result<String, serde_json::Error> {
@@ -84,10 +84,10 @@ fn level(f: &Finding) -> &'static str {
             _ => "note",
         },
         FindingKind::Typosquat | FindingKind::DependencyConfusion => {
-            match f.confidence.as_deref().or(f.risk.as_deref()) {
-                Some("high") => "error",
-                Some("medium") => "warning",
-                _ => "note",
+            match f.confidence.or(f.risk) {
+                Some(Grade::High) => "error",
+                Some(Grade::Medium) => "warning",
+                Some(Grade::Low) | None => "note",
             }
         }
         FindingKind::Warning => "note",
@@ -229,7 +229,7 @@ fn result(f: &Finding, rule_id: &str, index: usize, deployment: &str) -> Value {
     }});
     let fingerprint = fingerprint(&[
         rule_id,
-        &f.ecosystem,
+        f.ecosystem.as_str(),
         &f.package,
         f.version.as_deref().unwrap_or(""),
         &uri,

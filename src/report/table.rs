@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::escape::visible as v;
 use super::model::{Finding, FindingKind, ScanReport};
-use crate::advisory::severity::Severity;
-use crate::parse::Level;
+use crate::diagnostic::Level;
+use crate::severity::{Grade, Severity};
 
 /// Renders the report as a plain-text table; `color` adds ANSI colours.
 pub fn render(report: &ScanReport, color: bool) -> String {
@@ -82,7 +82,7 @@ pub fn render(report: &ScanReport, color: bool) -> String {
                     );
                 }
                 FindingKind::DependencyConfusion => {
-                    let _ = write!(line, "  risk {}", v(f.risk.as_deref().unwrap_or("?")));
+                    let _ = write!(line, "  risk {}", f.risk.map_or("?", Grade::as_str));
                 }
                 _ => {
                     if !f.fixed_versions.is_empty() {
@@ -221,11 +221,11 @@ fn label(f: &Finding) -> (String, &'static str) {
                 Severity::Medium => "33",
                 _ => "36",
             };
-            (format!("{sev:?}").to_uppercase(), code)
+            (sev.as_str().to_uppercase(), code)
         }
         FindingKind::Malicious => ("MALICIOUS".into(), "1;31"),
         FindingKind::Typosquat => (
-            format!("TYPO/{}", v(f.confidence.as_deref().unwrap_or("?"))),
+            format!("TYPO/{}", f.confidence.map_or("?", Grade::as_str)),
             "35",
         ),
         FindingKind::DependencyConfusion => ("CONFUSION".into(), "35"),

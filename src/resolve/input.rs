@@ -192,7 +192,7 @@ fn read_requirements(
             Some(i) => &line[..i],
             None => line.as_str(),
         };
-        match crate::limits::pep508_requirement(req_text) {
+        match crate::parsers::pypi::pep508::requirement(req_text) {
             Ok(r) if constraints => input.constraints.push(r),
             Ok(r) => input.requirements.push(r),
             Err(_) => unresolved.push(Unresolved {
@@ -217,7 +217,7 @@ pub fn pyproject(fs: &dyn Fs, path: &Path) -> Result<(PyInput, Vec<Unresolved>),
         .and_then(|p| p.get("dependencies"))
         .and_then(toml::Value::as_array);
     for d in deps.into_iter().flatten().filter_map(toml::Value::as_str) {
-        match crate::limits::pep508_requirement(d) {
+        match crate::parsers::pypi::pep508::requirement(d) {
             Ok(r) => input.requirements.push(r),
             Err(_) => unresolved.push(Unresolved {
                 name: d.to_string(),

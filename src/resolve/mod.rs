@@ -33,9 +33,10 @@ pub mod store;
 pub mod tree;
 pub mod wheel_range;
 
+use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
 use crate::fs::Fs;
-use crate::parse::{Diagnostic, Level, ParsedSource, Target};
+use crate::parse::{ParsedSource, Target};
 use crate::scan::ParsedDeployment;
 use crate::source::SourceFormat;
 use docs::Docs;

@@ -359,7 +359,7 @@ impl Builder<'_, '_> {
             depth,
             path,
             rules,
-            not_on_target: crate::ecosystem::npm::platform::excluded(
+            not_on_target: crate::parsers::npm::platform::excluded(
                 &self.target,
                 &v.os,
                 &v.cpu,

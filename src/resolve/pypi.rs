@@ -248,7 +248,7 @@ impl Provider<'_, '_> {
         }
         let mut out = Vec::new();
         for line in &meta.requires_dist {
-            let Ok(req) = crate::limits::pep508_requirement(line) else {
+            let Ok(req) = crate::parsers::pypi::pep508::requirement(line) else {
                 continue;
             };
             if req.marker.evaluate(&self.env, extras) {
@@ -373,7 +373,7 @@ pub fn resolve(
     target: &crate::parse::Target,
 ) -> Result<Tree, String> {
     let python_target = crate::parse::PythonTarget::for_arch(target.arch);
-    let env = crate::ecosystem::pypi::requirements::marker_env(&python_target)
+    let env = crate::parsers::pypi::lock::marker_env(&python_target)
         .ok_or("cannot build the target's marker environment")?;
     let minor: u32 = python_target
         .python_version

@@ -9,7 +9,7 @@
 //! it (asked with `--online`); offline, a name the public corpora know is
 //! never internal, and an unknown one is reported at `low` with what
 //! `--online` would check. For each internal package the configuration the
-//! build uses (see [`super::registry_config`]) and where the lockfile says
+//! build uses (see [`crate::registry_config`]) and where the lockfile says
 //! it came from decide the risk; whether the name is claimed on the public
 //! registry comes from [`super::registry_lookup`].
 
@@ -17,9 +17,11 @@ use std::collections::BTreeMap;
 
 use super::SupplyOptions;
 use super::mirrors::{Mirrors, Via, display, npm_scope, via};
-use super::registry_config::{RegistryConfig, host_of, is_public};
 use super::registry_lookup::{Claim, Lookup};
 use crate::ecosystem::Ecosystem;
+use crate::registry_config::{RegistryConfig, host_of, is_public};
+use crate::severity::Grade;
+
 use crate::graph::{Package, PackageId, PackageSource};
 use crate::parse::ParsedSource;
 use crate::policy::Policy;
@@ -39,24 +41,6 @@ const PUBLIC_HOSTS: &[&str] = &[
     "crates.io",
     "static.crates.io",
 ];
-
-/// Risk levels, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Risk {
-    Low,
-    Medium,
-    High,
-}
-
-impl Risk {
-    fn as_str(self) -> &'static str {
-        match self {
-            Risk::Low => "low",
-            Risk::Medium => "medium",
-            Risk::High => "high",
-        }
-    }
-}
 
 /// Why a package counts as internal.
 #[derive(Debug, Clone)]
@@ -89,7 +73,7 @@ struct Candidate<'a> {
     source: &'a crate::scan::SourceOutcome,
     parsed: &'a ParsedSource,
     id: PackageId,
-    risk: Risk,
+    risk: Grade,
     reason: String,
     needs: Needs,
 }
@@ -197,7 +181,7 @@ pub fn findings(
                     // A public package, served by the mirror like any other.
                     Claim::Claimed(_) => return None,
                     Claim::Unclaimed(date) => {
-                        risk = Risk::High;
+                        risk = Grade::High;
                         reason.push_str(&format!(
                             "; {public_base} has no package of this name (checked {date}): it is internal, and anyone who publishes the name there can have the mirror serve theirs; publish it under a scope you own, or give the private repository priority over the public upstream"
                         ));
@@ -211,13 +195,13 @@ pub fn findings(
                 },
             }
             let p = c.pkg;
-            let mut f = Finding::new(FindingKind::DependencyConfusion, p.ecosystem.as_str(), &p.name, p.version.clone());
+            let mut f = Finding::new(FindingKind::DependencyConfusion, p.ecosystem, &p.name, p.version.clone());
             f.paths = vec![c.parsed.graph.path_names(c.id)];
             f.dev = p.dev;
             f.direct = p.direct;
             f.sources = vec![crate::discover::relative_display(&d.scan_root, &c.source.source.path)];
             f.line = p.line;
-            f.risk = Some(risk.as_str().to_string());
+            f.risk = Some(risk);
             f.reason = Some(reason);
             Some(f)
         })
@@ -296,7 +280,7 @@ fn assess(
     cx: &Context,
     lookup: &Lookup,
     extra_index: bool,
-) -> Option<(Risk, String, Needs)> {
+) -> Option<(Grade, String, Needs)> {
     let (cfg, public) = (cx.cfg, &cx.public);
     // A private registry, as opposed to a public one or a mirror.
     let private = |u: &str| !is_public(u, public) && !cx.mirrors.is_mirror(u);
@@ -337,7 +321,7 @@ fn assess(
         Internal::ThroughMirror(h) => {
             let public_base = lookup.public_base(p.ecosystem);
             return Some((
-                Risk::Low,
+                Grade::Low,
                 format!(
                     "{} was resolved through {h}, a registry that also serves public packages (a mirror), and is not among the public packages depwarden knows offline; if it is internal, its name can be claimed on {public_base}",
                     p.name
@@ -348,7 +332,7 @@ fn assess(
     };
     if let Some(place) = resolved_elsewhere {
         return Some((
-            Risk::High,
+            Grade::High,
             format!(
                 "{why} but the lockfile resolved it from {place}: the confusion may already have happened; check the installed package and pin the private registry"
             ),
@@ -358,7 +342,7 @@ fn assess(
     match p.ecosystem {
         Ecosystem::Npm => match scope_of(p) {
             None => Some((
-                Risk::High,
+                Grade::High,
                 format!(
                     "{why}; an unscoped npm name resolves from whichever registry the build is configured with"
                 ),
@@ -376,7 +360,7 @@ fn assess(
                     .or(cfg.npm_registry.as_ref())
                     .filter(|u| cx.mirrors.is_mirror(u));
                 Some((
-                    Risk::Medium,
+                    Grade::Medium,
                     match through {
                         Some(u) => format!(
                             "{why}, but scope {s} resolves through {}, which also serves public packages: unless you own {s} on the public registry or the private repository has priority over the public upstream, a public {s} package can be served in its place",
@@ -393,7 +377,7 @@ fn assess(
         Ecosystem::PyPI => {
             if extra_index {
                 return Some((
-                    Risk::High,
+                    Grade::High,
                     format!(
                         "{why} and installed with --extra-index-url: pip takes the highest version from any index, public included"
                     ),
@@ -402,7 +386,7 @@ fn assess(
             }
             if cfg.uv_index_strategy.as_deref() == Some("unsafe-best-match") {
                 return Some((
-                    Risk::Medium,
+                    Grade::Medium,
                     format!(
                         "{why} and uv uses index-strategy = \"unsafe-best-match\": the best version across all indexes wins, public included"
                     ),
@@ -415,7 +399,7 @@ fn assess(
             });
             mixing.map(|(name, _, prio)| {
                 (
-                    Risk::Medium,
+                    Grade::Medium,
                     format!("{why}; poetry source {name} has priority {prio} and PyPI is searched too: give private packages an explicit source (priority = \"explicit\")"),
                     Needs::Nothing,
                 )
@@ -423,7 +407,7 @@ fn assess(
         }
         Ecosystem::CratesIo => match internal {
             Internal::ResolvedPrivate(h) => Some((
-                Risk::Low,
+                Grade::Low,
                 format!(
                     "{} comes from the alternative registry {h}; crates.io cannot serve it in its place unless the registry or a source replacement is misconfigured{}",
                     p.name,

@@ -11,7 +11,7 @@ use crate::graph::{Package, PackageSource};
 use crate::scan::ParsedDeployment;
 
 use super::popular;
-use super::registry_config::{RegistryConfig, host_of};
+use crate::registry_config::{RegistryConfig, host_of};
 
 /// How a package's registry is known.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,6 @@ pub mod confusion;
 pub mod mirrors;
 pub mod popular;
 pub mod provenance;
-pub mod registry_config;
 pub mod registry_lookup;
 pub mod registry_meta;
 pub mod takedown;

@@ -5,7 +5,7 @@
 //! the ecosystem and the normalised name, so an answer from one registry
 //! is never taken for another's. Base URLs are configurable
 //! (`[registries] public`), lookups run with a timeout (at most
-//! [`MAX_TIMEOUT`]) and bounded concurrency, all the lookups of a scan
+//! [`MAX_LOOKUP_TIMEOUT`]) and bounded concurrency, all the lookups of a scan
 //! share a time [`Budget`], answers are cached with a TTL, and messages
 //! name URLs with their credentials masked. The dependency-confusion
 //! check asks whether internal names are claimed; the typosquat check asks
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::registry_meta::{self, Endpoints, Metadata};
 use crate::ecosystem::Ecosystem;
+use crate::limits::MAX_LOOKUP_TIMEOUT;
 use crate::redact::redact_url;
 
 /// Cached answers older than this are asked again when online.
@@ -32,8 +33,6 @@ const NPM_REGISTRY: &str = "https://registry.npmjs.org";
 const NPM_DOWNLOADS: &str = "https://api.npmjs.org/downloads";
 /// The timeout of one lookup unless configured (`[registries] timeout_ms`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest timeout of one lookup a configuration may set.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// The time all the lookups of one scan may take together.
 pub const SCAN_BUDGET: Duration = Duration::from_secs(60);
 
@@ -201,9 +200,9 @@ impl Lookup {
         }
     }
 
-    /// Sets the per-request timeout (at most [`MAX_TIMEOUT`]).
+    /// Sets the per-request timeout (at most [`MAX_LOOKUP_TIMEOUT`]).
     pub fn with_timeout(mut self, timeout: Duration) -> Lookup {
-        self.timeout = timeout.min(MAX_TIMEOUT);
+        self.timeout = timeout.min(MAX_LOOKUP_TIMEOUT);
         self
     }
 
@@ -222,7 +221,7 @@ impl Lookup {
     pub fn base_hosts(&self) -> Vec<String> {
         self.endpoints
             .values()
-            .map(|e| super::registry_config::host_of(&e.base))
+            .map(|e| crate::registry_config::host_of(&e.base))
             .collect()
     }
 
@@ -479,6 +478,6 @@ mod tests {
         b.spend(Duration::from_secs(45));
         assert_eq!(b.remaining(), Duration::ZERO);
         let l = Lookup::new(true, None, &BTreeMap::new()).with_timeout(Duration::from_secs(86_400));
-        assert_eq!(l.timeout, MAX_TIMEOUT);
+        assert_eq!(l.timeout, MAX_LOOKUP_TIMEOUT);
     }
 }

@@ -46,7 +46,7 @@ pub fn offline(p: &Package) -> Option<Finding> {
     is_placeholder(p.ecosystem, v).then(|| {
         let mut f = Finding::new(
             FindingKind::Malicious,
-            p.ecosystem.as_str(),
+            p.ecosystem,
             &p.name,
             p.version.clone(),
         );

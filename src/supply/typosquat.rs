@@ -20,6 +20,7 @@ pub mod rules;
 use std::cell::RefCell;
 
 use crate::ecosystem::Ecosystem;
+use crate::severity::Grade;
 
 use super::popular::keys::{self, DROPPED_PREFIXES, DROPPED_SUFFIXES};
 use super::popular::{
@@ -44,47 +45,6 @@ const PREFIXES: &[&str] = &[
 const SUFFIXES: &[&str] = &[
     "-python", "python", "-py", "py", "-js", ".js", "js", "-rs", "-cli", "-dev", "-node", "-lib",
 ];
-/// How sure the detector is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Confidence {
-    /// Weak evidence.
-    Low,
-    /// Likely.
-    Medium,
-    /// Almost certainly an imitation.
-    High,
-}
-
-impl Confidence {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl Confidence {
-    /// One level up (high stays high).
-    pub fn raised(self) -> Confidence {
-        match self {
-            Confidence::Low => Confidence::Medium,
-            _ => Confidence::High,
-        }
-    }
-
-    /// One level down; `None` below low.
-    pub fn lowered(self) -> Option<Confidence> {
-        match self {
-            Confidence::Low => None,
-            Confidence::Medium => Some(Confidence::Low),
-            Confidence::High => Some(Confidence::Medium),
-        }
-    }
-}
-
 /// One detection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suspect {
@@ -94,8 +54,8 @@ pub struct Suspect {
     pub rule: &'static str,
     /// The rule's strength for this name ([`rules::score`]).
     pub score: i32,
-    /// Confidence.
-    pub confidence: Confidence,
+    /// How sure the detector is.
+    pub confidence: Grade,
     /// Monthly downloads of the name, when the corpora know them.
     pub downloads: Option<u64>,
     /// Monthly downloads of the name imitated, when known.
@@ -164,13 +124,13 @@ pub fn judge(
     score: i32,
     downloads: Option<u64>,
     target_downloads: Option<u64>,
-) -> Option<Confidence> {
+) -> Option<Grade> {
     match downloads.filter(|&d| d >= ESTABLISHED) {
         None => (score > 0).then(|| confidence_of(score)),
         Some(own) => {
             let target = target_downloads.unwrap_or(0);
             (score >= 3 && rules::is_typing_error(rule) && target / own.max(1) >= ESTABLISHED_GAP)
-                .then_some(Confidence::Low)
+                .then_some(Grade::Low)
         }
     }
 }

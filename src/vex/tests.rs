@@ -4,7 +4,7 @@ use crate::report::model::FindingKind;
 fn finding(id: &str, aliases: &[&str], name: &str, version: &str) -> Finding {
     let mut f = Finding::new(
         FindingKind::Vulnerability,
-        "npm",
+        crate::ecosystem::Ecosystem::Npm,
         name,
         Some(version.into()),
     );

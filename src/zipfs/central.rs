@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::parse::{Diagnostic, Level};
+use crate::diagnostic::{Diagnostic, Level};
 
 /// The entry names of the central directory of `bytes`, in order; `None`
 /// when it cannot be walked (the `zip` crate reports a damaged archive).

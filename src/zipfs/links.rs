@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Archive, Entry};
+use super::archive::{Archive, Entry};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::fs::EntryKind;
-use crate::parse::{Diagnostic, Level};
 
 /// Most symbolic links followed while resolving one path in an archive.
 const MAX_LINKS: usize = 40;

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use depwarden::fs::OsFs;
-use depwarden::parse::{ParseContext, ParseOptions, ParsedSource, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions, ParsedSource};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 use serde_json::Value;
 

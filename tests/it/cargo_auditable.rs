@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
+use depwarden::diagnostic::Level;
 use depwarden::fs::OsFs;
-use depwarden::parse::{Level, ParseContext, ParseOptions, ParsedSource, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions, ParsedSource};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn parse(path: &Path) -> ParsedSource {

@@ -4,9 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use depwarden::diagnostic::Level;
 use depwarden::fs::OsFs;
 use depwarden::graph::{Package, PackageSource};
-use depwarden::parse::{Level, ParseContext, ParseError, ParseOptions, ParsedSource, parse_source};
+use depwarden::parse::{ParseContext, ParseError, ParseOptions, ParsedSource};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn fixture(rel: &str) -> PathBuf {

@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
+use depwarden::diagnostic::Level;
 use depwarden::fs::OsFs;
 use depwarden::graph::PackageSource;
-use depwarden::parse::{Level, ParseContext, ParseOptions, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 fn copy_manifests(to: &Path) {

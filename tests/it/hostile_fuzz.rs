@@ -13,7 +13,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use depwarden::fs::{DirEntry, EntryKind, Fs, FsError};
-use depwarden::parse::{ParseContext, ParseOptions, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 
 /// A tree of files held in memory.

@@ -755,3 +755,56 @@ fn package_cap_from_the_configuration() {
     assert_eq!(all_errors(&inv), Vec::new());
     assert_eq!(names(&inv).len(), 3, "{:?}", names(&inv));
 }
+
+#[test]
+fn archive_problems_go_to_the_deployment_they_concern() {
+    // One zip, two functions: a repeated entry of fn-a is fn-a's problem,
+    // never its sibling's; a refused entry outside both belongs to the scan.
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = std::fs::read(orders_api().join("package-lock.json")).unwrap();
+    let manifest = std::fs::read(orders_api().join("package.json")).unwrap();
+    let z = tmp.path().join("bundle.zip");
+    std::fs::write(
+        &z,
+        make_zip(&[
+            entry("fn-a/package-lock.json", &lock),
+            entry("fn-a/package.json", &manifest),
+            entry("fn-a/package-lock.json", &lock),
+            entry("fn-b/package-lock.json", &lock),
+            entry("fn-b/package.json", &manifest),
+            entry("../outside.txt", b"x"),
+        ]),
+    )
+    .unwrap();
+    let (code, inv) = inventory(&["--strict"], &[&z]);
+    let errors_of = |suffix: &str| -> Vec<String> {
+        let d = inv["deployments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["path"].as_str().unwrap_or("").ends_with(suffix))
+            .unwrap_or_else(|| panic!("no deployment {suffix}: {inv}"));
+        d["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let (a, b) = (errors_of("fn-a"), errors_of("fn-b"));
+    assert!(a.iter().any(|m| m.contains("appears 2 times")), "{a:?}");
+    assert!(!b.iter().any(|m| m.contains("appears")), "{b:?}");
+    let top: Vec<String> = inv["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|x| x.to_string()).collect())
+        .unwrap_or_default();
+    assert!(
+        top.iter()
+            .any(|m| m.contains("outside.txt") && m.contains("refused")),
+        "{top:?}"
+    );
+    assert_eq!(
+        code, 2,
+        "--strict: a refused entry is something not scanned"
+    );
+}

@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use depwarden::parse::{ParseOptions, parse_bytes};
+use depwarden::parse::ParseOptions;
+use depwarden::parsers::parse_bytes;
 use depwarden::source::SourceFormat;
 
 /// The format and the deployment-relative path each fuzz target uses.
@@ -57,7 +58,7 @@ fn fuzz_crashers_parse_without_panic_and_errors_name_the_file() {
     }
     cases.sort();
     assert!(cases.len() >= 3, "crashers missing: {cases:?}");
-    let caught = depwarden::limits::pep508_panics_caught();
+    let caught = depwarden::parsers::pypi::pep508::panics_caught();
     for (file, format, rel) in &cases {
         let bytes = std::fs::read(file).unwrap();
         if let Some(e) = parse_as(*format, rel, bytes) {
@@ -68,7 +69,7 @@ fn fuzz_crashers_parse_without_panic_and_errors_name_the_file() {
             );
         }
         assert_eq!(
-            depwarden::limits::pep508_panics_caught(),
+            depwarden::parsers::pypi::pep508::panics_caught(),
             caught,
             "{}: a pep508_rs panic was caught instead of foreseen",
             file.display()

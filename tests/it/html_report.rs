@@ -4,8 +4,8 @@
 //! text; a 1,000-finding scan stays under 500 KB.
 
 use crate::common::{depwarden, findings, shared_db, testdata};
-use depwarden::advisory::severity::Severity;
 use depwarden::report::model::*;
+use depwarden::severity::Severity;
 use serde_json::Value;
 
 /// Elements and attributes the page is made of: anything else came from
@@ -244,7 +244,7 @@ fn large_report(n: usize) -> ScanReport {
                     let i = d * 1000 + j;
                     let mut f = Finding::new(
                         FindingKind::Vulnerability,
-                        "npm",
+                        depwarden::ecosystem::Ecosystem::Npm,
                         &format!("package-number-{i}"),
                         Some(format!("{}.{}.{}", i % 7, i % 13, i % 5)),
                     );

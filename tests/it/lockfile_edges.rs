@@ -9,7 +9,8 @@
 
 use depwarden::ecosystem::Ecosystem;
 use depwarden::fs::OsFs;
-use depwarden::parse::{ParseContext, ParseOptions, parse_source};
+use depwarden::parse::{ParseContext, ParseOptions};
+use depwarden::parsers::parse_source;
 use depwarden::source::{SourceFormat, SourceRef};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

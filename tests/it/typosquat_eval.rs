@@ -6,8 +6,9 @@
 use crate::common;
 
 use depwarden::ecosystem::Ecosystem;
+use depwarden::severity::Grade;
 use depwarden::supply::popular::corpus;
-use depwarden::supply::typosquat::{Confidence, Figures, check, check_using};
+use depwarden::supply::typosquat::{Figures, check, check_using};
 
 /// The top of each corpus, for the look-alike pairs.
 const TOP: u32 = 5_000;
@@ -27,7 +28,7 @@ fn eco_of(s: &str) -> Ecosystem {
 fn grade(eco: Ecosystem, bad: &str, target: &str, figures: Figures) -> (bool, bool, String) {
     match check_using(eco, bad, figures) {
         Some(s) => {
-            let right = s.confidence == Confidence::High && s.imitates == target;
+            let right = s.confidence == Grade::High && s.imitates == target;
             let what = format!("{} ({}, {:?})", s.imitates, s.rule, s.confidence);
             (true, right, what)
         }
@@ -163,7 +164,7 @@ fn healthy_real_lockfiles_raise_no_high_confidence_alarm() {
     let mut high = Vec::new();
     for (eco, name) in &names {
         if let Some(s) = check(*eco, name) {
-            if s.confidence == Confidence::High {
+            if s.confidence == Grade::High {
                 high.push(format!("{name} ~ {} ({})", s.imitates, s.rule));
             }
             low.push(format!(
@@ -212,7 +213,7 @@ fn look_alike_popular_pairs_are_not_flagged_high() {
                 pairs += 1;
                 for n in [*name, other_name] {
                     if let Some(s) = check(eco, n) {
-                        assert_ne!(s.confidence, Confidence::High, "{n} ({:?})", eco);
+                        assert_ne!(s.confidence, Grade::High, "{n} ({:?})", eco);
                     }
                 }
             }
@@ -236,7 +237,7 @@ fn established_packages_are_never_flagged_high() {
         let (name, figure) = line.split_once('\t').unwrap();
         checked += 1;
         if let Some(s) = check(Ecosystem::Npm, name) {
-            assert_eq!(s.confidence, Confidence::Low, "{name} ~ {}", s.imitates);
+            assert_eq!(s.confidence, Grade::Low, "{name} ~ {}", s.imitates);
             let own: u64 = figure.parse().unwrap();
             assert!(
                 s.target_downloads.unwrap() / own >= 10_000,

@@ -10,12 +10,13 @@
 
 use std::collections::BTreeSet;
 
-use super::{CheckCache, Confidence, Suspect, judge};
+use super::{CheckCache, Suspect, judge};
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, Package, PackageId};
 use crate::policy::Policy;
 use crate::report::model::{Finding, FindingKind};
 use crate::scan::ParsedDeployment;
+use crate::severity::Grade;
 use crate::supply::registry_lookup::{Answer, Lookup};
 use crate::supply::registry_meta::Metadata;
 use crate::supply::{SupplyOptions, popular, provenance, takedown};
@@ -89,7 +90,7 @@ pub fn findings(
             }
             let mut f = Finding::new(
                 FindingKind::Typosquat,
-                p.ecosystem.as_str(),
+                p.ecosystem,
                 &p.name,
                 p.version.clone(),
             );
@@ -97,7 +98,7 @@ pub fn findings(
                 crate::discover::relative_display(&deployment.deployment.scan_root, &s.source.path);
             locate(&mut f, graph, id, p, source);
             f.imitates = Some(suspect.imitates.clone());
-            f.confidence = Some(suspect.confidence.as_str().to_string());
+            f.confidence = Some(suspect.confidence);
             f.reason = Some(reason(&p.name, &suspect));
             flagged.push((f, suspect, p.ecosystem));
         }
@@ -177,7 +178,7 @@ fn weigh_all(
             reason.push_str(&format!("; registry {base} (checked {date}): {words}"));
             match confidence {
                 Some(c) => {
-                    f.confidence = Some(c.as_str().to_string());
+                    f.confidence = Some(c);
                     Some(f)
                 }
                 None => None,
@@ -188,7 +189,7 @@ fn weigh_all(
 
 /// The confidence of a flagged name after the registry's answer (`None`:
 /// the evidence clears it), and the evidence in words.
-pub fn weigh(s: &Suspect, meta: &Metadata, today: i64) -> (Option<Confidence>, String) {
+pub fn weigh(s: &Suspect, meta: &Metadata, today: i64) -> (Option<Grade>, String) {
     if !meta.exists {
         return (
             Some(s.confidence.raised()),
@@ -252,7 +253,7 @@ fn allowed(policy: &Policy, eco: Ecosystem, name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn suspect(confidence: Confidence, downloads: Option<u64>) -> Suspect {
+    fn suspect(confidence: Grade, downloads: Option<u64>) -> Suspect {
         Suspect {
             imitates: "lodash".into(),
             rule: "transposition",
@@ -277,11 +278,11 @@ mod tests {
     fn evidence_raises_and_lowers() {
         let today = crate::clock::days_of("2026-12-01").unwrap();
         let (c, words) = weigh(
-            &suspect(Confidence::Medium, None),
+            &suspect(Grade::Medium, None),
             &meta("2026-11-20", 1, Some(12)),
             today,
         );
-        assert_eq!(c, Some(Confidence::High));
+        assert_eq!(c, Some(Grade::High));
         assert!(
             words.contains(
                 "first published 2026-11-20, 1 version, 12 downloads last month; raised to high"
@@ -289,22 +290,22 @@ mod tests {
             "{words}"
         );
         let (c, words) = weigh(
-            &suspect(Confidence::High, None),
+            &suspect(Grade::High, None),
             &meta("2015-01-01", 40, None),
             today,
         );
-        assert_eq!(c, Some(Confidence::Medium));
+        assert_eq!(c, Some(Grade::Medium));
         assert!(words.ends_with("lowered to medium"), "{words}");
         // Downloads that make it established: at most low, here cleared.
         let (c, words) = weigh(
-            &suspect(Confidence::High, None),
+            &suspect(Grade::High, None),
             &meta("2020-01-01", 5, Some(2_000_000)),
             today,
         );
         assert_eq!(c, None, "{words}");
         let gone = Metadata::default();
-        let (c, words) = weigh(&suspect(Confidence::Low, None), &gone, today);
-        assert_eq!(c, Some(Confidence::Medium));
+        let (c, words) = weigh(&suspect(Grade::Low, None), &gone, today);
+        assert_eq!(c, Some(Grade::Medium));
         assert!(words.contains("no package of this name"), "{words}");
     }
 

@@ -3,7 +3,7 @@
 //! character), how strong that is for a name of a given length, and which
 //! rules are typing errors rather than affixes.
 
-use super::Confidence;
+use crate::severity::Grade;
 use crate::supply::popular::{is_separator, strip_separators};
 
 /// True for the rules that add, drop or move an affix or a scope rather
@@ -173,11 +173,11 @@ pub(super) fn score(len: usize, rule: &str, strength: i32) -> i32 {
     }
 }
 
-pub(super) fn confidence_of(score: i32) -> Confidence {
+pub(super) fn confidence_of(score: i32) -> Grade {
     match score {
-        i32::MIN..=1 => Confidence::Low,
-        2 => Confidence::Medium,
-        _ => Confidence::High,
+        i32::MIN..=1 => Grade::Low,
+        2 => Grade::Medium,
+        _ => Grade::High,
     }
 }
 
@@ -203,9 +203,6 @@ mod tests {
             Some(("digit-appended", 1))
         );
         assert_eq!(one_edit("http2core", "httpcore"), Some(("insertion", 2)));
-        assert_eq!(
-            confidence_of(score(9, "digit-appended", 1)),
-            Confidence::Low
-        );
+        assert_eq!(confidence_of(score(9, "digit-appended", 1)), Grade::Low);
     }
 }

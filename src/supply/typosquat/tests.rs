@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn hit(eco: Ecosystem, name: &str) -> Option<(String, &'static str, Confidence)> {
+fn hit(eco: Ecosystem, name: &str) -> Option<(String, &'static str, Grade)> {
     check(eco, name).map(|s| (s.imitates, s.rule, s.confidence))
 }
 
@@ -36,7 +36,7 @@ fn edits_affixes_tokens_and_scopes() {
     let (t, rule, _) = hit(Ecosystem::Npm, "types-node").unwrap();
     assert_eq!((t.as_str(), rule), ("@types/node", "scope-flattened"));
     let (_, rule, _) =
-        hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Confidence::Low), |h| h);
+        hit(Ecosystem::Npm, "parser-yaml").map_or(("".into(), "", Grade::Low), |h| h);
     assert!(rule.is_empty() || rule == "reordered-tokens");
 }
 
@@ -77,24 +77,21 @@ fn family_siblings_are_not_imitations() {
 fn established_names_are_at_most_low_and_only_far_below_their_target() {
     // loadsh: 37,293 downloads a month, lodash 452 million.
     let s = check(Ecosystem::Npm, "loadsh").unwrap();
-    assert_eq!(
-        (s.imitates.as_str(), s.confidence),
-        ("lodash", Confidence::Low)
-    );
+    assert_eq!((s.imitates.as_str(), s.confidence), ("lodash", Grade::Low));
     assert_eq!(s.downloads, Some(37_293));
     // desm (2 million) one letter from esm (21 million): no finding.
     assert_eq!(check(Ecosystem::Npm, "desm"), None);
     // Without the figures the same names are judged by their names.
     let s = check_using(Ecosystem::Npm, "loadsh", Figures::NamesOnly).unwrap();
-    assert_eq!(s.confidence, Confidence::High);
+    assert_eq!(s.confidence, Grade::High);
     assert_eq!(
         judge("transposition", 3, Some(9_999), Some(10)),
-        Some(Confidence::High)
+        Some(Grade::High)
     );
     assert_eq!(judge("insertion", 3, Some(10_000), Some(u64::MAX)), None);
     assert_eq!(
         judge("separator", 3, Some(10_000), Some(100_000_000)),
-        Some(Confidence::Low)
+        Some(Grade::Low)
     );
     assert_eq!(judge("separator", 3, Some(10_000), Some(99_999_999)), None);
 }
