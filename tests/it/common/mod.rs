@@ -46,7 +46,7 @@ pub fn bin() -> Command {
     Command::from_std(command())
 }
 
-static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -70,10 +70,30 @@ pub fn shared_db() -> PathBuf {
     template().to_path_buf()
 }
 
+/// The template database, kept under Cargo's per-target scratch directory
+/// (statics are never dropped, so a temporary directory here would outlive
+/// every run) and keyed by the binary it was imported with: a rebuilt binary
+/// imports a new one, and older templates are removed. It is imported into a
+/// scratch directory and renamed into place, so a run that is killed midway
+/// never leaves a half-imported template behind.
 fn template() -> &'static Path {
-    let (_keep, template) = TEMPLATE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("db");
+    TEMPLATE.get_or_init(|| {
+        let exe = Path::new(env!("CARGO_BIN_EXE_depwarden"));
+        let meta = std::fs::metadata(exe).unwrap();
+        let modified = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let key = format!("{}-{}", meta.len(), modified.as_nanos());
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("db-templates");
+        let done = root.join(&key);
+        if done.join("db").is_dir() {
+            return done.join("db");
+        }
+        std::fs::create_dir_all(&root).unwrap();
+        let scratch = tempfile::tempdir_in(&root).unwrap();
+        let db = scratch.path().join("db");
         let out = bin()
             .arg("--db")
             .arg(&db)
@@ -85,9 +105,19 @@ fn template() -> &'static Path {
             "snapshot import failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        (dir, db)
-    });
-    template
+        let scratch = scratch.keep();
+        if std::fs::rename(&scratch, &done).is_err() {
+            // Another run of the same binary put its template there first.
+            let _ = std::fs::remove_dir_all(&scratch);
+        }
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            if name != key.as_str() && !name.to_string_lossy().starts_with(".tmp") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        done.join("db")
+    })
 }
 
 /// A fresh database directory holding the imported snapshot, for a test
