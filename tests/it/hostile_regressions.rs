@@ -3,6 +3,8 @@
 //! target parses its input (the same format, at the same place in an
 //! in-memory deployment). None may panic, an error must name the file, and
 //! no panic may be left for the last-resort catch around `pep508_rs`.
+//! Beside them, malformed entries the parsers must reject one by one,
+//! through the same in-memory entry point.
 
 use std::path::Path;
 
@@ -73,6 +75,46 @@ fn fuzz_crashers_parse_without_panic_and_errors_name_the_file() {
             caught,
             "{}: a pep508_rs panic was caught instead of foreseen",
             file.display()
+        );
+    }
+}
+
+/// A package table without a name in a TOML lockfile (poetry, PDM, uv) is an
+/// error for that entry, naming its line; the other packages are kept.
+#[test]
+fn a_nameless_package_table_is_an_error_for_that_entry_only() {
+    let poetry = "[[package]]\nname = \"six\"\nversion = \"1.16.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\n\n[[package]]\nversion = \"2.0\"\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.11\"\ncontent-hash = \"0\"\n";
+    let pdm = "[metadata]\ngroups = [\"default\"]\nstrategy = []\nlock_version = \"4.5.0\"\ncontent_hash = \"sha256:0\"\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\ngroups = [\"default\"]\n\n[[package]]\nversion = \"2.0\"\n";
+    let uv = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nversion = \"2.0\"\n";
+    for (format, rel, text, line) in [
+        (SourceFormat::PoetryLock, "poetry.lock", poetry, 9),
+        (SourceFormat::PdmLock, "pdm.lock", pdm, 12),
+        (SourceFormat::UvLock, "uv.lock", uv, 9),
+    ] {
+        let parsed = parse_bytes(
+            format,
+            Path::new("/fuzz/deployment"),
+            rel,
+            text.as_bytes().to_vec(),
+            &ParseOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let names: Vec<&str> = parsed
+            .graph
+            .packages()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["six"], "{rel}");
+        let expected = format!("package table at line {line} has no name");
+        assert!(
+            parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.level == depwarden::diagnostic::Level::Error
+                    && d.message.contains(&expected)),
+            "{rel}: {:?}",
+            parsed.diagnostics
         );
     }
 }

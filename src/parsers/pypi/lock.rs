@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::ecosystem::Ecosystem;
 use crate::graph::{DepGraph, DepKind, Package, PackageId, PackageSource};
-use crate::parse::{ParseContext, ParseError, PythonTarget};
+use crate::parse::{ParseContext, ParseError, ParsedSource, PythonTarget};
 
 /// One package as a lockfile records it.
 #[derive(Debug, Clone, Default)]
@@ -208,6 +208,29 @@ pub fn table_lines(text: &str, key: &str) -> Vec<u32> {
         .filter(|(_, l)| l.trim() == header)
         .map(|(i, _)| i as u32 + 1)
         .collect()
+}
+
+/// The name of the `i`th package table, or an error for that entry (the
+/// rest of the file is read) when it has none.
+pub fn package_name<'t>(
+    ctx: &ParseContext<'_>,
+    parsed: &mut ParsedSource,
+    lines: &[u32],
+    i: usize,
+    t: &'t toml::Table,
+) -> Option<&'t str> {
+    let name = str_field(t, "name");
+    if name.is_none() {
+        parsed.diagnostics.push(crate::diagnostic::Diagnostic::new(
+            crate::diagnostic::Level::Error,
+            ctx.path(),
+            format!(
+                "package table at line {} has no name; skipped, the rest of the file is read",
+                lines.get(i).copied().unwrap_or(0)
+            ),
+        ));
+    }
+    name
 }
 
 /// A string field of a TOML table.

@@ -9,8 +9,8 @@ use crate::graph::{DepKind, PackageSource};
 use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
-    Flags, LockedPackage, build_graph, git_source, marker_false, package_tables, parse_toml,
-    read_text, str_field, str_list, table_lines, target_env,
+    Flags, LockedPackage, build_graph, git_source, marker_false, package_name, package_tables,
+    parse_toml, read_text, str_field, str_list, table_lines, target_env,
 };
 use super::pyproject;
 use crate::ecosystem::redact_url;
@@ -36,15 +36,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
         .iter()
         .any(|t| t.contains_key("groups") || t.contains_key("category"));
     for (i, t) in entries.into_iter().enumerate() {
-        let Some(name) = str_field(t, "name") else {
-            parsed.diagnostics.push(crate::diagnostic::Diagnostic::new(
-                crate::diagnostic::Level::Error,
-                ctx.path(),
-                format!(
-                    "package table at line {} has no name; skipped, the rest of the file is read",
-                    lines.get(i).copied().unwrap_or(0)
-                ),
-            ));
+        let Some(name) = package_name(ctx, &mut parsed, &lines, i, t) else {
             continue;
         };
         let optional = t

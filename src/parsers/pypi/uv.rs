@@ -11,7 +11,7 @@ use crate::parse::{IndexRef, ParseContext, ParseError, ParsedSource};
 
 use super::lock::{
     Flags, LockedPackage, ProjectRoot, build_graph, git_source, marker_false, normalize,
-    package_tables, parse_toml, read_text, str_field, table_lines, target_env,
+    package_name, package_tables, parse_toml, read_text, str_field, table_lines, target_env,
 };
 use crate::ecosystem::redact_url;
 
@@ -48,15 +48,7 @@ pub fn parse(ctx: &ParseContext<'_>) -> Result<ParsedSource, ParseError> {
     let mut packages = Vec::with_capacity(entries.len());
     let mut members = Vec::new();
     for (i, t) in entries.iter().enumerate() {
-        let Some(name) = str_field(t, "name") else {
-            parsed.diagnostics.push(crate::diagnostic::Diagnostic::new(
-                crate::diagnostic::Level::Error,
-                ctx.path(),
-                format!(
-                    "package table at line {} has no name; skipped, the rest of the file is read",
-                    lines.get(i).copied().unwrap_or(0)
-                ),
-            ));
+        let Some(name) = package_name(ctx, &mut parsed, &lines, i, t) else {
             continue;
         };
         let version = str_field(t, "version").map(str::to_string);
