@@ -173,16 +173,23 @@ impl OsFs {
     }
 }
 
-/// `p` with `.` removed and `..` applied lexically (a `..` above the start
-/// is dropped), without touching the disk.
+/// `p` with `.` removed and `..` applied lexically, without touching the
+/// disk: a `..` above the root of an absolute path is the root itself, and
+/// `..` above the start of a relative path is kept (`a/../../x` is `../x`),
+/// so a path that leaves its base never looks as if it stayed inside.
 pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::ParentDir | Component::CurDir) | None => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -349,6 +356,20 @@ impl Fs for SingleFileFs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalises_lexically_and_keeps_what_leaves_the_start() {
+        for (path, want) in [
+            ("/a/b/./c/../d", "/a/b/d"),
+            ("a/./b/", "a/b"),
+            ("/a/../../x", "/x"),
+            ("a/../../x", "../x"),
+            ("../../x", "../../x"),
+            ("a/b/../..", ""),
+        ] {
+            assert_eq!(normalize(Path::new(path)), PathBuf::from(want), "{path}");
+        }
+    }
 
     #[test]
     fn size_limit_names_the_file() {

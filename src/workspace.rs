@@ -13,10 +13,10 @@
 //! virtual members, poetry directory sources, Cargo path crates).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Level};
-use crate::fs::Fs;
+use crate::fs::{Fs, normalize};
 use crate::graph::PackageSource;
 use crate::parse::{ParseContext, ParseOptions};
 use crate::parsers::parse_source;
@@ -102,23 +102,6 @@ fn listed(fs: &dyn Fs, options: &ParseOptions, lock: &SourceRef) -> Vec<PathBuf>
             _ => None,
         })
         .collect()
-}
-
-/// `path` with `.` removed and `..` applied, without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Which of `npm-shrinkwrap.json` and `package-lock.json` in one
@@ -225,19 +208,4 @@ pub fn resolve_companions(
         .filter(|(_, set)| !set.is_empty())
         .map(|(root, set)| (root, set.into_iter().collect()))
         .collect()
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalises_lexically() {
-        assert_eq!(
-            normalize(Path::new("/a/b/./c/../d")),
-            PathBuf::from("/a/b/d")
-        );
-        assert_eq!(normalize(Path::new("a/./b/")), PathBuf::from("a/b"));
-    }
 }

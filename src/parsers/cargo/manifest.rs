@@ -8,13 +8,13 @@
 //! dependencies are listed unresolved.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
 use crate::diagnostic::{Diagnostic, Level};
 use crate::ecosystem::Ecosystem;
-use crate::fs::Fs;
+use crate::fs::{Fs, normalize};
 use crate::graph::{DepGraph, DepKind, Package, PackageSource};
 use crate::parse::{ParseContext, ParseError, ParsedSource};
 
@@ -370,23 +370,6 @@ fn path_deps(m: &Manifest) -> Vec<PathBuf> {
             _ => None,
         })
         .collect()
-}
-
-/// Lexically resolves `.` and `..` (no file-system access).
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Expands a workspace member pattern (`crates/*`, `tools/?x`, plain
